@@ -1,0 +1,96 @@
+"""tensorkeep: TensorFlow 1.x graphs, sessions and model persistence on NumPy.
+
+`import tensorkeep as tf` gives TensorFlow 1.x's API. This module only assembles the public
+namespace from the layers (io, framework, ops, runtime, training); nothing is defined here.
+"""
+
+__version__ = "0.1.0"
+VERSION = __version__
+GRAPH_DEF_VERSION = 2474
+GRAPH_DEF_VERSION_MIN_CONSUMER = 0
+GRAPH_DEF_VERSION_MIN_PRODUCER = 0
+
+# --- framework ---------------------------------------------------------------------------------
+from tensorkeep.framework import errors  # noqa: E402
+from tensorkeep.framework.dtypes import (  # noqa: E402,F401
+    DType, as_dtype, float16, half, float32, float64, double, bfloat16, int8, int16, int32,
+    int64, uint8, uint16, uint32, uint64, bool_ as bool, string, complex64, complex128, qint8,
+    quint8, qint16, quint16, qint32, resource, variant)
+from tensorkeep.framework.tensor_shape import (  # noqa: E402,F401
+    TensorShape, Dimension)
+from tensorkeep.framework.ops import (  # noqa: E402,F401
+    Graph, Operation, Tensor, GraphKeys, get_default_graph, reset_default_graph,
+    name_scope, control_dependencies, device, colocate_with, add_to_collection,
+    add_to_collections, get_collection, get_collection_ref, get_default_session,
+    convert_to_tensor, register_tensor_conversion_function, op_scope, is_tensor)
+from tensorkeep.framework.op_def import register_gradient as _register_gradient  # noqa: E402
+from tensorkeep.framework.tensor_util import (  # noqa: E402,F401
+    make_tensor_proto, make_ndarray)
+from tensorkeep.framework.tensor_util import constant_value as get_static_value  # noqa: E402,F401
+
+# --- ops ---------------------------------------------------------------------------------------
+from tensorkeep.ops.array_ops import (  # noqa: E402,F401
+    constant, placeholder, placeholder_with_default, identity, stop_gradient, shape, shape_n,
+    size, rank, reshape, fill, zeros, ones, zeros_like, ones_like, stack)
+from tensorkeep.ops.math_ops import (  # noqa: E402,F401
+    add, subtract, multiply, realdiv, floordiv, floormod, truncatediv, truncatemod, maximum,
+    minimum, squared_difference, less, less_equal, greater, greater_equal, logical_and,
+    logical_or, logical_not, logical_xor, equal, not_equal, pow, negative, square, sqrt, rsqrt,
+    exp, log, log1p, expm1, sign, reciprocal, floor, ceil, rint, round, sin, cos, tan, asin, acos,
+    atan, atan2, sinh, cosh, abs, truediv, divide, div, div_no_nan, cast, to_float, to_double,
+    to_int32, to_int64, matmul, reduce_sum, reduce_mean, reduce_prod, reduce_max, reduce_min,
+    reduce_all, reduce_any, add_n, is_nan, is_inf, is_finite)
+from tensorkeep.ops.math_ops import floormod as mod  # noqa: E402,F401
+from tensorkeep.ops.math_ops import negative as neg  # noqa: E402,F401
+from tensorkeep.ops.math_ops import subtract as sub  # noqa: E402,F401
+from tensorkeep.ops.math_ops import multiply as mul  # noqa: E402,F401
+from tensorkeep.ops.state_ops import (  # noqa: E402,F401
+    assign, assign_add, assign_sub, is_variable_initialized, scatter_update, scatter_add,
+    scatter_sub)
+from tensorkeep.ops.control_flow_ops import (  # noqa: E402,F401
+    no_op, group, tuple, with_dependencies)
+from tensorkeep.ops.variables import (  # noqa: E402,F401
+    Variable, global_variables, all_variables, local_variables, trainable_variables,
+    model_variables, moving_average_variables, variables_initializer, initialize_variables,
+    global_variables_initializer, initialize_all_variables, local_variables_initializer,
+    initialize_local_variables, report_uninitialized_variables, assert_variables_initialized,
+    VariableSynchronization, VariableAggregation)
+
+# --- runtime -----------------------------------------------------------------------------------
+from tensorkeep.runtime.session import Session, InteractiveSession  # noqa: E402,F401
+
+# --- namespaces --------------------------------------------------------------------------------
+from tensorkeep.api import train, nn  # noqa: E402,F401
+from tensorkeep import compat  # noqa: E402,F401
+
+
+def RegisterGradient(op_type):  # noqa: N802 (TF's name)
+    """Decorator registering a gradient function for op_type."""
+    def register(fn):
+        _register_gradient(op_type, fn)
+        return fn
+    return register
+
+
+def NotDifferentiable(op_type):  # noqa: N802
+    _register_gradient(op_type, None)
+
+
+NoGradient = NotDifferentiable
+
+
+def disable_v2_behavior():
+    """tensorkeep is always TF1 graph mode; kept for scripts that call it."""
+
+
+def disable_eager_execution():
+    """tensorkeep is always TF1 graph mode; kept for scripts that call it."""
+
+
+def enable_eager_execution(*args, **kwargs):
+    raise NotImplementedError("tensorkeep runs TensorFlow 1.x graphs only; eager execution is "
+                              "not available.")
+
+
+def executing_eagerly():
+    return False

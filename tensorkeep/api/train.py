@@ -1,0 +1,4 @@
+"""tf.train"""
+# Saver and checkpoint management
+# Optimizers and schedules
+# Moving averages

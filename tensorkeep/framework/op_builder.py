@@ -1,0 +1,181 @@
+"""apply_op: build one op from keyword inputs and attrs, the way TensorFlow's generated op
+wrappers do (name scope, input conversion with type inference, attr defaults)."""
+
+from tensorkeep.framework import dtypes
+from tensorkeep.framework import op_def as op_def_lib
+from tensorkeep.framework import ops
+
+
+def apply_op(op_type, name=None, **kwargs):
+    """Creates an op of `op_type`; kwargs hold inputs (by arg name) and attrs (by attr name).
+
+    Returns the Operation when the op has no outputs, the Tensor when it has a single (non-list)
+    output, otherwise a list with one entry per output arg (a list for list args).
+    """
+    schema = op_def_lib.get_schema(op_type)
+    if schema is None:
+        raise KeyError("Op type %s is not registered in tensorkeep" % op_type)
+    attrs = {}
+    for attr_name in schema.attrs:
+        if attr_name in kwargs:
+            value = kwargs.pop(attr_name)
+            if value is not None:
+                attrs[attr_name] = _normalize_attr(schema.attrs[attr_name], value)
+    raw_inputs = []
+    for arg in schema.inputs:
+        if arg.name not in kwargs:
+            raise TypeError("%s() missing required input '%s'" % (op_type, arg.name))
+        raw_inputs.append(kwargs.pop(arg.name))
+    control_inputs = kwargs.pop("_control_inputs", None)
+    if kwargs:
+        raise TypeError("%s() got unexpected keyword arguments: %s" % (op_type, ", ".join(kwargs)))
+
+    graph = ops._get_graph_from_inputs([v for v in _flat(raw_inputs) if hasattr(v, "graph")])
+    with graph.as_default(), graph.name_scope(name or op_type) as scope:
+        # Learn type attrs from inputs that already are tensors, so literals can follow them.
+        for arg, value in zip(schema.inputs, raw_inputs):
+            if arg.type_attr and arg.type_attr not in attrs:
+                for v in (_flat([value]) if arg.number_attr else [value]):
+                    dtype = _known_dtype(v)
+                    if dtype is not None:
+                        attrs[arg.type_attr] = dtype.base_dtype
+                        break
+        inputs = []
+        for arg, value in zip(schema.inputs, raw_inputs):
+            if arg.number_attr or arg.type_list_attr:
+                if not isinstance(value, (list, tuple)):
+                    raise TypeError("Expected list for '%s' argument to '%s' Op, not %r."
+                                    % (arg.name, op_type, value))
+                dtype = _arg_dtype(schema, arg, attrs)
+                converted = [ops.convert_to_tensor(v, dtype=dtype, as_ref=arg.is_ref,
+                                                   preferred_dtype=_preferred(schema, arg))
+                             for v in value]
+                if arg.number_attr:
+                    attrs.setdefault(arg.number_attr, len(converted))
+                    if converted and arg.type_attr and arg.type_attr not in attrs:
+                        attrs[arg.type_attr] = converted[0].dtype.base_dtype
+                else:
+                    attrs.setdefault(arg.type_list_attr,
+                                     [t.dtype.base_dtype for t in converted])
+                inputs.extend(converted)
+            else:
+                dtype = _arg_dtype(schema, arg, attrs)
+                try:
+                    tensor = ops.convert_to_tensor(value, dtype=dtype, name=arg.name,
+                                                   as_ref=arg.is_ref,
+                                                   preferred_dtype=_preferred(schema, arg))
+                except ValueError as exc:
+                    raise TypeError("Input '%s' of '%s' Op has type mismatch: %s"
+                                    % (arg.name, op_type, exc))
+                if arg.type_attr and arg.type_attr not in attrs:
+                    attrs[arg.type_attr] = tensor.dtype.base_dtype
+                inputs.append(tensor)
+        # Ops that take a ref input live beside the variable (TensorFlow records that as
+        # the `_class: loc:@var` colocation attr).
+        ref_inputs = [t for arg, t in zip(_expand_args(schema, attrs), inputs) if arg.is_ref]
+        if ref_inputs:
+            with graph.colocate_with(ref_inputs[0].op):
+                op = graph._create_op(op_type, inputs, attrs, name=scope,
+                                      control_inputs=control_inputs)
+        else:
+            op = graph._create_op(op_type, inputs, attrs, name=scope,
+                                  control_inputs=control_inputs)
+    return _outputs_of(op, schema)
+
+
+def _expand_args(schema, attrs):
+    """One ArgSpec per flat input tensor."""
+    expanded = []
+    for arg in schema.inputs:
+        if arg.number_attr:
+            expanded.extend([arg] * attrs.get(arg.number_attr, 0))
+        elif arg.type_list_attr:
+            expanded.extend([arg] * len(attrs.get(arg.type_list_attr, ())))
+        else:
+            expanded.append(arg)
+    return expanded
+
+
+def _outputs_of(op, schema):
+    if not schema.outputs:
+        return op
+    outputs = op._outputs
+    if len(schema.outputs) == 1 and not (schema.outputs[0].number_attr or
+                                         schema.outputs[0].type_list_attr):
+        return outputs[0]
+    grouped = []
+    pos = 0
+    for arg in schema.outputs:
+        if arg.number_attr:
+            n = op._attrs[arg.number_attr]
+            grouped.append(outputs[pos:pos + n])
+            pos += n
+        elif arg.type_list_attr:
+            n = len(op._attrs[arg.type_list_attr])
+            grouped.append(outputs[pos:pos + n])
+            pos += n
+        else:
+            grouped.append(outputs[pos])
+            pos += 1
+    return grouped
+
+
+def _flat(values):
+    out = []
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            out.extend(_flat(v))
+        else:
+            out.append(v)
+    return out
+
+
+def _known_dtype(value):
+    if isinstance(value, ops.Tensor):
+        return value.dtype
+    dtype = getattr(value, "dtype", None)
+    if hasattr(value, "_as_graph_element") and isinstance(dtype, dtypes.DType):
+        return dtype
+    return None
+
+
+def _arg_dtype(schema, arg, attrs):
+    if arg.type is not None:
+        return arg.type.base_dtype
+    if arg.type_attr and arg.type_attr in attrs:
+        return attrs[arg.type_attr]
+    return None
+
+
+def _preferred(schema, arg):
+    if arg.type_attr:
+        spec = schema.attrs.get(arg.type_attr)
+        if spec is not None and spec.has_default:
+            return spec.default
+    return None
+
+
+def _normalize_attr(spec, value):
+    from tensorkeep.framework import tensor_shape
+
+    if spec.type == "type":
+        return dtypes.as_dtype(value).base_dtype
+    if spec.type == "list(type)":
+        return [dtypes.as_dtype(v).base_dtype for v in value]
+    if spec.type == "shape":
+        return tensor_shape.as_shape(value)
+    if spec.type == "list(shape)":
+        return [tensor_shape.as_shape(v) for v in value]
+    if spec.type == "string":
+        return value.encode() if isinstance(value, str) else value
+    if spec.type == "list(string)":
+        return [v.encode() if isinstance(v, str) else v for v in value]
+    if spec.type == "int":
+        return int(value)
+    if spec.type == "float":
+        return float(value)
+    if spec.type == "bool":
+        return bool(value)
+    if spec.type.startswith("list("):
+        return list(value)
+    return value

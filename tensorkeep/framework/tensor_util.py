@@ -1,0 +1,303 @@
+"""TensorProto <-> NumPy (make_tensor_proto / make_ndarray) and static constant folding."""
+
+import numpy as np
+
+from tensorkeep.framework import dtypes
+from tensorkeep.framework import tensor_shape
+
+# Dtypes TensorFlow packs into `tensor_content` (raw little-endian bytes) when every element is
+# given; the others go to the typed repeated fields.
+_TENSOR_CONTENT_TYPES = frozenset([
+    dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int32, dtypes.uint8, dtypes.int16,
+    dtypes.int8, dtypes.int64, dtypes.qint8, dtypes.quint8, dtypes.qint16, dtypes.quint16,
+    dtypes.qint32, dtypes.uint32, dtypes.uint64,
+])
+
+
+def _infer_numpy_array(values, dtype):
+    """np.array of python values with TensorFlow's default dtypes (float32, int32/int64)."""
+    if isinstance(values, np.ndarray):
+        if dtype is None:
+            return values
+        np_dtype = dtype.as_numpy
+        if dtype.base_dtype is dtypes.string:
+            return np.asarray(values, dtype=object)
+        if values.dtype != np_dtype:
+            _check_lossless(values, dtype)
+            return values.astype(np_dtype)
+        return values
+    if isinstance(values, (np.generic,)) and dtype is None:
+        return np.asarray(values)
+    if dtype is not None:
+        if dtype.base_dtype is dtypes.string:
+            return _string_array(values)
+        arr = np.asarray(values)
+        if arr.dtype.kind in ("U", "S", "O") and arr.size:
+            raise TypeError("Expected %s, but got %r of type '%s'." % (
+                dtype.name, values, type(values).__name__))
+        if arr.dtype.kind == "f" and dtype.is_integer:
+            if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+                raise TypeError("Expected %s, but got %r of type '%s'." % (
+                    dtype.name, values, type(values).__name__))
+        if dtype.is_bool and arr.dtype.kind != "b" and arr.size:
+            raise TypeError("Expected bool, but got %r of type '%s'." % (
+                values, type(values).__name__))
+        if arr.dtype.kind == "c" and not dtype.is_complex and arr.size:
+            raise TypeError("Expected %s, but got %r of type '%s'." % (
+                dtype.name, values, type(values).__name__))
+        if dtype.is_integer and arr.dtype.kind in "iu" and arr.size:
+            info = np.iinfo(dtype.as_numpy)
+            if arr.min() < info.min or arr.max() > info.max:
+                raise TypeError("Value out of range for %s: %r" % (dtype.name, values))
+        return arr.astype(dtype.as_numpy)
+    arr = np.asarray(values)
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr.astype(np.float32)
+    if kind in ("i", "u"):
+        if arr.size and (arr.min() < -2 ** 31 or arr.max() >= 2 ** 31):
+            return arr.astype(np.int64)
+        return arr.astype(np.int32)
+    if kind == "c":
+        return arr.astype(np.complex128)
+    if kind in ("U", "S") or (kind == "O" and _all_strings(arr)):
+        return _string_array(values)
+    if kind == "O":
+        raise TypeError("Failed to convert elements of %r to Tensor. Consider casting elements "
+                        "to a supported type." % (values,))
+    return arr
+
+
+def _check_lossless(values, dtype):
+    if dtype.is_integer and values.dtype.kind == "f" and values.size:
+        if np.any(values != np.round(values)):
+            raise TypeError("Expected %s, but got a float array with fractional values."
+                            % dtype.name)
+
+
+def _all_strings(arr):
+    return all(isinstance(v, (str, bytes)) for v in arr.ravel())
+
+
+def _string_array(values):
+    arr = np.asarray(values, dtype=object)
+    flat = arr.ravel()
+    for i, v in enumerate(flat):
+        if isinstance(v, str):
+            flat[i] = v.encode("utf-8")
+        elif isinstance(v, np.bytes_):
+            flat[i] = bytes(v)
+        elif not isinstance(v, bytes):
+            raise TypeError("Failed to convert %r to a string tensor element" % (v,))
+    return flat.reshape(arr.shape)
+
+
+def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_broadcast=False):
+    """Builds a TensorProto the way TensorFlow lays them out (tensor_content or typed values)."""
+    from tensorkeep.io import protos
+
+    if isinstance(values, protos.TensorProto):
+        return values
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype).base_dtype
+    nparray = _infer_numpy_array(values, dtype)
+    if dtype is None:
+        dtype = dtypes.as_dtype(nparray.dtype)
+    if shape is None:
+        shape = nparray.shape
+        is_same_size = True
+        shape_size = nparray.size
+    else:
+        shape = [int(d) for d in shape]
+        shape_size = int(np.prod(shape, dtype=np.int64))
+        is_same_size = shape_size == nparray.size
+        if allow_broadcast:
+            if nparray.shape == (1,) or nparray.shape == tuple():
+                pass
+            elif nparray.size != shape_size:
+                raise TypeError("Expected Tensor's shape: %s, but got %s." % (tuple(shape),
+                                                                         nparray.shape))
+        else:
+            if verify_shape and nparray.shape != tuple(shape):
+                raise TypeError("Expected Tensor's shape: %s, but got %s." % (tuple(shape),
+                                                                         nparray.shape))
+            if nparray.size > shape_size:
+                raise ValueError("Too many elements provided. Takes at most %d, but got %d."
+                                 % (shape_size, nparray.size))
+    proto = protos.TensorProto(dtype=dtype.as_datatype_enum)
+    proto.tensor_shape.CopyFrom(tensor_shape.TensorShape(shape).as_proto())
+    if is_same_size and dtype in _TENSOR_CONTENT_TYPES and shape_size > 1:
+        proto.tensor_content = np.ascontiguousarray(nparray).astype(
+            nparray.dtype.newbyteorder("<"), copy=False).tobytes()
+        return proto
+    flat = nparray.ravel()
+    if dtype is dtypes.string:
+        proto.string_val.extend(flat.tolist())
+    elif dtype in (dtypes.float16, dtypes.bfloat16):
+        proto.half_val.extend(flat.view(np.uint16).astype(np.int32).tolist())
+    elif dtype is dtypes.float32:
+        proto.float_val.extend(flat.tolist())
+    elif dtype is dtypes.float64:
+        proto.double_val.extend(flat.tolist())
+    elif dtype in (dtypes.int32, dtypes.int16, dtypes.int8, dtypes.uint8, dtypes.uint16,
+                   dtypes.qint8, dtypes.quint8, dtypes.qint16, dtypes.quint16, dtypes.qint32):
+        proto.int_val.extend(flat.astype(np.int64).tolist())
+    elif dtype is dtypes.int64:
+        proto.int64_val.extend(flat.tolist())
+    elif dtype is dtypes.uint32:
+        proto.uint32_val.extend(flat.tolist())
+    elif dtype is dtypes.uint64:
+        proto.uint64_val.extend(flat.tolist())
+    elif dtype is dtypes.bool_:
+        proto.bool_val.extend(flat.tolist())
+    elif dtype is dtypes.complex64:
+        proto.scomplex_val.extend(np.stack([flat.real, flat.imag], -1).ravel().tolist())
+    elif dtype is dtypes.complex128:
+        proto.dcomplex_val.extend(np.stack([flat.real, flat.imag], -1).ravel().tolist())
+    else:
+        raise TypeError("Unsupported dtype for a TensorProto: %s" % dtype.name)
+    return proto
+
+
+def make_ndarray(tensor):
+    """The NumPy value of a TensorProto (missing trailing values repeat the last one)."""
+    shape = [d.size for d in tensor.tensor_shape.dim]
+    num_elements = int(np.prod(shape, dtype=np.int64))
+    dtype = dtypes.as_dtype(tensor.dtype)
+    np_dtype = dtype.as_numpy
+    if tensor.tensor_content:
+        if dtype is dtypes.string:
+            raise TypeError("String tensors cannot use tensor_content")
+        expected = num_elements * np_dtype.itemsize
+        if len(tensor.tensor_content) != expected:
+            raise ValueError("TensorProto's tensor_content has %d bytes, but its shape %s and "
+                             "dtype %s need %d." % (len(tensor.tensor_content), shape,
+                                                   dtype.name, expected))
+        return np.frombuffer(tensor.tensor_content,
+                             dtype=np_dtype.newbyteorder("<")).astype(np_dtype).reshape(shape)
+    if dtype is dtypes.string:
+        values = np.empty(len(tensor.string_val), dtype=object)
+        values[:] = list(tensor.string_val)
+    elif dtype in (dtypes.float16, dtypes.bfloat16):
+        values = np.asarray(tensor.half_val, dtype=np.uint16).view(np_dtype)
+    elif dtype is dtypes.float32:
+        values = np.asarray(tensor.float_val, dtype=np.float32)
+    elif dtype is dtypes.float64:
+        values = np.asarray(tensor.double_val, dtype=np.float64)
+    elif dtype in (dtypes.int32, dtypes.int16, dtypes.int8, dtypes.uint8, dtypes.uint16,
+                   dtypes.qint8, dtypes.quint8, dtypes.qint16, dtypes.quint16, dtypes.qint32):
+        values = np.asarray(tensor.int_val, dtype=np.int64).astype(np_dtype)
+    elif dtype is dtypes.int64:
+        values = np.asarray(tensor.int64_val, dtype=np.int64)
+    elif dtype is dtypes.uint32:
+        values = np.asarray(tensor.uint32_val, dtype=np.uint32)
+    elif dtype is dtypes.uint64:
+        values = np.asarray(tensor.uint64_val, dtype=np.uint64)
+    elif dtype is dtypes.bool_:
+        values = np.asarray(tensor.bool_val, dtype=np.bool_)
+    elif dtype is dtypes.complex64:
+        pairs = np.asarray(tensor.scomplex_val, dtype=np.float32).reshape(-1, 2)
+        values = (pairs[:, 0] + 1j * pairs[:, 1]).astype(np.complex64)
+    elif dtype is dtypes.complex128:
+        pairs = np.asarray(tensor.dcomplex_val, dtype=np.float64).reshape(-1, 2)
+        values = pairs[:, 0] + 1j * pairs[:, 1]
+    elif dtype in (dtypes.resource, dtypes.variant):
+        values = np.empty(0, dtype=object)
+    else:
+        raise TypeError("Unsupported tensor type: %s" % tensor.dtype)
+    if values.size == num_elements:
+        return values.reshape(shape)
+    if values.size == 0:
+        if dtype is dtypes.string:
+            out = np.empty(num_elements, dtype=object)
+            out[:] = b""
+            return out.reshape(shape)
+        return np.zeros(shape, dtype=np_dtype)
+    if values.size > num_elements:
+        raise ValueError("TensorProto has %d values, more than its shape %s holds."
+                         % (values.size, shape))
+    out = np.empty(num_elements, dtype=values.dtype)
+    out[:values.size] = values
+    out[values.size:] = values[-1]
+    return out.reshape(shape)
+
+
+def constant_value(tensor, partial=False):
+    """The value of `tensor` if it can be computed statically from constants, else None."""
+    from tensorkeep.framework import ops
+
+    if isinstance(tensor, np.ndarray):
+        return tensor
+    if not isinstance(tensor, ops.Tensor):
+        return None
+    op = tensor.op
+    op_type = op.type
+    if op_type == "Const":
+        value = op._attrs["value"]
+        return make_ndarray(value) if type(value).__name__ == "TensorProto" else np.asarray(value)
+    if op_type == "Shape":
+        shape = op.inputs[0].shape
+        if shape.is_fully_defined():
+            return np.array(shape.as_list(), dtype=op.get_attr("out_type").as_numpy_dtype)
+        return None
+    if op_type == "Size":
+        n = op.inputs[0].shape.num_elements()
+        return None if n is None else np.array(n, dtype=op.get_attr("out_type").as_numpy_dtype)
+    if op_type == "Rank":
+        nd = op.inputs[0].shape.ndims
+        return None if nd is None else np.array(nd, dtype=np.int32)
+    if op_type in ("Identity", "StopGradient", "Snapshot"):
+        return constant_value(op.inputs[0])
+    if op_type == "Cast":
+        value = constant_value(op.inputs[0])
+        return None if value is None else value.astype(op.get_attr("DstT").as_numpy_dtype)
+    if op_type == "Pack":
+        values = [constant_value(t) for t in op.inputs]
+        if any(v is None for v in values):
+            return None
+        return np.stack(values, axis=op.get_attr("axis"))
+    if op_type == "ConcatV2":
+        values = [constant_value(t) for t in op.inputs]
+        if any(v is None for v in values):
+            return None
+        return np.concatenate(values[:-1], axis=int(values[-1]))
+    if op_type == "Fill":
+        dims = constant_value(op.inputs[0])
+        value = constant_value(op.inputs[1])
+        if dims is None or value is None:
+            return None
+        return np.full(dims, value)
+    return None
+
+
+def constant_value_as_shape(tensor):
+    """A TensorShape from a 1-D shape tensor, as far as it is statically known."""
+    from tensorkeep.framework import ops
+
+    shape = tensor.shape.with_rank(1) if tensor.shape.ndims is not None else tensor.shape
+    if tensor.op.type == "Shape":
+        return tensor.op.inputs[0].shape
+    if tensor.op.type == "Pack":
+        dims = []
+        for t in tensor.op.inputs:
+            value = constant_value(t)
+            dims.append(None if value is None or int(value) < 0 else int(value))
+        return tensor_shape.TensorShape(dims)
+    if tensor.op.type == "ConcatV2":
+        result = tensor_shape.TensorShape([])
+        for t in tensor.op.inputs[:-1]:
+            result = result.concatenate(constant_value_as_shape(t))
+        return result
+    value = constant_value(tensor)
+    if value is not None:
+        return tensor_shape.TensorShape([None if d < 0 else int(d) for d in value.ravel()])
+    if shape.ndims == 1 and shape[0].value is not None:
+        return tensor_shape.unknown_shape(shape[0].value)
+    del ops
+    return tensor_shape.unknown_shape()
+
+
+def is_tensor(x):
+    from tensorkeep.framework import ops
+
+    return isinstance(x, ops.Tensor)

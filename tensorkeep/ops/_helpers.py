@@ -1,0 +1,96 @@
+"""Small pieces shared by the op modules: common shape functions and kernel utilities."""
+
+import numpy as np
+
+from tensorkeep.framework import tensor_shape
+from tensorkeep.framework import tensor_util
+
+
+def unchanged_shape(op):
+    """Output 0 has input 0's shape (elementwise unary ops)."""
+    return [op._inputs[0]._shape_val]
+
+
+def unknown_shapes(op):
+    return [tensor_shape.unknown_shape() for _ in op._outputs]
+
+
+def scalar_shape(op):
+    return [tensor_shape.TensorShape([]) for _ in op._outputs]
+
+
+def broadcast_static_shapes(a, b):
+    """NumPy broadcasting of two (possibly partial) TensorShapes; raises ValueError if they
+    cannot broadcast."""
+    if a.ndims is None or b.ndims is None:
+        return tensor_shape.unknown_shape()
+    da = a.as_list()
+    db = b.as_list()
+    n = max(len(da), len(db))
+    da = [1] * (n - len(da)) + da
+    db = [1] * (n - len(db)) + db
+    out = []
+    for x, y in zip(da, db):
+        if x is None or y is None:
+            if x == 1:
+                out.append(y)
+            elif y == 1:
+                out.append(x)
+            elif x is None and y is None:
+                out.append(None)
+            else:
+                out.append(x if x is not None else y)
+        elif x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise ValueError("Dimensions must be equal, but are %d and %d for shapes %s and %s"
+                             % (x, y, a, b))
+    return tensor_shape.TensorShape(out)
+
+
+def broadcast_shape(op):
+    """Binary elementwise ops: the broadcast of the two input shapes."""
+    try:
+        return [broadcast_static_shapes(op._inputs[0]._shape_val, op._inputs[1]._shape_val)]
+    except ValueError as exc:
+        raise ValueError("%s for '{{node %s}} = %s[T=%s](%s, %s)' with input shapes: %s, %s."
+                         % (exc.args[0].split(" for shapes")[0], op.name, op.type,
+                            op._attrs.get("T").name if op._attrs.get("T") is not None else "?",
+                            op._inputs[0].name.split(":")[0], op._inputs[1].name.split(":")[0],
+                            _shape_str(op._inputs[0]._shape_val),
+                            _shape_str(op._inputs[1]._shape_val)))
+
+
+def _shape_str(shape):
+    if shape.ndims is None:
+        return "?"
+    return "[%s]" % ",".join("?" if d is None else str(d) for d in shape.as_list())
+
+
+def attr(op, name):
+    """An attr value as kernels want it (DType -> numpy dtype is left to the caller)."""
+    return op._attrs[name]
+
+
+def np_dtype(op, name):
+    return op._attrs[name].as_numpy
+
+
+def const_input(op, index):
+    """The statically known value of input `index` (or None)."""
+    return tensor_util.constant_value(op._inputs[index])
+
+
+def as_array(value, dtype):
+    """A numpy array of the given numpy dtype (kernels return arrays of the op's dtype)."""
+    if isinstance(value, np.ndarray) and value.dtype == dtype:
+        return value
+    return np.asarray(value, dtype=dtype)
+
+
+def readonly(array):
+    array = np.asarray(array)
+    array.flags.writeable = False
+    return array

@@ -1,0 +1,223 @@
+"""Stateful variable ops with TF1 ref semantics: VariableV2, Assign, AssignAdd, AssignSub,
+IsVariableInitialized, and the scatter updates.
+
+The session keeps one VarRef per variable; kernels replace its `value` (never mutate it in
+place), so tensors read earlier keep their values.
+"""
+
+import numpy as np
+
+from tensorkeep.framework import dtypes
+from tensorkeep.framework import errors
+from tensorkeep.framework import tensor_shape
+from tensorkeep.framework.op_builder import apply_op
+from tensorkeep.framework.op_def import register_op, register_gradient
+from tensorkeep.ops import _helpers
+
+
+def _variable_kernel(op, ctx):
+    ref = ctx.variable(op)
+    return lambda: ref
+
+
+def _variable_shape(op):
+    return [op._attrs["shape"]]
+
+
+register_op("VariableV2", outputs=["ref: Ref(dtype)"],
+            attrs=["shape: shape", "dtype: type", "container: string = ''",
+                   "shared_name: string = ''"],
+            stateful=True, kernel=_variable_kernel, shape=_variable_shape)
+# The pre-1.0 spelling found in old graphs.
+register_op("Variable", outputs=["ref: Ref(dtype)"],
+            attrs=["shape: shape", "dtype: type", "container: string = ''",
+                   "shared_name: string = ''"],
+            stateful=True, kernel=_variable_kernel, shape=_variable_shape)
+
+
+def variable_op_v2(shape, dtype, name="Variable", container="", shared_name=""):
+    return apply_op("VariableV2", shape=tensor_shape.as_shape(shape), dtype=dtype, name=name,
+                    container=container, shared_name=shared_name)
+
+
+def _check_assign_shape(op, ref, value):
+    declared = ref.shape
+    if declared is not None and declared.ndims is not None:
+        if tuple(declared.as_list()) != tuple(np.shape(value)) and declared.is_fully_defined():
+            raise errors.InvalidArgumentError(
+                None, op, "Assign requires shapes of both tensors to match. lhs shape= %s rhs "
+                "shape= %s\n\t [[{{node %s}}]]" % (_dims(declared.as_list()),
+                                                   _dims(np.shape(value)), op.name))
+    if ref.value is not None and tuple(ref.value.shape) != tuple(np.shape(value)):
+        raise errors.InvalidArgumentError(
+            None, op, "Assign requires shapes of both tensors to match. lhs shape= %s rhs "
+            "shape= %s\n\t [[{{node %s}}]]" % (_dims(ref.value.shape), _dims(np.shape(value)),
+                                               op.name))
+
+
+def _dims(shape):
+    return "[%s]" % ",".join(str(d) for d in shape)
+
+
+def _assign_kernel(op, ctx):
+    validate = op._attrs["validate_shape"]
+    np_dtype = op._attrs["T"].as_numpy
+
+    def run(ref, value):
+        if validate:
+            _check_assign_shape(op, ref, value)
+        new = np.array(value, dtype=np_dtype, copy=True)
+        new.flags.writeable = False
+        ref.value = new
+        return ref
+    return run
+
+
+def _assign_shape(op):
+    if op._attrs["validate_shape"]:
+        return [op._inputs[0]._shape_val.merge_with(op._inputs[1]._shape_val)]
+    return [op._inputs[1]._shape_val]
+
+
+register_op("Assign", inputs=["ref: Ref(T)", "value: T"], outputs=["output_ref: Ref(T)"],
+            attrs=["T: type", "validate_shape: bool = true", "use_locking: bool = true"],
+            kernel=_assign_kernel, shape=_assign_shape, allows_uninitialized_input=True)
+
+
+def _update_kernel(np_fn):
+    def factory(op, ctx):
+        def run(ref, value):
+            current = ref.get(op.name)
+            if np.shape(value) != current.shape:
+                raise errors.InvalidArgumentError(
+                    None, op, "Must have the same shape as the variable: %s vs %s\n\t "
+                    "[[{{node %s}}]]" % (_dims(current.shape), _dims(np.shape(value)), op.name))
+            new = np.asarray(np_fn(current, value), dtype=current.dtype)
+            if new is current:
+                new = new.copy()
+            new.flags.writeable = False
+            ref.value = new
+            return ref
+        return run
+    return factory
+
+
+_NUMERIC = ("T: {bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, "
+            "uint64, int64, complex64, complex128}")
+register_op("AssignAdd", inputs=["ref: Ref(T)", "value: T"], outputs=["output_ref: Ref(T)"],
+            attrs=[_NUMERIC, "use_locking: bool = false"],
+            kernel=_update_kernel(np.add), shape=_helpers.unchanged_shape)
+register_op("AssignSub", inputs=["ref: Ref(T)", "value: T"], outputs=["output_ref: Ref(T)"],
+            attrs=[_NUMERIC, "use_locking: bool = false"],
+            kernel=_update_kernel(np.subtract), shape=_helpers.unchanged_shape)
+
+
+def _is_initialized_kernel(op, ctx):
+    return lambda ref: np.asarray(ref.value is not None)
+
+
+register_op("IsVariableInitialized", inputs=["ref: Ref(dtype)"], outputs=["is_initialized: bool"],
+            attrs=["dtype: type"], kernel=_is_initialized_kernel, shape=_helpers.scalar_shape,
+            allows_uninitialized_input=True)
+
+for _op_type in ("Assign", "AssignAdd", "AssignSub", "IsVariableInitialized", "VariableV2",
+                 "Variable"):
+    register_gradient(_op_type, None)
+
+
+def assign(ref, value, validate_shape=None, use_locking=None, name=None):
+    """tf.assign: stores `value` in the ref variable; returns the ref."""
+    if hasattr(ref, "assign") and not _is_ref_tensor(ref):
+        return ref.assign(value, use_locking=use_locking, name=name)
+    return apply_op("Assign", ref=ref, value=value, validate_shape=validate_shape,
+                    use_locking=use_locking, name=name)
+
+
+def assign_add(ref, value, use_locking=None, name=None):
+    if hasattr(ref, "assign_add") and not _is_ref_tensor(ref):
+        return ref.assign_add(value, use_locking=use_locking, name=name)
+    return apply_op("AssignAdd", ref=ref, value=value, use_locking=use_locking, name=name)
+
+
+def assign_sub(ref, value, use_locking=None, name=None):
+    if hasattr(ref, "assign_sub") and not _is_ref_tensor(ref):
+        return ref.assign_sub(value, use_locking=use_locking, name=name)
+    return apply_op("AssignSub", ref=ref, value=value, use_locking=use_locking, name=name)
+
+
+def _is_ref_tensor(value):
+    from tensorkeep.framework import ops
+    return isinstance(value, ops.Tensor)
+
+
+def is_variable_initialized(ref, name=None):
+    from tensorkeep.framework import ops
+    if not isinstance(ref, ops.Tensor):
+        ref = ref._ref()
+    return apply_op("IsVariableInitialized", ref=ref, name=name)
+
+
+# --- scatter updates (embedding and sparse optimizers) -------------------------------------------
+
+def _scatter_kernel(mode):
+    def factory(op, ctx):
+        def run(ref, indices, updates):
+            current = ref.get(op.name)
+            new = np.array(current, copy=True)
+            idx = np.asarray(indices)
+            upd = np.asarray(updates, dtype=current.dtype)
+            if idx.size and (idx.min() < 0 or idx.max() >= current.shape[0]):
+                raise errors.InvalidArgumentError(
+                    None, op, "indices[%d] = %d is not in [0, %d)" % (
+                        int(np.argmax((idx < 0) | (idx >= current.shape[0]))),
+                        int(idx.ravel()[np.argmax(((idx < 0) | (idx >= current.shape[0])).ravel())]),
+                        current.shape[0]))
+            upd = upd.reshape(idx.shape + current.shape[1:])
+            if mode == "update":
+                new[idx] = upd
+            elif mode == "add":
+                np.add.at(new, idx, upd)
+            elif mode == "sub":
+                np.subtract.at(new, idx, upd)
+            elif mode == "mul":
+                np.multiply.at(new, idx, upd)
+            elif mode == "div":
+                np.divide.at(new, idx, upd)
+            elif mode == "max":
+                np.maximum.at(new, idx, upd)
+            elif mode == "min":
+                np.minimum.at(new, idx, upd)
+            new.flags.writeable = False
+            ref.value = new
+            return ref
+        return run
+    return factory
+
+
+for _op_type, _mode in (("ScatterUpdate", "update"), ("ScatterAdd", "add"),
+                        ("ScatterSub", "sub"), ("ScatterMul", "mul"), ("ScatterDiv", "div"),
+                        ("ScatterMax", "max"), ("ScatterMin", "min")):
+    register_op(_op_type, inputs=["ref: Ref(T)", "indices: Tindices", "updates: T"],
+                outputs=["output_ref: Ref(T)"],
+                attrs=["T: type", "Tindices: {int32, int64}",
+                       "use_locking: bool = %s" % ("true" if _mode == "update" else "false")],
+                kernel=_scatter_kernel(_mode), shape=_helpers.unchanged_shape)
+    register_gradient(_op_type, None)
+
+
+def scatter_update(ref, indices, updates, use_locking=True, name=None):
+    return apply_op("ScatterUpdate", ref=ref, indices=indices, updates=updates,
+                    use_locking=use_locking, name=name)
+
+
+def scatter_add(ref, indices, updates, use_locking=False, name=None):
+    return apply_op("ScatterAdd", ref=ref, indices=indices, updates=updates,
+                    use_locking=use_locking, name=name)
+
+
+def scatter_sub(ref, indices, updates, use_locking=False, name=None):
+    return apply_op("ScatterSub", ref=ref, indices=indices, updates=updates,
+                    use_locking=use_locking, name=name)
+
+
+del dtypes

@@ -1,0 +1,432 @@
+"""tf.Variable with TF1 ref semantics (VariableV2 + Assign initializer + `read` Identity), and
+the variable collections' helpers (global_variables, initializers, ...)."""
+
+import numpy as np
+
+from tensorkeep.framework import dtypes
+from tensorkeep.framework import ops
+from tensorkeep.framework import tensor_shape
+from tensorkeep.framework.op_builder import apply_op
+from tensorkeep.ops import array_ops
+from tensorkeep.ops import control_flow_ops
+from tensorkeep.ops import math_ops
+from tensorkeep.ops import state_ops
+
+
+class VariableSynchronization:
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation:
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+    ONLY_FIRST_TOWER = 3
+
+
+class Variable:
+    """A TF1 variable: a VariableV2 op holding state across Session.run calls."""
+
+    def __init__(self, initial_value=None, trainable=None, collections=None,
+                 validate_shape=True, caching_device=None, name=None, variable_def=None,
+                 dtype=None, expected_shape=None, import_scope=None, constraint=None,
+                 use_resource=None, synchronization=VariableSynchronization.AUTO,
+                 aggregation=VariableAggregation.NONE, shape=None):
+        if variable_def is not None:
+            self._init_from_proto(variable_def, import_scope)
+            return
+        if trainable is None:
+            trainable = synchronization != VariableSynchronization.ON_READ
+        self._init_from_args(initial_value, trainable, collections, validate_shape,
+                             caching_device, name, dtype, constraint, shape)
+
+    def _init_from_args(self, initial_value, trainable, collections, validate_shape,
+                        caching_device, name, dtype, constraint, shape):
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        init_from_fn = callable(initial_value)
+        if collections is None:
+            collections = [ops.GraphKeys.GLOBAL_VARIABLES]
+        if not isinstance(collections, (list, tuple, set)):
+            raise ValueError("collections argument to Variable constructor must be a list, "
+                             "tuple, or set. Got %s of type %s" % (collections, type(collections)))
+        collections = list(collections)
+        if trainable and ops.GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections = collections + [ops.GraphKeys.TRAINABLE_VARIABLES]
+        graph = ops.get_default_graph()
+        with ops.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope:
+            if init_from_fn:
+                with ops.name_scope("Initializer"), graph.device(None):
+                    value = initial_value()
+                    self._initial_value = ops.convert_to_tensor(value, name="initial_value",
+                                                                dtype=dtype)
+            else:
+                self._initial_value = ops.convert_to_tensor(initial_value, name="initial_value",
+                                                            dtype=dtype)
+            if self._initial_value.dtype.is_ref_dtype:
+                self._initial_value = array_ops.identity(self._initial_value)
+            if shape is not None:
+                var_shape = tensor_shape.as_shape(shape)
+            elif validate_shape:
+                var_shape = self._initial_value.shape
+                if not var_shape.is_fully_defined():
+                    raise ValueError("initial_value must have a shape specified: %s"
+                                     % self._initial_value)
+            else:
+                var_shape = tensor_shape.unknown_shape()
+            self._variable = state_ops.variable_op_v2(
+                var_shape, self._initial_value.dtype.base_dtype, name=scope)
+            with ops.colocate_with(self._variable.op):
+                assign = apply_op("Assign", ref=self._variable, value=self._initial_value,
+                                  validate_shape=validate_shape)
+                self._initializer_op = assign.op
+                self._initializer_op._set_attr("_has_manual_control_dependencies", True)
+            with graph.device(caching_device) if caching_device else _null():
+                with ops.colocate_with(self._variable.op):
+                    self._snapshot = apply_op("Identity", input=self._variable, name="read")
+        ops.add_to_collections(collections, self)
+        self._caching_device = caching_device
+        self._save_slice_info = None
+        self._constraint = constraint
+        self._trainable = bool(trainable)
+
+    def _init_from_proto(self, variable_def, import_scope=None):
+        graph = ops.get_default_graph()
+        prefix = lambda n: ops.prepend_name_scope(n, import_scope)  # noqa: E731
+        self._variable = graph.as_graph_element(prefix(variable_def.variable_name))
+        self._initializer_op = graph.as_graph_element(prefix(variable_def.initializer_name))
+        if variable_def.initial_value_name:
+            self._initial_value = graph.as_graph_element(prefix(variable_def.initial_value_name))
+        else:
+            self._initial_value = None
+        self._trainable = bool(getattr(variable_def, "trainable", True))
+        self._snapshot = graph.as_graph_element(prefix(variable_def.snapshot_name))
+        if variable_def.HasField("save_slice_info_def"):
+            self._save_slice_info = SaveSliceInfo(save_slice_info_def=variable_def.save_slice_info_def,
+                                                  import_scope=import_scope)
+        else:
+            self._save_slice_info = None
+        self._caching_device = None
+        self._constraint = None
+
+    # --- properties ---------------------------------------------------------------------------
+    @property
+    def name(self):
+        return self._variable.name
+
+    @property
+    def op(self):
+        return self._variable.op
+
+    @property
+    def graph(self):
+        return self._variable.graph
+
+    @property
+    def dtype(self):
+        return self._variable.dtype
+
+    @property
+    def shape(self):
+        return self._variable.shape
+
+    def get_shape(self):
+        return self._variable.shape
+
+    @property
+    def device(self):
+        return self._variable.device
+
+    @property
+    def initializer(self):
+        return self._initializer_op
+
+    @property
+    def initial_value(self):
+        return self._initial_value
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def _shared_name(self):
+        return self.name[:self.name.index(":")]
+
+    @property
+    def synchronization(self):
+        return VariableSynchronization.AUTO
+
+    @property
+    def aggregation(self):
+        return VariableAggregation.NONE
+
+    # --- reading --------------------------------------------------------------------------------
+    def value(self):
+        return self._snapshot
+
+    def read_value(self):
+        return array_ops.identity(self._variable, name="read")
+
+    def _ref(self):
+        return self._variable
+
+    def _as_graph_element(self):
+        return self._variable
+
+    def _as_graph_element_for_control(self):
+        return self._variable.op
+
+    def eval(self, session=None):
+        return self._variable.eval(session=session)
+
+    def initialized_value(self):
+        return control_flow_ops.with_dependencies([self._initializer_op], self._snapshot)
+
+    def is_initialized(self, name=None):
+        return state_ops.is_variable_initialized(self._variable, name=name)
+
+    # --- writing --------------------------------------------------------------------------------
+    def assign(self, value, use_locking=False, name=None, read_value=True):
+        assign = apply_op("Assign", ref=self._variable, value=value, use_locking=use_locking,
+                          name=name)
+        return assign if read_value else assign.op
+
+    def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        assign = apply_op("AssignAdd", ref=self._variable, value=delta,
+                          use_locking=use_locking, name=name)
+        return assign if read_value else assign.op
+
+    def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        assign = apply_op("AssignSub", ref=self._variable, value=delta,
+                          use_locking=use_locking, name=name)
+        return assign if read_value else assign.op
+
+    def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        return state_ops.scatter_update(self._variable, sparse_delta.indices,
+                                        sparse_delta.values, use_locking=use_locking, name=name)
+
+    def load(self, value, session=None):
+        """Writes `value` into the variable through the initializer's feed (no new ops)."""
+        if session is None:
+            session = ops.get_default_session()
+            if session is None:
+                raise ValueError("Either session argument should be provided or default "
+                                 "session should be established")
+        session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
+
+    def count_up_to(self, limit):
+        return apply_op("CountUpTo", ref=self._variable, limit=limit)
+
+    # --- serialization ----------------------------------------------------------------------------
+    def to_proto(self, export_scope=None):
+        from tensorkeep.io import protos
+
+        if export_scope is not None and not self._variable.name.startswith(export_scope):
+            return None
+        var_def = protos.VariableDef()
+        var_def.variable_name = ops.strip_name_scope(self._variable.name, export_scope)
+        if self._initial_value is not None:
+            var_def.initial_value_name = ops.strip_name_scope(self._initial_value.name,
+                                                              export_scope)
+        var_def.trainable = self._trainable
+        var_def.initializer_name = ops.strip_name_scope(self._initializer_op.name, export_scope)
+        var_def.snapshot_name = ops.strip_name_scope(self._snapshot.name, export_scope)
+        if self._save_slice_info:
+            var_def.save_slice_info_def.MergeFrom(self._save_slice_info.to_proto(export_scope))
+        return var_def
+
+    @staticmethod
+    def from_proto(variable_def, import_scope=None):
+        return Variable(variable_def=variable_def, import_scope=import_scope)
+
+    def _set_save_slice_info(self, save_slice_info):
+        self._save_slice_info = save_slice_info
+
+    def _get_save_slice_info(self):
+        return self._save_slice_info
+
+    # --- python protocol ------------------------------------------------------------------------
+    def __repr__(self):
+        return "<tf.Variable '%s' shape=%s dtype=%s>" % (self.name, self.get_shape(),
+                                                         self.dtype.name)
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    def __bool__(self):
+        raise TypeError("Using a `tf.Variable` as a Python `bool` is not allowed.")
+
+    def __iter__(self):
+        raise TypeError("'Variable' object is not iterable.")
+
+    def __getitem__(self, slice_spec):
+        return self.value()[slice_spec]
+
+    def __array__(self, dtype=None, copy=None):
+        raise NotImplementedError("Cannot convert a symbolic tf.Variable (%s) to a numpy array; "
+                                  "run it in a session." % self.name)
+
+
+def _null():
+    import contextlib
+    return contextlib.nullcontext()
+
+
+def _install_variable_operators():
+    def forward(operator):
+        def run(self, *args):
+            return getattr(self.value(), operator)(*args)
+        return run
+    for operator in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+                     "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+                     "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__and__",
+                     "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__neg__",
+                     "__abs__", "__invert__", "__lt__", "__le__", "__gt__", "__ge__"):
+        setattr(Variable, operator, forward(operator))
+
+
+_install_variable_operators()
+RefVariable = Variable
+VariableV1 = Variable
+
+
+def _variable_conversion(value, dtype=None, name=None, as_ref=False):
+    if as_ref:
+        return value._ref()
+    if dtype is not None and not dtypes.as_dtype(dtype).is_compatible_with(value.dtype):
+        raise ValueError("Incompatible type conversion requested to type '%s' for variable of "
+                         "type '%s'" % (dtypes.as_dtype(dtype).name, value.dtype.name))
+    return value.value()
+
+
+ops.register_tensor_conversion_function(Variable, _variable_conversion, priority=10)
+
+
+class SaveSliceInfo:
+    """How a partitioned variable's slice sits in the full variable (for Saver)."""
+
+    def __init__(self, full_name=None, full_shape=None, var_offset=None, var_shape=None,
+                 save_slice_info_def=None, import_scope=None):
+        if save_slice_info_def is not None:
+            self.full_name = ops.prepend_name_scope(save_slice_info_def.full_name, import_scope)
+            self.full_shape = list(save_slice_info_def.full_shape)
+            self.var_offset = list(save_slice_info_def.var_offset)
+            self.var_shape = list(save_slice_info_def.var_shape)
+        else:
+            self.full_name = full_name
+            self.full_shape = full_shape
+            self.var_offset = var_offset
+            self.var_shape = var_shape
+
+    @property
+    def spec(self):
+        full_shape_str = " ".join("%d" % d for d in self.full_shape) + " "
+        sl_spec = ":".join("%d,%d" % (o, s) for o, s in zip(self.var_offset, self.var_shape))
+        return full_shape_str + sl_spec
+
+    def to_proto(self, export_scope=None):
+        from tensorkeep.io import protos
+
+        proto = protos.SaveSliceInfoDef()
+        proto.full_name = ops.strip_name_scope(self.full_name, export_scope)
+        proto.full_shape.extend(self.full_shape)
+        proto.var_offset.extend(self.var_offset)
+        proto.var_shape.extend(self.var_shape)
+        return proto
+
+
+Variable.SaveSliceInfo = SaveSliceInfo
+
+
+# --- collections and initializers --------------------------------------------------------------------
+
+def global_variables(scope=None):
+    return ops.get_collection(ops.GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def all_variables():
+    return global_variables()
+
+
+def local_variables(scope=None):
+    return ops.get_collection(ops.GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def trainable_variables(scope=None):
+    return ops.get_collection(ops.GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def model_variables(scope=None):
+    return ops.get_collection(ops.GraphKeys.MODEL_VARIABLES, scope)
+
+
+def moving_average_variables(scope=None):
+    return ops.get_collection(ops.GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
+
+
+def variables_initializer(var_list, name="init"):
+    if var_list:
+        return control_flow_ops.group(*[v.initializer for v in var_list], name=name)
+    return control_flow_ops.no_op(name=name)
+
+
+def initialize_variables(var_list, name="init"):
+    return variables_initializer(var_list, name=name)
+
+
+def global_variables_initializer():
+    return variables_initializer(global_variables())
+
+
+def initialize_all_variables():
+    return global_variables_initializer()
+
+
+def local_variables_initializer():
+    return variables_initializer(local_variables())
+
+
+def initialize_local_variables():
+    return local_variables_initializer()
+
+
+def is_variable_initialized(variable):
+    return state_ops.is_variable_initialized(variable)
+
+
+def assert_variables_initialized(var_list=None):
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    if not var_list:
+        return None
+    ranks = [math_ops.cast(state_ops.is_variable_initialized(v), "int32") for v in var_list]
+    return math_ops.reduce_all(math_ops.cast(array_ops.stack(ranks), "bool"))
+
+
+def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
+    """A 1-D string tensor naming the variables of var_list that are not initialized."""
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    with ops.name_scope(name):
+        if not var_list:
+            return array_ops.constant(np.array([], dtype=object), dtype=dtypes.string)
+        mask = math_ops.logical_not(array_ops.stack(
+            [state_ops.is_variable_initialized(v._ref() if isinstance(v, Variable) else v)
+             for v in var_list]))
+        names = array_ops.constant([v.op.name for v in var_list])
+        return array_ops.boolean_mask(names, mask)

@@ -1,0 +1,257 @@
+"""The executor: prune a graph to what the fetches need, order it once, run kernels.
+
+A plan is built per (fetches, feeds) signature and cached by the session. Running a plan is a
+flat loop over steps with values kept in a list of slots, so the per-call overhead is a few
+microseconds per op.
+"""
+
+import numpy as np
+
+from tensorkeep.framework import errors
+from tensorkeep.framework import ops as ops_lib
+
+
+class VarRef:
+    """The storage of a TF1 ref variable: `value` is the current ndarray (None = uninitialized).
+
+    Kernels never mutate `value` in place; they replace it, so values read earlier in a run (or
+    returned to the user) keep their contents.
+    """
+
+    __slots__ = ("value", "name", "dtype", "shape")
+
+    def __init__(self, name, dtype, shape):
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.value = None
+
+    def get(self, reader_name=None):
+        value = self.value
+        if value is None:
+            raise errors.FailedPreconditionError(
+                None, None, "Attempting to use uninitialized value %s\n\t [[{{node %s}}]]"
+                % (self.name, reader_name or self.name) +
+                "\nRun its initializer first (sess.run(tf.global_variables_initializer())) or "
+                "restore it from a checkpoint (saver.restore(sess, path)).")
+        return value
+
+    def __repr__(self):
+        return "<VarRef %s %s>" % (self.name, "uninitialized" if self.value is None else
+                                   "shape=%s" % (self.value.shape,))
+
+
+class Dead:
+    """Marks the untaken output of a Switch (control flow); consumers propagate it."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<dead>"
+
+
+DEAD = Dead()
+
+# Ops that act on dead inputs instead of propagating them (control-flow joins).
+_DEAD_AWARE_OPS = frozenset(["Merge", "RefMerge"])
+
+
+class Plan:
+    """A pruned, ordered subgraph ready to run."""
+
+    __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots", "fetch_is_ref",
+                 "has_control_flow", "ops")
+
+    def __init__(self):
+        self.steps = []
+        self.n_slots = 0
+        self.feed_slots = []
+        self.fetch_slots = []
+        self.fetch_is_ref = []
+        self.has_control_flow = False
+        self.ops = []
+
+
+def _input_needs_deref(op, index):
+    """Whether input `index` of `op` is a ref tensor consumed as a plain value."""
+    tensor = op._inputs[index]
+    if not tensor.dtype.is_ref_dtype:
+        return False
+    schema = op._schema
+    if schema is None:
+        return True
+    arg = _input_arg_for_index(schema, op, index)
+    return arg is None or not arg.is_ref
+
+
+def _input_arg_for_index(schema, op, index):
+    pos = 0
+    for arg in schema.inputs:
+        if arg.number_attr:
+            count = op._attrs[arg.number_attr]
+        elif arg.type_list_attr:
+            count = len(op._attrs[arg.type_list_attr])
+        else:
+            count = 1
+        if index < pos + count:
+            return arg
+        pos += count
+    return None
+
+
+def topological_order(graph, target_ops, fed_tensors):
+    """Ops needed to compute `target_ops`, inputs before consumers; fed tensors cut the graph.
+
+    Iterative DFS (graphs may be deep); a cycle that is not a control-flow loop is an error.
+    """
+    order = []
+    state = {}  # op -> 1 visiting, 2 done
+    for root in target_ops:
+        if state.get(root) == 2:
+            continue
+        stack = [(root, False)]
+        while stack:
+            op, expanded = stack.pop()
+            if expanded:
+                state[op] = 2
+                order.append(op)
+                continue
+            st = state.get(op)
+            if st == 2:
+                continue
+            if st == 1:
+                continue
+            state[op] = 1
+            stack.append((op, True))
+            deps = []
+            for t in op._inputs:
+                if t in fed_tensors:
+                    continue
+                if op._type in ("Merge", "RefMerge") and t.op._type in ("NextIteration",
+                                                                        "RefNextIteration"):
+                    continue  # loop back-edge
+                deps.append(t.op)
+            deps.extend(op._control_inputs)
+            for dep in reversed(deps):
+                ds = state.get(dep)
+                if ds == 1:
+                    raise errors.InvalidArgumentError(
+                        None, op, "Graph contains a cycle through node '%s' (an input of '%s'); "
+                        "a TensorFlow graph must be acyclic apart from while-loop back edges."
+                        % (dep.name, op.name))
+                if ds is None:
+                    stack.append((dep, False))
+    return order
+
+
+def build_plan(graph, fetch_targets, feed_tensors, ctx):
+    """fetch_targets: list of Tensor or Operation; feed_tensors: list of Tensor."""
+    plan = Plan()
+    fed = {t: i for i, t in enumerate(feed_tensors)}
+    plan.feed_slots = list(range(len(feed_tensors)))
+    next_slot = len(feed_tensors)
+    target_ops = []
+    for target in fetch_targets:
+        op = target if isinstance(target, ops_lib.Operation) else target.op
+        if isinstance(target, ops_lib.Tensor) and target in fed:
+            continue
+        target_ops.append(op)
+    order = topological_order(graph, target_ops, fed)
+    slot_of = {}  # Tensor -> slot
+    for t, i in fed.items():
+        slot_of[t] = i
+    control_flow_types = ("Switch", "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter",
+                          "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond")
+    for op in order:
+        if op._type in control_flow_types:
+            plan.has_control_flow = True
+        out_start = next_slot
+        n_out = len(op._outputs)
+        for t in op._outputs:
+            if t not in slot_of:
+                slot_of[t] = next_slot
+            next_slot += 1
+        plan.ops.append(op)
+    plan.n_slots = next_slot
+    if plan.has_control_flow:
+        from tensorkeep.runtime import control_flow_executor
+        return control_flow_executor.build_plan(graph, plan, order, slot_of, fed, fetch_targets,
+                                                ctx)
+    out_slot = len(feed_tensors)
+    for op in order:
+        schema = op._schema
+        if schema is None or schema.kernel is None:
+            raise errors.UnimplementedError(
+                None, op, "No kernel for op '%s' (type %s) in tensorkeep. tensorkeep implements "
+                "the op types listed in docs/COMPATIBILITY.md; this graph needs one that is "
+                "not among them." % (op.name, op.type))
+        fn = schema.kernel(op, ctx)
+        in_slots = tuple(slot_of[t] for t in op._inputs)
+        derefs = tuple(i for i in range(len(op._inputs)) if _input_needs_deref(op, i))
+        n_out = len(op._outputs)
+        plan.steps.append((fn, in_slots, derefs, out_slot, n_out, op))
+        out_slot += n_out
+    for target in fetch_targets:
+        if isinstance(target, ops_lib.Operation):
+            plan.fetch_slots.append(None)
+            plan.fetch_is_ref.append(False)
+        else:
+            plan.fetch_slots.append(slot_of[target])
+            plan.fetch_is_ref.append(target.dtype.is_ref_dtype)
+    return plan
+
+
+def run_plan(plan, feed_values):
+    """Runs the plan's steps; returns the list of fetched values (None for ops)."""
+    vals = [None] * plan.n_slots
+    vals[:len(feed_values)] = feed_values
+    for fn, in_slots, derefs, out_slot, n_out, op in plan.steps:
+        if derefs:
+            args = [vals[i] for i in in_slots]
+            for i in derefs:
+                args[i] = args[i].get(op._name)
+        else:
+            args = [vals[i] for i in in_slots]
+        try:
+            out = fn(*args)
+        except errors.OpError:
+            raise
+        except Exception as exc:  # a kernel rejected its inputs: report it as TensorFlow does
+            raise _kernel_error(op, exc) from exc
+        if n_out == 1:
+            vals[out_slot] = out
+        elif n_out:
+            vals[out_slot:out_slot + n_out] = out
+    return fetch_results(plan, vals)
+
+
+def fetch_results(plan, vals):
+    results = []
+    for slot, is_ref in zip(plan.fetch_slots, plan.fetch_is_ref):
+        if slot is None:
+            results.append(None)
+            continue
+        value = vals[slot]
+        if is_ref and isinstance(value, VarRef):
+            value = value.get()
+        results.append(value)
+    return results
+
+
+def _kernel_error(op, exc):
+    if isinstance(exc, MemoryError):
+        return errors.ResourceExhaustedError(None, op, "OOM when running node %s (%s): %s"
+                                             % (op.name, op.type, exc))
+    return errors.InvalidArgumentError(
+        None, op, "%s\n\t [[{{node %s}}]] (op type %s)" % (exc, op.name, op.type))
+
+
+def as_numpy_output(value):
+    """What Session.run returns for one tensor value."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return value[()]
+        if not value.flags.writeable:
+            return value.copy()
+        return value
+    return value
