@@ -15,7 +15,9 @@ from tensorkeep.framework import errors  # noqa: E402
 from tensorkeep.framework.dtypes import (  # noqa: E402,F401
     DType, as_dtype, float16, half, float32, float64, double, bfloat16, int8, int16, int32,
     int64, uint8, uint16, uint32, uint64, bool_ as bool, string, complex64, complex128, qint8,
-    quint8, qint16, quint16, qint32, resource, variant)
+    quint8, qint16, quint16, qint32, resource, variant, float16_ref, float32_ref, float64_ref,
+    bfloat16_ref, int8_ref, int16_ref, int32_ref, int64_ref, uint8_ref, uint16_ref, uint32_ref,
+    uint64_ref, bool_ref, string_ref, complex64_ref, complex128_ref)
 from tensorkeep.framework.tensor_shape import (  # noqa: E402,F401
     TensorShape, Dimension)
 from tensorkeep.framework.ops import (  # noqa: E402,F401
@@ -47,6 +49,8 @@ from tensorkeep.ops.math_ops import multiply as mul  # noqa: E402,F401
 from tensorkeep.ops.state_ops import (  # noqa: E402,F401
     assign, assign_add, assign_sub, is_variable_initialized, scatter_update, scatter_add,
     scatter_sub)
+from tensorkeep.ops.random_ops import (  # noqa: E402,F401
+    random_normal, truncated_normal, random_uniform, random_shuffle, set_random_seed, get_seed)
 from tensorkeep.ops.control_flow_ops import (  # noqa: E402,F401
     no_op, group, tuple, with_dependencies)
 from tensorkeep.ops.variables import (  # noqa: E402,F401
@@ -60,7 +64,7 @@ from tensorkeep.ops.variables import (  # noqa: E402,F401
 from tensorkeep.runtime.session import Session, InteractiveSession  # noqa: E402,F401
 
 # --- namespaces --------------------------------------------------------------------------------
-from tensorkeep.api import train, nn  # noqa: E402,F401
+from tensorkeep.api import train, nn, random  # noqa: E402,F401
 from tensorkeep import compat  # noqa: E402,F401
 
 

@@ -437,7 +437,8 @@ class Graph:
         self._functions = {}
         self._unfetchable = set()
         self._unfeedable = set()
-        self._op_seeds_used = {}
+        # Op seeds for random ops that have none, under a graph seed: 0, 1, 2, ... (TF 2.x).
+        self._random_seed_counter = 0
 
     # --- ids and names ------------------------------------------------------------------------
     def _next_id(self):

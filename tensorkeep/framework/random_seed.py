@@ -7,7 +7,8 @@ TensorFlow's rules (as of the 2.x `tf.compat.v1` graph mode that wrote our refer
 * only the op seed: (DEFAULT_GRAPH_SEED, op_seed).
 * a graph seed: (graph_seed, op_seed). Without an op seed, the op seed is a per-graph counter:
   0 for the first such op created in the graph, then 1, 2, ... (only ops that take this branch
-  advance it).
+  advance it). (TensorFlow 1.x used the graph's `_last_id` here instead; the reference files
+  come from the counter rule.)
 * every seed is reduced modulo 2**31 - 1 (Python modulo, so never negative); the graph default
   is used as is.
 * a result of (0, 0) would mean "random", so it becomes (0, 2**31 - 1).

@@ -19,12 +19,8 @@ def _write_unsigned(value):
     return bytes((len(payload),)) + payload
 
 
-def _write_string(data):
-    # 0x00 and 0xff are escaped so that 0x00 0x01 can end the string.
-    return data.replace(b"\x00", b"\x00\xff").replace(b"\xff", b"\xff\x00").replace(b"\x00\xff\x00", b"\x00\xff") + b"\x00\x01"
-
-
 def _escape_string(data):
+    """0x00 and 0xff are escaped so that 0x00 0x01 can end the string."""
     out = bytearray()
     for byte in data:
         if byte == 0x00:
@@ -95,9 +91,8 @@ def _read_signed(data, position):
         raise ValueError("bad signed number")
     bits = 8 * length
     header = ((1 << length) - 1) << (bits - length)
-    value = int.from_bytes(data[position:end], "big") ^ (header if not negative else 0)
+    value = int.from_bytes(data[position:end], "big") ^ header
     if negative:
-        value ^= ((1 << bits) - 1) ^ header  # Undo the flipped header, keep the two's complement.
         value -= 1 << bits
     return value, end
 

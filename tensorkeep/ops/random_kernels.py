@@ -183,6 +183,8 @@ _SINCOSF_COS = [_hex(h) for h in ("0x1p0", "-0x1.ffffffd0c621cp-2", "0x1.55553e1
                                   "-0x1.6c087e89a359dp-10", "0x1.99343027bf8c3p-16")]
 _SINCOSF_SIN = [_hex(h) for h in ("-0x1.555545995a603p-3", "0x1.1107605230bc4p-7",
                                   "-0x1.994eb3774cf24p-13")]
+
+
 def _abs_top12(x):
     """Exponent and top three mantissa bits of float32 values: glibc's cheap range test."""
     return (x.view(np.uint32) >> np.uint32(20)) & np.uint32(0x7FF)

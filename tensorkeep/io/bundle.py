@@ -1,0 +1,566 @@
+"""Tensor bundles: TensorFlow's V2 checkpoint format.
+
+A bundle with prefix P is an index table `P.index` and data files
+`P.data-00000-of-0000N`. The index maps each tensor name to a BundleEntryProto (dtype,
+shape, shard, offset, size, masked CRC-32C of the stored bytes); the entry under the empty
+key is a BundleHeaderProto (shard count, endianness, format version). Data files hold the
+tensors back to back, in the order they were added: numeric tensors as their little-endian
+element bytes, string tensors as varint64 lengths, a masked CRC-32C of the lengths, then
+the bytes. Partitioned tensors have an entry listing their slices; each slice is stored as
+its own tensor under a key made by `tensor_slices.encode_tensor_name_slice`.
+
+`BundleWriter` writes the same bytes as TensorFlow's bundle writer, under temporary names
+renamed into place by `finish()` (the index last). `BundleReader` reads only the index when
+opened, reads one tensor per `read()`, and checks every offset, size and checksum against
+the real files before allocating or returning anything.
+"""
+
+import difflib
+import math
+import os
+import posixpath
+import struct
+import threading
+
+import numpy as np
+
+from . import crc32c, gfile, numpy_codec, protos, tensor_slices
+from .errors import DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError
+from .numpy_codec import DT_STRING
+from .table import BytesSource, TableReader, TableWriter, decode_varint, encode_varint
+
+HEADER_KEY = b""
+BUNDLE_VERSION = 1  # The format version this code writes and reads.
+BUNDLE_MIN_PRODUCER = 0
+
+_UINT32_MAX = 0xFFFFFFFF
+_LITTLE, _BIG = 0, 1  # BundleHeaderProto.Endianness
+
+
+def index_filename(prefix):
+    return f"{prefix}.index"
+
+
+def data_filename(prefix, shard_id, num_shards):
+    return f"{prefix}.data-{shard_id:05d}-of-{num_shards:05d}"
+
+
+def _key_bytes(key):
+    return key.encode("utf-8", "surrogateescape") if isinstance(key, str) else bytes(key)
+
+
+def _key_str(key):
+    return key.decode("utf-8", "surrogateescape")
+
+
+def _parent_directory(path):
+    return posixpath.dirname(path) if "://" in path else os.path.dirname(path)
+
+
+def _set_shape(shape_proto, shape):
+    shape_proto.SetInParent()  # TensorFlow always writes the shape, even a scalar's empty one.
+    for size in shape:
+        shape_proto.dim.add().size = size
+
+
+def _header_bytes(num_shards, endianness=_LITTLE, version=None):
+    header = protos.BundleHeaderProto(num_shards=num_shards, endianness=endianness)
+    if version is None:
+        header.version.producer = BUNDLE_VERSION
+        header.version.min_consumer = BUNDLE_MIN_PRODUCER
+    else:
+        header.version.CopyFrom(version)
+    return header.SerializeToString(deterministic=True)
+
+
+def _string_tensor_bytes(elements):
+    """The stored form of a flat sequence of bytes and its (unmasked) entry checksum."""
+    lengths = bytearray()
+    checksum = 0
+    for element in elements:
+        lengths += encode_varint(len(element))
+        # The checksum covers each length as a fixed-width integer, not its varint bytes.
+        width = 4 if len(element) <= _UINT32_MAX else 8
+        checksum = crc32c.extend(checksum, len(element).to_bytes(width, "little"))
+    length_checksum = struct.pack("<I", crc32c.mask(checksum))
+    checksum = crc32c.extend(checksum, length_checksum)
+    body = b"".join(elements)
+    checksum = crc32c.extend(checksum, body)
+    return bytes(lengths) + length_checksum + body, checksum
+
+
+class BundleWriter:
+    """Writes a single-shard bundle; `add` tensors, then `finish()` (or use it as a context manager).
+
+    Nothing appears under the final file names until `finish()`; `abort()` (or an exception
+    inside the `with` block) removes the temporary files.
+    """
+
+    def __init__(self, prefix):
+        self._prefix = gfile._to_str(prefix)
+        parent = _parent_directory(self._prefix)
+        if parent:
+            gfile.makedirs(parent)
+        self._data = gfile.AtomicWriter(data_filename(self._prefix, 0, 1))
+        self._entries = {}
+        self._size = 0
+        self._closed = False
+
+    @property
+    def prefix(self):
+        return self._prefix
+
+    def add(self, key, value, datatype=None):
+        """Append tensor `value` (array-like; strings as bytes/str) under `key`.
+
+        `datatype` (a DataType enum) records a type numpy cannot tell apart from its
+        storage, such as DT_QINT8 for an int8 array.
+        """
+        self._check_open()
+        key = _key_bytes(key)
+        if key == HEADER_KEY:
+            raise InvalidArgumentError(None, None, "The empty string is reserved for the bundle header")
+        if key in self._entries:
+            raise InvalidArgumentError(None, None, f"Adding duplicate key: {_key_str(key)}")
+        self._entries[key] = self._write_tensor(value, datatype)
+
+    def add_slice(self, key, full_shape, extents, value, datatype=None):
+        """Append one slice (list of (start, length|None) per dimension) of partitioned tensor `key`."""
+        self._check_open()
+        full_shape = tuple(int(size) for size in full_shape)
+        bounds = tensor_slices.resolve(extents, full_shape, f"slice of {key}")
+        value = np.asarray(value)
+        expected_shape = tuple(stop - start for start, stop in bounds)
+        if value.shape != expected_shape:
+            raise InvalidArgumentError(
+                None, None, f"Slice of {key} has shape {list(value.shape)}, its extents need {list(expected_shape)}")
+        if tensor_slices.is_full(extents, full_shape):
+            self.add(key, value, datatype)
+            return
+        key = _key_bytes(key)
+        slice_key = tensor_slices.encode_tensor_name_slice(key, extents)
+        if slice_key in self._entries:
+            raise InvalidArgumentError(None, None, f"Adding duplicate slice of {_key_str(key)}")
+        slice_entry = self._write_tensor(value, datatype)
+        full_entry = self._entries.get(key)
+        if full_entry is None:
+            full_entry = self._entries[key] = protos.BundleEntryProto(dtype=slice_entry.dtype)
+            _set_shape(full_entry.shape, full_shape)
+        elif not full_entry.slices or full_entry.dtype != slice_entry.dtype or \
+                tuple(dim.size for dim in full_entry.shape.dim) != full_shape:
+            raise InvalidArgumentError(None, None, f"Slice of {_key_str(key)} conflicts with its earlier entry")
+        tensor_slices.fill_proto(full_entry.slices.add(), extents)
+        self._entries[slice_key] = slice_entry
+
+    def _write_tensor(self, value, datatype):
+        if datatype is None:
+            array = np.asarray(value)
+            datatype = numpy_codec.datatype_of(array.dtype)
+        else:
+            datatype = int(datatype)
+            array = np.asarray(value, dtype=None if datatype == DT_STRING else numpy_codec.numpy_dtype(datatype))
+        entry = protos.BundleEntryProto(dtype=datatype, offset=self._size)
+        _set_shape(entry.shape, array.shape)
+        if datatype == DT_STRING:
+            stored, checksum = _string_tensor_bytes(list(numpy_codec.to_bytes_array(array).reshape(-1)))
+        else:
+            storage = numpy_codec.numpy_dtype(datatype)
+            if array.dtype != storage:
+                raise InvalidArgumentError(
+                    None, None, f"Array of dtype {array.dtype} cannot be stored as DataType {datatype}")
+            stored = np.ascontiguousarray(array, dtype=storage.newbyteorder("<")).reshape(-1).view(np.uint8)
+            checksum = crc32c.value(stored)
+        self._data.write(stored)
+        entry.size = len(stored)
+        entry.crc32c = crc32c.mask(checksum)
+        self._size += len(stored)
+        return entry
+
+    def finish(self):
+        """Publish the data file, then the index (so a complete index always has its data)."""
+        self._check_open()
+        self._closed = True
+        try:
+            self._data.commit()
+        except BaseException:
+            self._data.abort()
+            raise
+        items = [(HEADER_KEY, _header_bytes(1))]
+        items += [(key, self._entries[key].SerializeToString(deterministic=True)) for key in sorted(self._entries)]
+        write_index(index_filename(self._prefix), items)
+
+    def abort(self):
+        if not self._closed:
+            self._closed = True
+            self._data.abort()
+
+    def _check_open(self):
+        if self._closed:
+            raise InvalidArgumentError(None, None, f"BundleWriter for {self._prefix} is closed")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        if exc_type is None:
+            self.finish()
+        else:
+            self.abort()
+
+
+def write_index(path, items):
+    """Write an index table of (key, value) pairs (sorted, header first) atomically."""
+    with gfile.AtomicWriter(path) as index_file:
+        table = TableWriter(index_file)
+        for key, value in items:
+            table.add(key, value)
+        table.finish()
+
+
+class BundleReader:
+    """Random access to the tensors of a V2 checkpoint.
+
+    Keys are str; `keys()` lists every tensor (a partitioned tensor under its full name, its
+    slices hidden). Close it (or use `with`) to release the data file handles.
+    """
+
+    format = "V2"
+
+    def __init__(self, prefix):
+        self._prefix = gfile._to_str(prefix)
+        self._index_path = index_filename(self._prefix)
+        table = TableReader(BytesSource(gfile.read_file(self._index_path), self._index_path))
+        entries = iter(table)
+        header_item = next(entries, None)
+        if header_item is None or header_item[0] != HEADER_KEY:
+            raise self._index_error("the header entry is missing")
+        try:
+            header = protos.BundleHeaderProto.FromString(header_item[1])
+        except Exception:
+            raise self._index_error("the header entry does not parse") from None
+        if header.num_shards <= 0:
+            raise self._index_error(f"the header declares {header.num_shards} data shards")
+        self._check_version(header.version)
+        self._num_shards = header.num_shards
+        self._big_endian = header.endianness == _BIG
+        self._raw_entries = dict(entries)
+        self._parsed_entries = {}
+        self._listed_keys = None
+        self._shards = {}
+        self._shards_lock = threading.Lock()
+
+    @property
+    def prefix(self):
+        return self._prefix
+
+    @property
+    def num_shards(self):
+        return self._num_shards
+
+    def _index_error(self, detail):
+        return DataLossError(None, None, f"Unable to read checkpoint index {self._index_path}: {detail}. "
+                                         "The file is corrupt or was not written by TensorFlow.")
+
+    def _check_version(self, version):
+        if version.producer < BUNDLE_MIN_PRODUCER:
+            raise InvalidArgumentError(
+                None, None, f"Checkpoint producer version {version.producer} below min producer "
+                            f"{BUNDLE_MIN_PRODUCER} supported by TensorFlow {self._index_path}")
+        if version.min_consumer > BUNDLE_VERSION:
+            raise InvalidArgumentError(
+                None, None, f"Checkpoint min consumer version {version.min_consumer} above current version "
+                            f"{BUNDLE_VERSION} for TensorFlow {self._index_path}. Please upgrade.")
+        if BUNDLE_VERSION in version.bad_consumers:
+            raise InvalidArgumentError(
+                None, None, f"Checkpoint disallows consumer version {BUNDLE_VERSION}: {self._index_path}")
+
+    # -------------------------------------------------------------- metadata
+
+    def keys(self):
+        """Sorted names of the stored tensors."""
+        if self._listed_keys is None:
+            slice_keys = set()
+            for key in self._raw_entries:
+                entry = self._entry(key)
+                for slice_proto in entry.slices:
+                    slice_keys.add(tensor_slices.encode_tensor_name_slice(key, tensor_slices.extents_from_proto(slice_proto)))
+            self._listed_keys = [_key_str(key) for key in sorted(self._raw_entries) if key not in slice_keys]
+        return list(self._listed_keys)
+
+    def has(self, key):
+        key = _key_bytes(key)
+        return key != HEADER_KEY and key in self._raw_entries
+
+    __contains__ = has
+
+    def entry(self, key):
+        """The BundleEntryProto of `key` (a copy)."""
+        copy = protos.BundleEntryProto()
+        copy.CopyFrom(self._entry(_key_bytes(key)))
+        return copy
+
+    def dtype_and_shape(self, key):
+        """(DataType enum, shape tuple) of tensor `key`."""
+        key = _key_bytes(key)
+        entry = self._entry(key)
+        return entry.dtype, self._shape(key, entry)
+
+    def _entry(self, key):
+        entry = self._parsed_entries.get(key)
+        if entry is not None:
+            return entry
+        raw = self._raw_entries.get(key) if key != HEADER_KEY else None
+        if raw is None:
+            raise self._not_found(key)
+        try:
+            entry = protos.BundleEntryProto.FromString(raw)
+        except Exception:
+            raise DataLossError(None, None, f"Entry for key {_key_str(key)} not parseable in {self._index_path}") from None
+        self._parsed_entries[key] = entry
+        return entry
+
+    def _not_found(self, key):
+        name = _key_str(key)
+        message = f"Key {name} not found in checkpoint {self._prefix}"
+        # Slice keys start with a 0 byte; they are not names a caller would mean.
+        candidates = [_key_str(raw_key) for raw_key in self._raw_entries if raw_key[:1] not in (b"", b"\x00")]
+        close = difflib.get_close_matches(name, candidates, n=3)
+        if close:
+            message += ". Closest keys in the checkpoint: " + ", ".join(close)
+        return NotFoundError(None, None, message)
+
+    def _shape(self, key, entry):
+        if entry.shape.unknown_rank or any(dim.size < 0 for dim in entry.shape.dim):
+            raise DataLossError(None, None, f"Invalid tensor shape for {_key_str(key)} in {self._index_path}: "
+                                            f"{entry.shape}")
+        return tuple(dim.size for dim in entry.shape.dim)
+
+    # -------------------------------------------------------------- values
+
+    def read(self, key, out=None):
+        """The value of tensor `key` as a numpy array (object array of bytes for strings).
+
+        With `out` (a C-contiguous writeable array of the tensor's dtype and shape), the
+        value is read straight into it and `out` is returned.
+        """
+        key = _key_bytes(key)
+        entry = self._entry(key)
+        shape = self._shape(key, entry)
+        dtype = self._numpy_dtype(key, entry)
+        if out is not None:
+            self._check_out(key, out, dtype, shape)
+        if entry.slices:
+            return self._read_partitioned(key, entry, shape, dtype, out)
+        return self._read_stored(key, entry, shape, dtype, out)
+
+    def _numpy_dtype(self, key, entry):
+        if entry.dtype in (numpy_codec.DT_VARIANT, numpy_codec.DT_RESOURCE):
+            raise UnimplementedError(
+                None, None, f"Tensor {_key_str(key)} in {self._prefix} has DataType {entry.dtype}, "
+                            "which cannot be read as an array")
+        try:
+            return numpy_codec.numpy_dtype(entry.dtype)
+        except InvalidArgumentError:
+            raise DataLossError(None, None, f"Tensor {_key_str(key)} in {self._index_path} has unknown "
+                                            f"DataType {entry.dtype}") from None
+
+    @staticmethod
+    def _check_out(key, out, dtype, shape):
+        if not isinstance(out, np.ndarray) or out.dtype != dtype or out.shape != shape or \
+                not out.flags.c_contiguous or not out.flags.writeable:
+            got = f"{out.dtype} {list(out.shape)}" if isinstance(out, np.ndarray) else type(out).__name__
+            raise InvalidArgumentError(
+                None, None, f"Cannot read tensor {_key_str(key)} of dtype {dtype} and shape {list(shape)} into a "
+                            f"buffer of {got} (it must be a writeable C-contiguous array of that dtype and shape)")
+
+    def _shard(self, key, entry):
+        shard_id = entry.shard_id
+        if not 0 <= shard_id < self._num_shards:
+            raise DataLossError(None, None, f"Entry for {_key_str(key)} names data shard {shard_id} but "
+                                            f"{self._index_path} declares {self._num_shards}")
+        with self._shards_lock:
+            shard = self._shards.get(shard_id)
+            if shard is None:
+                shard = self._shards[shard_id] = gfile.RandomAccessFile(
+                    data_filename(self._prefix, shard_id, self._num_shards))
+        return shard
+
+    def _stored_range(self, key, entry):
+        shard = self._shard(key, entry)
+        if entry.offset < 0 or entry.size < 0 or entry.offset + entry.size > shard.size:
+            raise DataLossError(
+                None, None, f"Tensor {_key_str(key)} is recorded at bytes [{entry.offset}, "
+                            f"{entry.offset + entry.size}) of {shard.path}, which has only {shard.size} bytes: "
+                            "the data file is truncated or does not belong to this index")
+        return shard
+
+    def _checksum_error(self, key, shard, entry, actual):
+        return DataLossError(
+            None, None, f"Checksum does not match for tensor {_key_str(key)} in {shard.path} "
+                        f"({entry.size} bytes at offset {entry.offset}): stored "
+                        f"{crc32c.unmask(entry.crc32c):08x}, calculated {actual:08x}. The file is corrupt.")
+
+    def _read_stored(self, key, entry, shape, dtype, out):
+        if entry.dtype == DT_STRING:
+            return self._read_strings(key, entry, shape, out)
+        expected_size = math.prod(shape) * dtype.itemsize
+        if entry.size != expected_size:
+            raise DataLossError(
+                None, None, f"Invalid size in bundle entry: key {_key_str(key)}; stored size {entry.size}; "
+                            f"expected size {expected_size} ({list(shape)} of {dtype}) in {self._index_path}")
+        shard = self._stored_range(key, entry)
+        result = np.empty(shape, dtype) if out is None else out
+        buffer = result.reshape(-1).view(np.uint8)
+        if shard.readinto_at(entry.offset, buffer) != entry.size:
+            raise DataLossError(None, None, f"Short read of tensor {_key_str(key)} from {shard.path}")
+        actual = crc32c.value(buffer)
+        if actual != crc32c.unmask(entry.crc32c):
+            raise self._checksum_error(key, shard, entry, actual)
+        if self._big_endian:
+            result.byteswap(inplace=True)
+        return result
+
+    def _read_strings(self, key, entry, shape, out):
+        count = math.prod(shape)
+        # Each element needs at least one length byte, and the lengths' checksum follows.
+        if entry.size != 0 and entry.size < count + 4 or entry.size == 0 and count != 0:
+            raise DataLossError(
+                None, None, f"Invalid size in bundle entry: key {_key_str(key)}; stored size {entry.size}; "
+                            f"{count} strings need at least {count + 4} bytes")
+        shard = self._stored_range(key, entry)
+        data = shard.read_at(entry.offset, entry.size)
+        if len(data) != entry.size:
+            raise DataLossError(None, None, f"Short read of tensor {_key_str(key)} from {shard.path}")
+        byte_order = "big" if self._big_endian else "little"
+        result = np.empty(count, dtype=object) if out is None else out.reshape(-1)
+        if entry.size == 0:
+            return result.reshape(shape) if out is None else out
+        lengths = []
+        checksum = 0
+        position = 0
+        try:
+            for _ in range(count):
+                length, position = decode_varint(data, position, len(data))
+                lengths.append(length)
+                width = 4 if length <= _UINT32_MAX else 8
+                checksum = crc32c.extend(checksum, length.to_bytes(width, byte_order))
+        except Exception:
+            raise DataLossError(None, None, f"String lengths of tensor {_key_str(key)} in {shard.path} are "
+                                            "corrupt") from None
+        if position + 4 + sum(lengths) != len(data):
+            raise DataLossError(None, None, f"String lengths of tensor {_key_str(key)} in {shard.path} do not add "
+                                            f"up to its stored size {entry.size}")
+        raw_length_checksum = data[position:position + 4]
+        if crc32c.unmask(int.from_bytes(raw_length_checksum, byte_order)) != checksum:
+            raise DataLossError(None, None, f"The length checksum of string tensor {_key_str(key)} in "
+                                            f"{shard.path} does not match. The file is corrupt.")
+        checksum = crc32c.extend(checksum, raw_length_checksum)
+        position += 4
+        checksum = crc32c.extend(checksum, data[position:])
+        if checksum != crc32c.unmask(entry.crc32c):
+            raise self._checksum_error(key, shard, entry, checksum)
+        for index, length in enumerate(lengths):
+            result[index] = data[position:position + length]
+            position += length
+        return result.reshape(shape) if out is None else out
+
+    def _read_partitioned(self, key, entry, shape, dtype, out):
+        name = _key_str(key)
+        slice_bounds = []
+        for slice_proto in entry.slices:
+            extents = tensor_slices.extents_from_proto(slice_proto)
+            bounds = tensor_slices.resolve(extents, shape, f"partitioned tensor {name}")
+            slice_bounds.append((tensor_slices.encode_tensor_name_slice(key, extents), bounds))
+        self._check_coverage(name, shape, [bounds for _, bounds in slice_bounds])
+        result = np.empty(shape, dtype) if out is None else out
+        for slice_key, bounds in slice_bounds:
+            slice_entry = self._entry(slice_key)
+            slice_shape = tuple(stop - start for start, stop in bounds)
+            if self._shape(slice_key, slice_entry) != slice_shape or slice_entry.dtype != entry.dtype:
+                raise DataLossError(None, None, f"A stored slice of {name} in {self._index_path} does not match "
+                                                "the extent and dtype its full entry records")
+            region = tuple(slice(start, stop) for start, stop in bounds)
+            result[region] = self._read_stored(slice_key, slice_entry, slice_shape, dtype, None)
+        return result
+
+    @staticmethod
+    def _check_coverage(name, shape, all_bounds):
+        covered = sum(math.prod(stop - start for start, stop in bounds) for bounds in all_bounds)
+        overlapping = any(
+            all(start_a < stop_b and start_b < stop_a for (start_a, stop_a), (start_b, stop_b) in zip(first, second))
+            for index, first in enumerate(all_bounds) for second in all_bounds[index + 1:])
+        if overlapping or covered != math.prod(shape):
+            raise InvalidArgumentError(
+                None, None, f"Does not have sufficient slices for partitioned tensor {name} to restore it whole "
+                            f"(its {len(all_bounds)} slices {'overlap' if overlapping else 'leave gaps'})")
+
+    def close(self):
+        with self._shards_lock:
+            for shard in self._shards.values():
+                shard.close()
+            self._shards.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def merge_bundles(prefixes, merged_prefix, delete_inputs=True):
+    """Merge single-writer bundles into one prefix, as TensorFlow's MergeV2Checkpoints does.
+
+    Data files are renamed to `merged_prefix`'s shard names (numbered in order of first
+    use), entries are combined (slices of one partitioned tensor are joined), and the merged
+    index is written last; the inputs' index files are then deleted when `delete_inputs`.
+    """
+    merged_prefix = gfile._to_str(merged_prefix)
+    parent = _parent_directory(merged_prefix)
+    if parent:
+        gfile.makedirs(parent)
+    entries = {}
+    new_shard_ids = {}
+    num_shards = 0
+    first_header = None
+    for prefix in prefixes:
+        prefix = gfile._to_str(prefix)
+        path = index_filename(prefix)
+        items = iter(TableReader(BytesSource(gfile.read_file(path), path)))
+        header_item = next(items, None)
+        if header_item is None or header_item[0] != HEADER_KEY:
+            raise DataLossError(None, None, f"Unable to read checkpoint index {path}: the header entry is missing")
+        header = protos.BundleHeaderProto.FromString(header_item[1])
+        num_shards += header.num_shards
+        if first_header is None:
+            first_header = header
+        elif header.endianness != first_header.endianness:
+            raise InvalidArgumentError(None, None, "Merging bundles with conflicting endianness; inputs corrupted?")
+        elif header.version.SerializeToString(deterministic=True) != \
+                first_header.version.SerializeToString(deterministic=True):
+            raise InvalidArgumentError(None, None, "Merging bundles with different format versions")
+        for key, raw in items:
+            entry = protos.BundleEntryProto.FromString(raw)
+            existing = entries.get(key)
+            if existing is not None:
+                if not existing.slices or not entry.slices:
+                    raise InvalidArgumentError(
+                        None, None, f"Duplicate tensor keyed by {_key_str(key)} encountered, when merging prefix: "
+                                    f"{prefix}")
+                existing.slices.extend(entry.slices)
+                continue
+            # As in TensorFlow, every new entry (a partitioned tensor's too) claims its shard.
+            source = data_filename(prefix, entry.shard_id, header.num_shards)
+            entry.shard_id = new_shard_ids.setdefault(source, len(new_shard_ids))
+            entries[key] = entry
+    if first_header is None:
+        raise InvalidArgumentError(None, None, "No bundles to merge")
+    for source, shard_id in new_shard_ids.items():
+        gfile.rename(source, data_filename(merged_prefix, shard_id, len(new_shard_ids)), overwrite=True)
+    items = [(HEADER_KEY, _header_bytes(num_shards, first_header.endianness, first_header.version))]
+    items += [(key, entries[key].SerializeToString(deterministic=True)) for key in sorted(entries)]
+    write_index(index_filename(merged_prefix), items)
+    if delete_inputs:
+        for prefix in prefixes:
+            path = index_filename(gfile._to_str(prefix))
+            if path != index_filename(merged_prefix):
+                gfile.remove(path)
