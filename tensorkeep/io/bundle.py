@@ -165,7 +165,7 @@ class BundleWriter:
             stored, checksum = _string_tensor_bytes(list(numpy_codec.to_bytes_array(array).reshape(-1)))
         else:
             storage = numpy_codec.numpy_dtype(datatype)
-            if array.dtype != storage:
+            if array.dtype.newbyteorder("=") != storage:
                 raise InvalidArgumentError(
                     None, None, f"Array of dtype {array.dtype} cannot be stored as DataType {datatype}")
             stored = np.ascontiguousarray(array, dtype=storage.newbyteorder("<")).reshape(-1).view(np.uint8)
