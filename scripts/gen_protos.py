@@ -15,7 +15,8 @@ PROTO_DIR = REPO_ROOT / "tensorkeep" / "io" / "protos"
 OUTPUT = PROTO_DIR / "descriptors.binpb"
 
 
-def main() -> int:
+def compile_descriptor_set(output: Path) -> int:
+    """Run protoc on every .proto file of the package; returns protoc's exit status."""
     import grpc_tools
     from grpc_tools import protoc
 
@@ -26,15 +27,24 @@ def main() -> int:
         f"-I{REPO_ROOT}",
         f"-I{well_known_includes}",
         "--include_imports",
-        f"--descriptor_set_out={OUTPUT}",
+        f"--descriptor_set_out={output}",
         *sources,
     ]
+    # Source paths are relative to the repository so the descriptors never name this machine.
+    previous = os.getcwd()
     os.chdir(REPO_ROOT)
-    status = protoc.main(args)
+    try:
+        return protoc.main(args)
+    finally:
+        os.chdir(previous)
+
+
+def main() -> int:
+    status = compile_descriptor_set(OUTPUT)
     if status != 0:
         print(f"protoc failed with status {status}", file=sys.stderr)
         return status
-    print(f"wrote {OUTPUT.relative_to(REPO_ROOT)} ({OUTPUT.stat().st_size} bytes, {len(sources)} files)")
+    print(f"wrote {OUTPUT.relative_to(REPO_ROOT)} ({OUTPUT.stat().st_size} bytes)")
     return 0
 
 

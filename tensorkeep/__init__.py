@@ -59,12 +59,25 @@ from tensorkeep.ops.variables import (  # noqa: E402,F401
     global_variables_initializer, initialize_all_variables, local_variables_initializer,
     initialize_local_variables, report_uninitialized_variables, assert_variables_initialized,
     VariableSynchronization, VariableAggregation)
+from tensorkeep.ops.init_ops import (  # noqa: E402,F401
+    zeros_initializer, ones_initializer, constant_initializer, random_uniform_initializer,
+    random_normal_initializer, truncated_normal_initializer, uniform_unit_scaling_initializer,
+    variance_scaling_initializer, glorot_uniform_initializer, glorot_normal_initializer)
+from tensorkeep.ops.partitioned_variables import (  # noqa: E402,F401
+    PartitionedVariable, fixed_size_partitioner, min_max_variable_partitioner,
+    variable_axis_size_partitioner)
+from tensorkeep.training.variable_scope import (  # noqa: E402,F401
+    AUTO_REUSE, VariableScope, variable_scope, variable_op_scope, get_variable,
+    get_local_variable, get_variable_scope, no_regularizer, create_partitioned_variables)
+from tensorkeep.training.gradients import (  # noqa: E402,F401
+    gradients, hessians, AggregationMethod, UnconnectedGradients)
 
 # --- runtime -----------------------------------------------------------------------------------
 from tensorkeep.runtime.session import Session, InteractiveSession  # noqa: E402,F401
 
 # --- namespaces --------------------------------------------------------------------------------
 from tensorkeep.api import train, nn, random  # noqa: E402,F401
+from tensorkeep.api import initializers, contrib  # noqa: E402,F401
 from tensorkeep import compat  # noqa: E402,F401
 
 

@@ -94,7 +94,8 @@ def test_state_file_over_memory_url():
         checkpoint_state.update_checkpoint_state(directory, directory + "/model.ckpt-3", save_relative_paths=True)
         assert gfile.read_file(directory + "/checkpoint") == b'model_checkpoint_path: "model.ckpt-3"\n' \
                                                               b'all_model_checkpoint_paths: "model.ckpt-3"\n'
-        gfile.GFile(directory + "/model.ckpt-3.index", "wb").write(b"x")
+        with gfile.GFile(directory + "/model.ckpt-3.index", "wb") as index_file:
+            index_file.write(b"x")
         assert checkpoint_state.latest_checkpoint(directory) == directory + "/model.ckpt-3"
     finally:
         gfile.rmtree("memory://tensorkeep-test-state")

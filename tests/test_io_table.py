@@ -135,7 +135,37 @@ def test_snappy_compressed_block_in_table():
 
 
 def test_corrupt_snappy_is_data_loss():
-    with pytest.raises(table._Corrupt):  # noqa: SLF001
+    with pytest.raises(table.FormatError):
         table._snappy_uncompress(table.encode_varint(100) + b"\x00a")  # noqa: SLF001
-    with pytest.raises(table._Corrupt):  # noqa: SLF001
+    with pytest.raises(table.FormatError):
         table._snappy_uncompress(table.encode_varint(10) + b"\x0e\x05\x00")  # noqa: SLF001 - copy before any output
+
+
+def test_tensor_slice_keys_match_tf_written_v1_keys(shared_dir):
+    """Every data key of a TF-written V1 table decodes to (name, extents) and re-encodes to itself."""
+    from tensorkeep.io import tensor_slices
+
+    path = os.path.join(shared_dir, "corpus", "dventimi+CarND-Traffic-Signs", "model.ckpt")
+    with open(path, "rb") as handle:
+        keys = [key for key, _ in open_table(handle.read(), path)][1:]
+    assert len(keys) == 32
+    for key in keys:
+        name, extents = tensor_slices.decode_tensor_name_slice(key)
+        assert all(extent == (0, None) for extent in extents)  # saved whole
+        assert tensor_slices.encode_tensor_name_slice(name.decode(), extents) == key
+
+
+def test_tensor_slice_keys_order_and_escapes():
+    from tensorkeep.io import tensor_slices
+
+    extents = [(0, None), (5, 10), (-3, 2 ** 40)]
+    for name in [b"plain", b"with\x00zero", b"\xff\xfe", b""]:
+        key = tensor_slices.encode_tensor_name_slice(name, extents)
+        assert tensor_slices.decode_tensor_name_slice(key) == (name, extents)
+    # The encoding keeps numeric order, which is what makes slices of a tensor adjacent and sorted.
+    starts = [-(2 ** 50), -65, -64, -1, 0, 1, 63, 64, 8191, 8192, 2 ** 55]
+    keys = [tensor_slices.encode_tensor_name_slice(b"t", [(start, 1)]) for start in starts]
+    assert keys == sorted(keys)
+    assert tensor_slices.parse_shape_and_slice("6 4 0,2:-") == ([6, 4], [(0, 2), (0, None)])
+    with pytest.raises(errors.InvalidArgumentError):
+        tensor_slices.parse_shape_and_slice("6 4 5,2:-")

@@ -92,6 +92,14 @@ def v1_slices():
     tf.raw_ops.SaveSlices(filename=os.path.join(OUT, "v1", "model.ckpt"), tensor_names=names,
                           shapes_and_slices=specs, data=[tf.constant(value) for value in data])
     cases["v1"] = {"values": {"matrix": full, "ints": data[2], "text": data[3], "flag": data[4], "halves": data[5]}}
+    # A sharded V1 save: one file per shard, a partitioned tensor split across them.
+    split = rng.standard_normal((5, 2)).astype("float32")
+    for shard, (rows, spec) in enumerate([(split[:3], "5 2 0,3:-"), (split[3:], "5 2 3,2:-")]):
+        tf.raw_ops.SaveSlices(filename=os.path.join(OUT, "v1", f"sharded.ckpt-{shard:05d}-of-00002"),
+                              tensor_names=["split", f"only_in_{shard}"], shapes_and_slices=[spec, ""],
+                              data=[tf.constant(rows), tf.constant([shard], tf.int32)])
+    cases["v1_sharded"] = {"values": {"split": split, "only_in_0": np.array([0], np.int32),
+                                      "only_in_1": np.array([1], np.int32)}}
 
 
 def checkpoint_state_files():

@@ -1,4 +1,19 @@
 """tf.train"""
 # Saver and checkpoint management
+from tensorkeep.io.protos import SaverDef, CheckpointState  # noqa: E402,F401
+from tensorkeep.training.saver import Saver  # noqa: E402,F401
+from tensorkeep.training.checkpoint_management import (  # noqa: E402,F401
+    latest_checkpoint, get_checkpoint_state, update_checkpoint_state, checkpoint_exists,
+    get_checkpoint_mtimes, remove_checkpoint, generate_checkpoint_state_proto)
+from tensorkeep.training.checkpoint_utils import (  # noqa: E402,F401
+    NewCheckpointReader, list_variables, load_variable, load_checkpoint, checkpoints_iterator)
 # Optimizers and schedules
+from tensorkeep.training.optimizer import Optimizer  # noqa: E402,F401
+from tensorkeep.training.optimizers import (  # noqa: E402,F401
+    GradientDescentOptimizer, ProximalGradientDescentOptimizer, MomentumOptimizer,
+    AdamOptimizer, RMSPropOptimizer, AdagradOptimizer, AdadeltaOptimizer)
+from tensorkeep.training.training_util import (  # noqa: E402,F401
+    global_step, get_global_step, create_global_step, get_or_create_global_step,
+    assert_global_step)
 # Moving averages
+from tensorkeep.training.moving_averages import ExponentialMovingAverage  # noqa: E402,F401

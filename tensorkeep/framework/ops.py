@@ -13,7 +13,7 @@ from tensorkeep.framework import tensor_shape
 
 # Producer version written into GraphDefs (TensorFlow 2.21's GRAPH_DEF_VERSION) and the oldest
 # consumer version that can read them.
-GRAPH_DEF_VERSION = 2156
+GRAPH_DEF_VERSION = 2474
 GRAPH_DEF_VERSION_MIN_CONSUMER = 0
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
@@ -348,12 +348,13 @@ class Operation:
 
         node = protos.NodeDef(name=self._name, op=self._type)
         node.input.extend([t._as_node_def_input() for t in self._inputs])
-        node.input.extend(["^" + op._name for op in self._control_inputs])
+        # TensorFlow writes control inputs sorted by name.
+        node.input.extend(sorted("^" + op._name for op in self._control_inputs))
         if self._device:
             node.device = self._device
         for name in sorted(self._attrs):
             node.attr[name].CopyFrom(self._attr_value_proto(name))
-        if add_shapes:
+        if add_shapes and self._outputs:
             shapes = node.attr["_output_shapes"].list
             shapes.SetInParent()
             shapes.shape.extend(t._shape_val.as_proto() for t in self._outputs)
@@ -757,8 +758,7 @@ class Graph:
                 else:
                     err_msg = ("The name %s looks like an (invalid) Operation name, not a %s."
                                % (repr(name), types_str))
-                err_msg += (" Tensor names must be of the form \"<op_name>:<output_index>\"."
-                            " Did you mean %s?" % repr(name + ":0"))
+                err_msg += " Tensor names must be of the form \"<op_name>:<output_index>\"."
                 raise ValueError(err_msg)
         elif isinstance(obj, Tensor) and allow_tensor:
             if obj.graph is not self:

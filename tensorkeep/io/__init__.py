@@ -11,14 +11,23 @@ URLs), `protos` (TensorFlow's protocol buffer messages), `crc32c`, `errors`. Eve
 be a local path or an fsspec URL such as memory://... or s3://....
 """
 
+import importlib
 from collections.abc import Mapping
 
-from . import errors, gfile
+from . import errors
 
-__all__ = [
-    "CheckpointMapping", "errors", "gfile", "list_checkpoint", "open_checkpoint_reader",
-    "read_checkpoint", "write_checkpoint",
-]
+_SUBMODULES = {"bundle", "checkpoint_state", "checkpoint_v1", "crc32c", "gfile", "numpy_codec", "protos",
+               "table", "tensor_slices"}
+
+__all__ = ["CheckpointMapping", "list_checkpoint", "open_checkpoint_reader", "read_checkpoint",
+           "write_checkpoint", *sorted(_SUBMODULES | {"errors"})]
+
+
+def __getattr__(name):
+    # Submodules load on first use, so importing the io layer costs (almost) nothing.
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_checkpoint_reader(prefix_or_file):
@@ -27,9 +36,9 @@ def open_checkpoint_reader(prefix_or_file):
     The reader has keys(), has(key), dtype_and_shape(key) -> (DataType enum, shape),
     entry(key), read(key, out=None) and close().
     """
-    path = gfile._to_str(prefix_or_file)
-    from . import bundle
+    from . import bundle, gfile
 
+    path = gfile.path_str(prefix_or_file)
     if gfile.exists(bundle.index_filename(path)):
         return bundle.BundleReader(path)
     from . import checkpoint_v1

@@ -23,11 +23,12 @@ import struct
 import threading
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 from . import crc32c, gfile, numpy_codec, protos, tensor_slices
 from .errors import DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError
 from .numpy_codec import DT_STRING
-from .table import BytesSource, TableReader, TableWriter, decode_varint, encode_varint
+from .table import BytesSource, FormatError, TableReader, TableWriter, decode_varint, encode_varint
 
 HEADER_KEY = b""
 BUNDLE_VERSION = 1  # The format version this code writes and reads.
@@ -73,20 +74,27 @@ def _header_bytes(num_shards, endianness=_LITTLE, version=None):
     return header.SerializeToString(deterministic=True)
 
 
+def _lengths_checksum(lengths, byte_order):
+    """CRC-32C of string lengths as TensorFlow computes it: each length as a fixed-width
+    integer (uint32, or uint64 past 4 GiB), not as the varint bytes stored in the file."""
+    if all(length <= _UINT32_MAX for length in lengths):
+        return crc32c.value(np.asarray(lengths, dtype=("<u4" if byte_order == "little" else ">u4")).tobytes())
+    checksum = 0
+    for length in lengths:
+        checksum = crc32c.extend(checksum, length.to_bytes(4 if length <= _UINT32_MAX else 8, byte_order))
+    return checksum
+
+
 def _string_tensor_bytes(elements):
     """The stored form of a flat sequence of bytes and its (unmasked) entry checksum."""
-    lengths = bytearray()
-    checksum = 0
-    for element in elements:
-        lengths += encode_varint(len(element))
-        # The checksum covers each length as a fixed-width integer, not its varint bytes.
-        width = 4 if len(element) <= _UINT32_MAX else 8
-        checksum = crc32c.extend(checksum, len(element).to_bytes(width, "little"))
+    lengths = [len(element) for element in elements]
+    varints = b"".join(encode_varint(length) for length in lengths)
+    checksum = _lengths_checksum(lengths, "little")
     length_checksum = struct.pack("<I", crc32c.mask(checksum))
     checksum = crc32c.extend(checksum, length_checksum)
     body = b"".join(elements)
     checksum = crc32c.extend(checksum, body)
-    return bytes(lengths) + length_checksum + body, checksum
+    return varints + length_checksum + body, checksum
 
 
 class BundleWriter:
@@ -97,7 +105,7 @@ class BundleWriter:
     """
 
     def __init__(self, prefix):
-        self._prefix = gfile._to_str(prefix)
+        self._prefix = gfile.path_str(prefix)
         parent = _parent_directory(self._prefix)
         if parent:
             gfile.makedirs(parent)
@@ -177,17 +185,27 @@ class BundleWriter:
         return entry
 
     def finish(self):
-        """Publish the data file, then the index (so a complete index always has its data)."""
+        """Publish the data file, then the index (so a complete index always has its data).
+
+        The index is built under a temporary name before the data file is renamed into
+        place, so that little more than two renames separates a previous checkpoint of this
+        prefix from the new one.
+        """
         self._check_open()
         self._closed = True
+        items = [(HEADER_KEY, _header_bytes(1))]
+        items += [(key, self._entries[key].SerializeToString(deterministic=True)) for key in sorted(self._entries)]
         try:
-            self._data.commit()
+            index = _build_index(index_filename(self._prefix), items)
         except BaseException:
             self._data.abort()
             raise
-        items = [(HEADER_KEY, _header_bytes(1))]
-        items += [(key, self._entries[key].SerializeToString(deterministic=True)) for key in sorted(self._entries)]
-        write_index(index_filename(self._prefix), items)
+        try:
+            self._data.commit()
+        except BaseException:
+            index.abort()
+            raise
+        index.commit()
 
     def abort(self):
         if not self._closed:
@@ -208,13 +226,42 @@ class BundleWriter:
             self.abort()
 
 
-def write_index(path, items):
-    """Write an index table of (key, value) pairs (sorted, header first) atomically."""
-    with gfile.AtomicWriter(path) as index_file:
+def _read_index(path):
+    """(BundleHeaderProto, iterator over the other (key, serialized entry) pairs) of an index file."""
+    def corrupt(detail):
+        return DataLossError(None, None, f"Unable to read checkpoint index {path}: {detail}. "
+                                         "The file is corrupt or was not written by TensorFlow.")
+
+    entries = iter(TableReader(BytesSource(gfile.read_file(path), path)))
+    header_item = next(entries, None)
+    if header_item is None or header_item[0] != HEADER_KEY:
+        raise corrupt("the header entry is missing")
+    try:
+        header = protos.BundleHeaderProto.FromString(header_item[1])
+    except DecodeError:
+        raise corrupt("the header entry does not parse") from None
+    if header.num_shards <= 0:
+        raise corrupt(f"the header declares {header.num_shards} data shards")
+    return header, entries
+
+
+def _build_index(path, items):
+    """An uncommitted AtomicWriter holding the index table of (key, value) pairs (header first)."""
+    index_file = gfile.AtomicWriter(path)
+    try:
         table = TableWriter(index_file)
         for key, value in items:
             table.add(key, value)
         table.finish()
+    except BaseException:
+        index_file.abort()
+        raise
+    return index_file
+
+
+def write_index(path, items):
+    """Write an index table of (key, value) pairs (sorted, header first) atomically."""
+    _build_index(path, items).commit()
 
 
 class BundleReader:
@@ -227,19 +274,9 @@ class BundleReader:
     format = "V2"
 
     def __init__(self, prefix):
-        self._prefix = gfile._to_str(prefix)
+        self._prefix = gfile.path_str(prefix)
         self._index_path = index_filename(self._prefix)
-        table = TableReader(BytesSource(gfile.read_file(self._index_path), self._index_path))
-        entries = iter(table)
-        header_item = next(entries, None)
-        if header_item is None or header_item[0] != HEADER_KEY:
-            raise self._index_error("the header entry is missing")
-        try:
-            header = protos.BundleHeaderProto.FromString(header_item[1])
-        except Exception:
-            raise self._index_error("the header entry does not parse") from None
-        if header.num_shards <= 0:
-            raise self._index_error(f"the header declares {header.num_shards} data shards")
+        header, entries = _read_index(self._index_path)
         self._check_version(header.version)
         self._num_shards = header.num_shards
         self._big_endian = header.endianness == _BIG
@@ -256,10 +293,6 @@ class BundleReader:
     @property
     def num_shards(self):
         return self._num_shards
-
-    def _index_error(self, detail):
-        return DataLossError(None, None, f"Unable to read checkpoint index {self._index_path}: {detail}. "
-                                         "The file is corrupt or was not written by TensorFlow.")
 
     def _check_version(self, version):
         if version.producer < BUNDLE_MIN_PRODUCER:
@@ -314,7 +347,7 @@ class BundleReader:
             raise self._not_found(key)
         try:
             entry = protos.BundleEntryProto.FromString(raw)
-        except Exception:
+        except DecodeError:
             raise DataLossError(None, None, f"Entry for key {_key_str(key)} not parseable in {self._index_path}") from None
         self._parsed_entries[key] = entry
         return entry
@@ -436,17 +469,15 @@ class BundleReader:
         if entry.size == 0:
             return result.reshape(shape) if out is None else out
         lengths = []
-        checksum = 0
         position = 0
         try:
             for _ in range(count):
                 length, position = decode_varint(data, position, len(data))
                 lengths.append(length)
-                width = 4 if length <= _UINT32_MAX else 8
-                checksum = crc32c.extend(checksum, length.to_bytes(width, byte_order))
-        except Exception:
+        except FormatError:
             raise DataLossError(None, None, f"String lengths of tensor {_key_str(key)} in {shard.path} are "
                                             "corrupt") from None
+        checksum = _lengths_checksum(lengths, byte_order)
         if position + 4 + sum(lengths) != len(data):
             raise DataLossError(None, None, f"String lengths of tensor {_key_str(key)} in {shard.path} do not add "
                                             f"up to its stored size {entry.size}")
@@ -514,7 +545,7 @@ def merge_bundles(prefixes, merged_prefix, delete_inputs=True):
     use), entries are combined (slices of one partitioned tensor are joined), and the merged
     index is written last; the inputs' index files are then deleted when `delete_inputs`.
     """
-    merged_prefix = gfile._to_str(merged_prefix)
+    merged_prefix = gfile.path_str(merged_prefix)
     parent = _parent_directory(merged_prefix)
     if parent:
         gfile.makedirs(parent)
@@ -523,13 +554,9 @@ def merge_bundles(prefixes, merged_prefix, delete_inputs=True):
     num_shards = 0
     first_header = None
     for prefix in prefixes:
-        prefix = gfile._to_str(prefix)
+        prefix = gfile.path_str(prefix)
         path = index_filename(prefix)
-        items = iter(TableReader(BytesSource(gfile.read_file(path), path)))
-        header_item = next(items, None)
-        if header_item is None or header_item[0] != HEADER_KEY:
-            raise DataLossError(None, None, f"Unable to read checkpoint index {path}: the header entry is missing")
-        header = protos.BundleHeaderProto.FromString(header_item[1])
+        header, items = _read_index(path)
         num_shards += header.num_shards
         if first_header is None:
             first_header = header
@@ -539,7 +566,10 @@ def merge_bundles(prefixes, merged_prefix, delete_inputs=True):
                 first_header.version.SerializeToString(deterministic=True):
             raise InvalidArgumentError(None, None, "Merging bundles with different format versions")
         for key, raw in items:
-            entry = protos.BundleEntryProto.FromString(raw)
+            try:
+                entry = protos.BundleEntryProto.FromString(raw)
+            except DecodeError:
+                raise DataLossError(None, None, f"Entry for key {_key_str(key)} not parseable in {path}") from None
             existing = entries.get(key)
             if existing is not None:
                 if not existing.slices or not entry.slices:
@@ -561,6 +591,6 @@ def merge_bundles(prefixes, merged_prefix, delete_inputs=True):
     write_index(index_filename(merged_prefix), items)
     if delete_inputs:
         for prefix in prefixes:
-            path = index_filename(gfile._to_str(prefix))
+            path = index_filename(gfile.path_str(prefix))
             if path != index_filename(merged_prefix):
                 gfile.remove(path)

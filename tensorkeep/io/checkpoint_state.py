@@ -18,7 +18,7 @@ _logger = logging.getLogger(__name__)
 
 
 def checkpoint_state_path(checkpoint_dir, latest_filename=None):
-    return os.path.join(gfile._to_str(checkpoint_dir), latest_filename or DEFAULT_STATE_FILENAME)
+    return os.path.join(gfile.path_str(checkpoint_dir), latest_filename or DEFAULT_STATE_FILENAME)
 
 
 def parse_checkpoint_state(text):
@@ -34,7 +34,7 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
     None when the file does not exist or cannot be read or parsed (a warning is logged);
     ValueError when it parses but names no model checkpoint.
     """
-    checkpoint_dir = gfile._to_str(checkpoint_dir)
+    checkpoint_dir = gfile.path_str(checkpoint_dir)
     path = checkpoint_state_path(checkpoint_dir, latest_filename)
     try:
         if not gfile.exists(path):
@@ -56,7 +56,7 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
 
 def checkpoint_exists(prefix):
     """True when a V2 checkpoint (`prefix.index`) or a V1 checkpoint file (`prefix`, may be a glob) exists."""
-    prefix = gfile._to_str(prefix)
+    prefix = gfile.path_str(prefix)
     return bool(gfile.glob(prefix + ".index") or gfile.glob(prefix))
 
 
@@ -102,9 +102,9 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
 
     With `save_relative_paths`, absolute checkpoint paths are stored relative to `save_dir`.
     """
-    save_dir = gfile._to_str(save_dir)
-    model_checkpoint_path = gfile._to_str(model_checkpoint_path)
-    all_model_checkpoint_paths = [gfile._to_str(path) for path in all_model_checkpoint_paths or []]
+    save_dir = gfile.path_str(save_dir)
+    model_checkpoint_path = gfile.path_str(model_checkpoint_path)
+    all_model_checkpoint_paths = [gfile.path_str(path) for path in all_model_checkpoint_paths or []]
     state_path = checkpoint_state_path(save_dir, latest_filename)
     if save_relative_paths:
         def relative(path):

@@ -13,6 +13,7 @@ import glob as _glob_module
 import math
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 from . import gfile, numpy_codec, protos, tensor_slices
 from .errors import DataLossError, InvalidArgumentError, NotFoundError
@@ -35,7 +36,7 @@ class V1CheckpointReader:
     format = "V1"
 
     def __init__(self, pattern):
-        self._pattern = gfile._to_str(pattern)
+        self._pattern = gfile.path_str(pattern)
         paths = gfile.glob(self._pattern) if _glob_module.has_magic(self._pattern) else \
             [self._pattern] if gfile.exists(self._pattern) and not gfile.isdir(self._pattern) else []
         if not paths:
@@ -57,7 +58,7 @@ class V1CheckpointReader:
         raw_meta = table.get(b"")
         try:
             meta = protos.SavedTensorSlices.FromString(raw_meta).meta if raw_meta is not None else None
-        except Exception:
+        except DecodeError:
             meta = None
         if meta is None:
             raise DataLossError(None, None, f"Unable to read V1 checkpoint {path}: its table has no readable "
@@ -141,7 +142,7 @@ class V1CheckpointReader:
             return numpy_codec.tensor_proto_to_ndarray(data, tensor.datatype, slice_shape)
         except InvalidArgumentError as error:
             raise DataLossError(None, None, f"Unable to decode {where}: {error.message}") from None
-        except Exception:
+        except DecodeError:
             raise DataLossError(None, None, f"Unable to parse the stored slice of {where}") from None
 
     def close(self):

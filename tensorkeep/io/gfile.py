@@ -12,30 +12,32 @@ reads on one shared handle) and `AtomicWriter` (temporary name, fsync, rename in
 
 import contextlib
 import errno
-import glob as _glob
 import os
-import shutil
 import sys
-import tempfile
 import threading
-import uuid
 
 from . import errors
+
+# shutil, tempfile and glob are imported where used: `import tensorkeep` stays fast.
 
 _FILE_SCHEME = "file://"
 _VALID_MODES = ("r", "w", "a", "r+", "w+", "a+")
 
 
-def _to_str(path):
+def path_str(path):
+    """`path` (str, bytes or os.PathLike) as a str."""
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = path.decode("utf-8")
     return path
 
 
+_to_str = path_str  # Earlier spelling, still used by tensorkeep/tools/model_files.py.
+
+
 def _split(path):
     """(None, local_path) for local files, else (fsspec filesystem, path inside it)."""
-    path = _to_str(path)
+    path = path_str(path)
     if path.startswith(_FILE_SCHEME):
         return None, path[len(_FILE_SCHEME):]
     if "://" not in path:
@@ -43,11 +45,6 @@ def _split(path):
     import fsspec
 
     return fsspec.core.url_to_fs(path)
-
-
-def is_remote(path):
-    """True when `path` is served by fsspec rather than the local file system."""
-    return _split(path)[0] is not None
 
 
 _ERRNO_TO_ERROR = {
@@ -94,7 +91,7 @@ def _os_errors_as_op_errors(path):
     except errors.OpError:
         raise
     except OSError as error:
-        raise _os_error_to_op_error(error, _to_str(path)) from error
+        raise _os_error_to_op_error(error, path_str(path)) from error
 
 
 # ---------------------------------------------------------------------------- files
@@ -284,14 +281,14 @@ def mkdir(path):
             os.mkdir(local)
         else:
             if fs.exists(local):
-                raise errors.AlreadyExistsError(None, None, f"{_to_str(path)}; File exists")
+                raise errors.AlreadyExistsError(None, None, f"{path_str(path)}; File exists")
             fs.mkdir(local, create_parents=False)
 
 
 def listdir(path):
     """Names (not paths) of the entries in directory `path`."""
     if not isdir(path):
-        raise errors.NotFoundError(None, None, f"Could not find directory {_to_str(path)}")
+        raise errors.NotFoundError(None, None, f"Could not find directory {path_str(path)}")
     fs, local = _split(path)
     with _os_errors_as_op_errors(path):
         if fs is None:
@@ -309,9 +306,11 @@ def glob(pattern):
     """Paths matching `pattern` (`*`, `?`, `[...]`), sorted; `pattern` may be a list of them."""
     if not isinstance(pattern, (str, bytes, os.PathLike)):
         return sorted({match for one_pattern in pattern for match in glob(one_pattern)})
-    pattern = _to_str(pattern)
+    pattern = path_str(pattern)
     fs, local = _split(pattern)
     if fs is None:
+        import glob as _glob
+
         prefix = _FILE_SCHEME if pattern.startswith(_FILE_SCHEME) else ""
         if sys.version_info >= (3, 11):
             matches = _glob.glob(local, include_hidden=True)
@@ -337,6 +336,8 @@ def rmtree(path):
     with _os_errors_as_op_errors(path):
         if fs is None:
             if os.path.isdir(local) and not os.path.islink(local):
+                import shutil
+
                 shutil.rmtree(local)
             else:
                 os.remove(local)
@@ -366,6 +367,8 @@ def rename(src, dst, overwrite=False):
 
 
 def copy(src, dst, overwrite=False):
+    import shutil
+
     _refuse_overwrite(dst, overwrite)
     src_fs, src_local = _split(src)
     dst_fs, dst_local = _split(dst)
@@ -408,7 +411,7 @@ def _mtime_nsec(info):
 
 def walk(top, topdown=True, onerror=None):
     """Yield (dirname, subdirectory names, file names) for `top` and every directory below."""
-    top = _to_str(top)
+    top = path_str(top)
     try:
         names = listdir(top)
     except errors.NotFoundError as error:
@@ -428,10 +431,10 @@ def walk(top, topdown=True, onerror=None):
 
 
 def join(path, *paths):
-    path = _to_str(path)
+    path = path_str(path)
     if "://" in path:
-        return "/".join([path.rstrip("/")] + [_to_str(part).strip("/") for part in paths])
-    return os.path.join(path, *map(_to_str, paths))
+        return "/".join([path.rstrip("/")] + [path_str(part).strip("/") for part in paths])
+    return os.path.join(path, *map(path_str, paths))
 
 
 # TF1 spellings (tf.gfile.*).
@@ -471,7 +474,7 @@ class RandomAccessFile:
     """Positional reads from one shared, thread-safe handle; `size` is the real file size."""
 
     def __init__(self, path):
-        self.path = _to_str(path)
+        self.path = path_str(path)
         fs, local = _split(path)
         self._lock = threading.Lock()
         with _os_errors_as_op_errors(self.path):
@@ -562,13 +565,15 @@ class AtomicWriter:
     """
 
     def __init__(self, path):
-        self.path = _to_str(path)
+        self.path = path_str(path)
         self._fs, self._local = _split(path)
         with _os_errors_as_op_errors(self.path):
             if self._fs is None:
-                self._temp_path = f"{self._local}.tempstate{uuid.uuid4().hex}"
+                self._temp_path = f"{self._local}.tempstate{int.from_bytes(os.urandom(8), 'little')}"
                 self._file = open(self._temp_path, "xb")
             else:
+                import tempfile
+
                 self._temp_path = None
                 self._file = tempfile.TemporaryFile()
 
@@ -580,6 +585,14 @@ class AtomicWriter:
         return self._file.tell()
 
     def commit(self):
+        """Publish the content under the final name; on failure the temporary file is removed."""
+        try:
+            self._publish()
+        except BaseException:
+            self.abort()
+            raise
+
+    def _publish(self):
         with _os_errors_as_op_errors(self.path):
             if self._fs is None:
                 self._file.flush()
@@ -588,6 +601,8 @@ class AtomicWriter:
                 os.replace(self._temp_path, self._local)
                 _fsync_directory(os.path.dirname(self._local) or ".")
             else:
+                import shutil
+
                 self._file.seek(0)
                 with self._fs.open(self._local, "wb") as remote:
                     shutil.copyfileobj(self._file, remote, 1 << 22)

@@ -11,7 +11,6 @@ import numpy as np
 
 from .errors import InvalidArgumentError
 
-DT_INVALID = 0
 DT_STRING = 7
 DT_HALF = 19
 DT_BFLOAT16 = 14

@@ -41,8 +41,8 @@ _UINT32 = struct.Struct("<I")
 _MAGIC = struct.Struct("<Q")
 
 
-class _Corrupt(Exception):
-    """Raised by the decoding helpers; the reader turns it into a DataLossError with the file name."""
+class FormatError(ValueError):
+    """Malformed bytes met by the decoding helpers (callers add the file name and raise DataLossError)."""
 
 
 def encode_varint(value):
@@ -67,7 +67,7 @@ def decode_varint(buffer, position, limit):
         if byte < 0x80:
             return result, position
         shift += 7
-    raise _Corrupt("bad varint")
+    raise FormatError("bad varint")
 
 
 # ----------------------------------------------------------------------------- write
@@ -152,10 +152,6 @@ class TableWriter:
         self._num_entries = 0
         self._pending_handle = None
         self._finished = False
-
-    @property
-    def num_entries(self):
-        return self._num_entries
 
     def add(self, key, value):
         if self._finished:
@@ -242,10 +238,10 @@ def _parse_handle(buffer, position, limit):
 def _parse_block(contents):
     """Decode all entries of a block: (sorted keys, values)."""
     if len(contents) < 4:
-        raise _Corrupt("bad block contents (too short for its restart count)")
+        raise FormatError("bad block contents (too short for its restart count)")
     (num_restarts,) = _UINT32.unpack_from(contents, len(contents) - 4)
     if num_restarts > (len(contents) - 4) // 4:
-        raise _Corrupt("bad block contents (restart count larger than the block)")
+        raise FormatError("bad block contents (restart count larger than the block)")
     entries_end = len(contents) - 4 * (num_restarts + 1)
     keys = []
     values = []
@@ -256,7 +252,7 @@ def _parse_block(contents):
         non_shared, position = decode_varint(contents, position, entries_end)
         value_length, position = decode_varint(contents, position, entries_end)
         if shared > len(key) or position + non_shared + value_length > entries_end:
-            raise _Corrupt("bad entry in block")
+            raise FormatError("bad entry in block")
         key = key[:shared] + contents[position:position + non_shared]
         position += non_shared
         keys.append(key)
@@ -270,7 +266,7 @@ def _snappy_uncompress(data):
     expected_length, position = decode_varint(data, 0, len(data))
     # A 3-byte copy element expands to at most 64 bytes, so no valid block expands more.
     if expected_length > 22 * len(data) + 64:
-        raise _Corrupt("corrupted compressed block contents (implausible length)")
+        raise FormatError("corrupted compressed block contents (implausible length)")
     out = bytearray()
     end = len(data)
     while position < end:
@@ -282,29 +278,29 @@ def _snappy_uncompress(data):
             if length > 60:
                 extra = length - 60
                 if position + extra > end:
-                    raise _Corrupt("corrupted compressed block contents")
+                    raise FormatError("corrupted compressed block contents")
                 length = int.from_bytes(data[position:position + extra], "little") + 1
                 position += extra
             if position + length > end:
-                raise _Corrupt("corrupted compressed block contents")
+                raise FormatError("corrupted compressed block contents")
             out += data[position:position + length]
             position += length
             continue
         if kind == 1:
             if position + 1 > end:
-                raise _Corrupt("corrupted compressed block contents")
+                raise FormatError("corrupted compressed block contents")
             length = 4 + ((tag >> 2) & 7)
             distance = ((tag >> 5) << 8) | data[position]
             position += 1
         else:
             width = 2 if kind == 2 else 4
             if position + width > end:
-                raise _Corrupt("corrupted compressed block contents")
+                raise FormatError("corrupted compressed block contents")
             length = (tag >> 2) + 1
             distance = int.from_bytes(data[position:position + width], "little")
             position += width
         if distance == 0 or distance > len(out) or len(out) + length > expected_length:
-            raise _Corrupt("corrupted compressed block contents")
+            raise FormatError("corrupted compressed block contents")
         start = len(out) - distance
         if distance >= length:
             out += out[start:start + length]
@@ -312,9 +308,9 @@ def _snappy_uncompress(data):
             for index in range(length):  # Overlapping copy repeats the last `distance` bytes.
                 out.append(out[start + index])
         if len(out) > expected_length:
-            raise _Corrupt("corrupted compressed block contents")
+            raise FormatError("corrupted compressed block contents")
     if len(out) != expected_length:
-        raise _Corrupt("corrupted compressed block contents (length mismatch)")
+        raise FormatError("corrupted compressed block contents (length mismatch)")
     return bytes(out)
 
 
@@ -340,7 +336,7 @@ class TableReader:
         try:
             metaindex_offset, metaindex_size, position = _parse_handle(footer, 0, _BLOCK_HANDLES_SIZE)
             index_offset, index_size, _ = _parse_handle(footer, position, _BLOCK_HANDLES_SIZE)
-        except _Corrupt as corrupt:
+        except FormatError as corrupt:
             raise self._error(f"bad block handle in footer ({corrupt})") from None
         self._metadata_end = size - FOOTER_SIZE
         self._check_handle(metaindex_offset, metaindex_size)
@@ -350,7 +346,7 @@ class TableReader:
         for value in index_values:
             try:
                 offset, block_size, _ = _parse_handle(value, 0, len(value))
-            except _Corrupt as corrupt:
+            except FormatError as corrupt:
                 raise self._error(f"bad block handle in index ({corrupt})") from None
             self._check_handle(offset, block_size)
             self._block_handles.append((offset, block_size))
@@ -384,9 +380,9 @@ class TableReader:
             if block_type == SNAPPY_COMPRESSION:
                 contents = _snappy_uncompress(contents)
             elif block_type != NO_COMPRESSION:
-                raise _Corrupt(f"unknown block compression type {block_type}")
+                raise FormatError(f"unknown block compression type {block_type}")
             block = _parse_block(contents)
-        except _Corrupt as corrupt:
+        except FormatError as corrupt:
             raise self._error(f"{corrupt} at offset {offset}") from None
         self._cached_block_offset = offset
         self._cached_block = block

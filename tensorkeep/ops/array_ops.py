@@ -1,7 +1,13 @@
-"""Array ops: constants, placeholders, identity, shapes and reshaping.
+"""Array ops: constants, placeholders, identity, shapes and reshaping, joining and splitting,
+transposing and tiling, slicing (Slice, StridedSlice and `Tensor.__getitem__`), gathering and
+scattering, padding, selection, and their gradients.
 
 Each op: its schema (TensorFlow's OpDef spelling), kernel, shape function, builder, gradient.
+Builders create the same nodes, with the same names, as TensorFlow's Python builders.
 """
+
+import builtins
+import numbers
 
 import numpy as np
 
@@ -9,9 +15,65 @@ from tensorkeep.framework import dtypes
 from tensorkeep.framework import ops
 from tensorkeep.framework import tensor_shape
 from tensorkeep.framework import tensor_util
+from tensorkeep.framework.indexed_slices import IndexedSlices
 from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.op_def import register_op, register_gradient
 from tensorkeep.ops import _helpers
+from tensorkeep.ops import math_ops
+
+newaxis = None
+
+_INDEX = "{int32, int64} = DT_INT32"
+
+
+# --- shape-inference errors ------------------------------------------------------------------
+
+def shape_error(op, message, computed_inputs=()):
+    """A ValueError worded like TensorFlow's shape-inference errors: the message, the node with
+    its attrs and inputs, the input shapes and the statically known values of `computed_inputs`."""
+    attrs = ", ".join("%s=%s" % (key, _attr_summary(op._attrs[key]))
+                      for key in sorted(op._attrs) if not key.startswith("_"))
+    text = "%s for '{{node %s}} = %s[%s](%s)' with input shapes: %s" % (
+        message, op.name, op.type, attrs, ", ".join(t._as_node_def_input() for t in op._inputs),
+        ", ".join(_helpers._shape_str(t._shape_val) for t in op._inputs))
+    known = []
+    for index in computed_inputs:
+        value = tensor_util.constant_value(op._inputs[index])
+        if value is not None:
+            known.append("input[%d] = <%s>" % (index, " ".join(str(v) for v in np.ravel(value))))
+    if known:
+        text += " and with computed input tensors: " + ", ".join(known)
+    return ValueError(text + ".")
+
+
+def _attr_summary(value):
+    from tensorkeep.io import protos
+
+    if isinstance(value, dtypes.DType):
+        return protos.DataType.Name(value.as_datatype_enum)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[%s]" % ", ".join(_attr_summary(v) for v in value)
+    if isinstance(value, bytes):
+        return '"%s"' % value.decode("utf-8", "replace")
+    if isinstance(value, tensor_shape.TensorShape):
+        return _helpers._shape_str(value)
+    if type(value).__name__ == "TensorProto":
+        return "Tensor<type: %s shape: %s>" % (
+            protos.DataType.Name(value.dtype)[3:].lower(),
+            _helpers._shape_str(tensor_shape.TensorShape(value.tensor_shape)))
+    return str(value)
+
+
+def _const(op, index):
+    """Input `index`'s statically known value, or None."""
+    return tensor_util.constant_value(op._inputs[index])
+
+
+def _rank_error(op, want, have, at_least=False):
+    return shape_error(op, "Shape must be %srank %d but is rank %d"
+                       % ("at least " if at_least else "", want, have))
 
 
 # --- Const ---------------------------------------------------------------------------------------
@@ -35,6 +97,7 @@ def _const_shape(op):
 
 register_op("Const", outputs=["output: dtype"], attrs=["value: tensor", "dtype: type"],
             kernel=_const_kernel, shape=_const_shape)
+register_gradient("Const", None)
 
 
 def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
@@ -78,7 +141,8 @@ for _type in (list, tuple, int, float, bool, complex, str, bytes, np.ndarray, np
 def _shape_conversion(value, dtype=None, name=None, as_ref=False):
     if not value.is_fully_defined():
         raise ValueError("Cannot convert a partially known TensorShape %s to a Tensor." % value)
-    return constant(value.as_list(), dtype=dtype or dtypes.int32, name=name or "Const")
+    return constant(value.as_list(), dtype=dtype or dtypes.int32,
+                    name=name or "shape_as_tensor")
 
 
 def _dimension_conversion(value, dtype=None, name=None, as_ref=False):
@@ -89,6 +153,83 @@ def _dimension_conversion(value, dtype=None, name=None, as_ref=False):
 
 ops.register_tensor_conversion_function(tensor_shape.TensorShape, _shape_conversion, 90)
 ops.register_tensor_conversion_function(tensor_shape.Dimension, _dimension_conversion, 90)
+
+
+# --- lists holding tensors become Pack ops ("autopacking") ------------------------------------------
+
+def _is_tensor_like(value):
+    return isinstance(value, ops.Tensor) or (
+        hasattr(value, "_as_graph_element") and isinstance(getattr(value, "dtype", None),
+                                                           dtypes.DType))
+
+
+def _nested_tensor_dtype(values):
+    for item in values:
+        if _is_tensor_like(item):
+            return item.dtype.base_dtype
+        if isinstance(item, (list, tuple)):
+            found = _nested_tensor_dtype(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _autopack(values, dtype, name):
+    """Packs a (nested) list holding tensors; python elements become Consts named by position."""
+    with ops.name_scope(name) as scope:
+        elements = []
+        must_pack = False
+        for i, item in enumerate(values):
+            if _is_tensor_like(item):
+                item = ops.convert_to_tensor(item)
+                if item.dtype.base_dtype != dtype:
+                    item = math_ops.cast(item, dtype)
+                must_pack = True
+            elif isinstance(item, (list, tuple)):
+                item = _autopack(item, dtype, str(i))
+                must_pack = must_pack or isinstance(item, ops.Tensor)
+            elements.append(item)
+        if not must_pack:
+            return elements
+        elements = [item if isinstance(item, ops.Tensor) else
+                    constant(item, dtype=dtype, name=str(i)) for i, item in enumerate(elements)]
+        return apply_op("Pack", values=elements, name=scope)
+
+
+def _autopacking_conversion(value, dtype=None, name=None, as_ref=False):
+    if as_ref:
+        return NotImplemented
+    inferred = _nested_tensor_dtype(value)
+    if inferred is None:
+        return NotImplemented
+    return _autopack(value, dtypes.as_dtype(dtype).base_dtype if dtype is not None else inferred,
+                     name or "packed")
+
+
+ops.register_tensor_conversion_function((list, tuple), _autopacking_conversion, priority=99)
+
+
+# --- IndexedSlices -> dense -----------------------------------------------------------------------
+
+def _indexed_slices_to_tensor(value, dtype=None, name=None, as_ref=False):
+    if dtype is not None and not dtypes.as_dtype(dtype).is_compatible_with(value.dtype):
+        raise ValueError("Tensor conversion requested dtype %s for IndexedSlices with dtype %s"
+                         % (dtypes.as_dtype(dtype).name, value.dtype.name))
+    if value.dense_shape is None:
+        raise ValueError("Tensor conversion requested for IndexedSlices without dense_shape: %s"
+                         % (value,))
+    return math_ops.unsorted_segment_sum(value.values, value.indices, value.dense_shape[0],
+                                         name=name)
+
+
+ops.register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_tensor)
+
+
+def _dense(grad):
+    """A gradient as a dense Tensor (IndexedSlices are summed into place)."""
+    if isinstance(grad, IndexedSlices):
+        return _indexed_slices_to_tensor(grad)
+    return grad
 
 
 # --- Placeholders -------------------------------------------------------------------------------
@@ -167,14 +308,21 @@ def stop_gradient(input, name=None):  # noqa: A002
     return apply_op("StopGradient", input=input, name=name)
 
 
+def _prevent_gradient_grad(op, grad):
+    raise LookupError("Gradient explicitly disabled. Reason: %s"
+                      % op._attrs["message"].decode("utf-8", "replace"))
+
+
 register_gradient("Identity", lambda op, grad: [grad])
 register_gradient("Snapshot", lambda op, grad: [grad])
 register_gradient("IdentityN", lambda op, *grads: list(grads))
 register_gradient("StopGradient", None)
 register_gradient("PlaceholderWithDefault", lambda op, grad: [grad])
+register_gradient("PreventGradient", _prevent_gradient_grad)
 
 
 # --- Shape, Size, Rank ------------------------------------------------------------------------------
+# The builders return a Const when the answer is statically known, as TensorFlow's do.
 
 def _shape_kernel(op, ctx):
     out = op._attrs["out_type"].as_numpy
@@ -187,12 +335,21 @@ def _shape_static(op):
 
 
 register_op("Shape", inputs=["input: T"], outputs=["output: out_type"],
-            attrs=["T: type", "out_type: {int32, int64} = DT_INT32"],
+            attrs=["T: type", "out_type: " + _INDEX],
             kernel=_shape_kernel, shape=_shape_static)
 
 
-def shape(input, name=None, out_type=dtypes.int32):  # noqa: A002
-    return apply_op("Shape", input=input, out_type=out_type, name=name)
+def shape(input, name=None, out_type=None):  # noqa: A002
+    return shape_internal(input, name, optimize=True, out_type=out_type)
+
+
+def shape_internal(input, name=None, optimize=True, out_type=None):  # noqa: A002
+    with ops.name_scope(name, "Shape", [input]) as scope:
+        input = ops.convert_to_tensor(input)
+        out_type = dtypes.int32 if out_type is None else dtypes.as_dtype(out_type)
+        if optimize and input.shape.is_fully_defined():
+            return constant(input.shape.as_list(), out_type, name=scope)
+        return apply_op("Shape", input=input, out_type=out_type, name=scope)
 
 
 def _shape_n_kernel(op, ctx):
@@ -201,7 +358,7 @@ def _shape_n_kernel(op, ctx):
 
 
 register_op("ShapeN", inputs=["input: N * T"], outputs=["output: N * out_type"],
-            attrs=["N: int >= 1", "T: type", "out_type: {int32, int64} = DT_INT32"],
+            attrs=["N: int >= 1", "T: type", "out_type: " + _INDEX],
             kernel=_shape_n_kernel,
             shape=lambda op: [tensor_shape.TensorShape([t._shape_val.ndims]) for t in op._inputs])
 
@@ -216,12 +373,24 @@ def _size_kernel(op, ctx):
 
 
 register_op("Size", inputs=["input: T"], outputs=["output: out_type"],
-            attrs=["T: type", "out_type: {int32, int64} = DT_INT32"],
+            attrs=["T: type", "out_type: " + _INDEX],
             kernel=_size_kernel, shape=_helpers.scalar_shape)
 
 
 def size(input, name=None, out_type=dtypes.int32):  # noqa: A002
-    return apply_op("Size", input=input, out_type=out_type, name=name)
+    return size_internal(input, name, optimize=True, out_type=out_type)
+
+
+def size_internal(input, name=None, optimize=True, out_type=dtypes.int32):  # noqa: A002
+    with ops.name_scope(name, "Size", [input]) as scope:
+        input = ops.convert_to_tensor(input)
+        static = input.shape
+        if optimize:
+            if static.is_fully_defined():
+                return constant(static.num_elements(), out_type, name=scope)
+            if static.ndims and any(d.value == 0 for d in static.dims):
+                return constant(0, out_type, name=scope)
+        return apply_op("Size", input=input, out_type=out_type, name=scope)
 
 
 register_op("Rank", inputs=["input: T"], outputs=["output: int32"], attrs=["T: type"],
@@ -229,7 +398,15 @@ register_op("Rank", inputs=["input: T"], outputs=["output: int32"], attrs=["T: t
 
 
 def rank(input, name=None):  # noqa: A002
-    return apply_op("Rank", input=input, name=name)
+    return rank_internal(input, name, optimize=True)
+
+
+def rank_internal(input, name=None, optimize=True):  # noqa: A002
+    with ops.name_scope(name, "Rank", [input]) as scope:
+        input = ops.convert_to_tensor(input)
+        if optimize and input.shape.ndims is not None:
+            return constant(input.shape.ndims, dtypes.int32, name=scope)
+        return apply_op("Rank", input=input, name=scope)
 
 
 for _op_type in ("Shape", "ShapeN", "Size", "Rank"):
@@ -243,37 +420,35 @@ def _reshape_compute(x, new_shape):
 
 
 def _reshape_shape(op):
-    target = tensor_util.constant_value_as_shape(op._inputs[1])
     in_shape = op._inputs[0]._shape_val
+    target = tensor_util.constant_value_as_shape(op._inputs[1])
     if target.ndims is None:
         return [target]
+    value = _const(op, 1)
     dims = target.as_list()
-    value = tensor_util.constant_value(op._inputs[1])
-    if value is not None:
-        dims = [int(d) for d in value.ravel()]
-        if -1 in dims:
-            known = in_shape.num_elements()
-            rest = int(np.prod([d for d in dims if d != -1])) if len(dims) > 1 else 1
-            if known is not None and rest:
-                if known % rest:
-                    raise ValueError("Cannot reshape a tensor with %d elements to shape %s"
-                                     % (known, dims))
-                dims = [known // rest if d == -1 else d for d in dims]
+    if value is not None and -1 in value.ravel().tolist():
+        if value.ravel().tolist().count(-1) > 1:
+            raise shape_error(op, "Cannot infer multiple unknown dimensions in shape %s"
+                              % _helpers._shape_str(tensor_shape.TensorShape(dims)))
+    known_in = in_shape.num_elements()
+    unknown = [i for i, d in enumerate(dims) if d is None]
+    known_out = int(np.prod([d for d in dims if d is not None], dtype=np.int64))
+    if known_in is not None:
+        if not unknown and known_in != known_out:
+            raise shape_error(op, "Cannot reshape a tensor with %d elements to shape %s (%d "
+                              "elements)" % (known_in, _helpers._shape_str(target), known_out))
+        if len(unknown) == 1:
+            if known_out == 0 or known_in % known_out:
+                if known_out or known_in:
+                    raise shape_error(op, "Cannot reshape a tensor with %d elements to shape "
+                                      "%s" % (known_in, _helpers._shape_str(target)))
             else:
-                dims = [None if d == -1 else d for d in dims]
-        else:
-            known = in_shape.num_elements()
-            total = int(np.prod(dims)) if dims else 1
-            if known is not None and known != total:
-                raise ValueError("Cannot reshape a tensor with %d elements to shape %s (%d "
-                                 "elements) for '{{node %s}} = Reshape[T=%s, Tshape=%s]'"
-                                 % (known, dims, total, op.name, op._attrs["T"].name,
-                                    op._attrs["Tshape"].name))
+                dims[unknown[0]] = known_in // known_out
     return [tensor_shape.TensorShape(dims)]
 
 
 register_op("Reshape", inputs=["tensor: T", "shape: Tshape"], outputs=["output: T"],
-            attrs=["T: type", "Tshape: {int32, int64} = DT_INT32"],
+            attrs=["T: type", "Tshape: " + _INDEX],
             compute=_reshape_compute, shape=_reshape_shape)
 
 
@@ -281,79 +456,125 @@ def reshape(tensor, shape, name=None):  # noqa: A002
     return apply_op("Reshape", tensor=tensor, shape=shape, name=name)
 
 
+def _reshape_grad(op, grad):
+    input_shape = op._inputs[0].shape
+    if input_shape.ndims is not None and not input_shape.is_fully_defined():
+        dims = input_shape.as_list()
+        undefined = [i for i, d in enumerate(dims) if d is None]
+        # A single unknown dimension becomes -1, avoiding a data dependency on Shape.
+        if len(undefined) == 1 and 0 not in dims:
+            dims[undefined[0]] = -1
+            return [reshape(_dense(grad), dims), None]
+    return [reshape(_dense(grad), shape(op._inputs[0])), None]
+
+
+register_gradient("Reshape", _reshape_grad)
+
+
+def _reshape_to_input(op, grad):
+    return reshape(_dense(grad), shape(op._inputs[0]))
+
+
 # --- Fill / zeros / ones -------------------------------------------------------------------------
 
+def _fill_shape(op):
+    value_shape = op._inputs[1]._shape_val
+    if value_shape.ndims not in (None, 0):
+        raise _rank_error(op, 0, value_shape.ndims)
+    return [tensor_util.constant_value_as_shape(op._inputs[0])]
+
+
 register_op("Fill", inputs=["dims: index_type", "value: T"], outputs=["output: T"],
-            attrs=["T: type", "index_type: {int32, int64} = DT_INT32"],
+            attrs=["T: type", "index_type: " + _INDEX],
             compute=lambda dims, value: np.full([int(d) for d in dims], value,
                                                 dtype=np.asarray(value).dtype),
-            shape=lambda op: [tensor_util.constant_value_as_shape(op._inputs[0])])
+            shape=_fill_shape)
 
 
 def fill(dims, value, name=None):
     return apply_op("Fill", dims=dims, value=value, name=name)
 
 
-def _zeros_or_ones(shape, dtype, name, fill_value, default_name):
+register_gradient("Fill", lambda op, grad: [None, math_ops.reduce_sum(grad)])
+
+
+def _constant_if_small(value, shape, dtype, name):
+    try:
+        if np.prod(shape) < 1000:
+            return constant(value, shape=shape, dtype=dtype, name=name)
+    except (NotImplementedError, TypeError, ValueError):
+        pass  # the shape holds tensors
+    return None
+
+
+def _filled(shape, dtype, name, fill_value, default_name):
+    """tf.zeros / tf.ones: a Const when small and static, else Fill."""
     dtype = dtypes.as_dtype(dtype).base_dtype
     with ops.name_scope(name, default_name, [shape]) as scope:
-        if isinstance(shape, ops.Tensor):
-            return fill(shape, constant(fill_value, dtype=dtype), name=scope)
-        if isinstance(shape, tensor_shape.TensorShape):
-            shape = shape.as_list()
-        if isinstance(shape, (int, np.integer)):
-            shape = [shape]
-        shape = list(shape) if shape is not None else []
-        if any(isinstance(s, ops.Tensor) for s in shape):
-            return fill(stack_values(shape), constant(fill_value, dtype=dtype), name=scope)
-        num = int(np.prod(shape)) if shape else 1
-        if num < 1000:
-            return constant(fill_value, dtype=dtype, shape=shape, name=scope)
-        shape_t = constant(shape, dtype=dtypes.int32, name="shape")
-        return fill(shape_t, constant(fill_value, dtype=dtype, name="Const"), name=scope)
+        if dtype is dtypes.bool_:
+            fill_value = bool(fill_value)
+        elif dtype is dtypes.string:
+            fill_value = b""
+        if not isinstance(shape, ops.Tensor):
+            if isinstance(shape, (numbers.Integral, tensor_shape.Dimension)):
+                shape = [int(shape)]
+            if isinstance(shape, tensor_shape.TensorShape) and shape.is_fully_defined():
+                shape = shape.as_list()
+            output = _constant_if_small(fill_value, shape, dtype, scope)
+            if output is not None:
+                return output
+            try:
+                shape = _shape_conversion(tensor_shape.TensorShape(shape))
+            except (TypeError, ValueError):
+                shape = ops.convert_to_tensor(shape, dtype=dtypes.int32)
+        if not shape.shape.ndims:
+            shape = reshape(shape, [-1])
+        return fill(shape, constant(fill_value, dtype=dtype), name=scope)
 
 
 def zeros(shape, dtype=dtypes.float32, name=None):
-    value = b"" if dtypes.as_dtype(dtype).base_dtype is dtypes.string else 0
-    return _zeros_or_ones(shape, dtype, name, value, "zeros")
+    return _filled(shape, dtype, name, 0, "zeros")
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
-    return _zeros_or_ones(shape, dtype, name, 1, "ones")
-
-
-def stack_values(values):
-    return stack(values)
+    return _filled(shape, dtype, name, 1, "ones")
 
 
 register_op("ZerosLike", inputs=["x: T"], outputs=["y: T"], attrs=["T: type"],
             compute=np.zeros_like, shape=_helpers.unchanged_shape)
-register_op("OnesLike", inputs=["x: T"], outputs=["y: T"], attrs=["T: type"],
+register_op("OnesLike", inputs=["x: T"], outputs=["y: T"],
+            attrs=["T: {bfloat16, half, float, double, int8, uint8, int16, uint16, int32, uint32, "
+                   "int64, uint64, complex64, complex128, bool}"],
             compute=np.ones_like, shape=_helpers.unchanged_shape)
 register_gradient("ZerosLike", None)
 register_gradient("OnesLike", None)
-register_gradient("Fill", lambda op, grad: [None, _reduce_sum_all(grad)])
-
-
-def _reduce_sum_all(grad):
-    from tensorkeep.ops import math_ops
-    return math_ops.reduce_sum(grad)
 
 
 def zeros_like(tensor, dtype=None, name=None, optimize=True):
+    """A Const of zeros when the shape is static, else ZerosLike (or zeros(Shape) for a dtype
+    change), as TensorFlow builds it."""
     with ops.name_scope(name, "zeros_like", [tensor]) as scope:
         tensor = ops.convert_to_tensor(tensor, name="tensor")
-        if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype.base_dtype:
-            return zeros(shape(tensor), dtype=dtype, name=scope)
+        dtype = tensor.dtype.base_dtype if dtype is None else dtypes.as_dtype(dtype).base_dtype
+        if optimize and tensor.shape.is_fully_defined() and tensor.dtype != dtypes.variant:
+            return zeros(tensor.shape, dtype=dtype, name=scope)
+        if dtype != tensor.dtype.base_dtype:
+            return zeros(shape_internal(tensor, optimize=optimize), dtype=dtype, name=scope)
         return apply_op("ZerosLike", x=tensor, name=scope)
 
 
 def ones_like(tensor, dtype=None, name=None, optimize=True):
     with ops.name_scope(name, "ones_like", [tensor]) as scope:
         tensor = ops.convert_to_tensor(tensor, name="tensor")
-        if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype.base_dtype:
-            return ones(shape(tensor), dtype=dtype, name=scope)
-        return apply_op("OnesLike", x=tensor, name=scope)
+        ones_shape = shape_internal(tensor, optimize=optimize)
+        result = ones(ones_shape, dtype=tensor.dtype if dtype is None else dtype, name=scope)
+        result.set_shape(tensor.shape)
+        return result
+
+
+def _zeros_for_missing(op, grads):
+    """Gradients of a multi-output op with None (no gradient) replaced by zeros."""
+    return [zeros_like(op._outputs[i]) if g is None else g for i, g in enumerate(grads)]
 
 
 # --- Pack / Unpack -----------------------------------------------------------------------------------
@@ -364,13 +585,24 @@ def _pack_kernel(op, ctx):
 
 
 def _pack_shape(op):
-    shape = tensor_shape.unknown_shape()
-    for t in op._inputs:
-        shape = shape.merge_with(t._shape_val)
-    if shape.ndims is None:
-        return [shape]
-    dims = shape.as_list()
+    merged = tensor_shape.unknown_shape()
+    for i, t in enumerate(op._inputs):
+        try:
+            merged = merged.merge_with(t._shape_val)
+        except ValueError:
+            if merged.ndims != t._shape_val.ndims:
+                raise shape_error(op, "Shapes must be equal rank, but are %d and %d\n\tFrom "
+                                  "merging shape %d with other shapes"
+                                  % (merged.ndims, t._shape_val.ndims, max(i - 1, 0)))
+            raise shape_error(op, "Shapes %s and %s are not compatible\n\tFrom merging shape "
+                              "%d with other shapes" % (merged, t._shape_val, max(i - 1, 0)))
+    if merged.ndims is None:
+        return [merged]
+    dims = merged.as_list()
     axis = op._attrs["axis"]
+    if not -len(dims) - 1 <= axis <= len(dims):
+        raise shape_error(op, "Invalid axis: %d; must be in [%d,%d)"
+                          % (axis, -len(dims) - 1, len(dims) + 1))
     if axis < 0:
         axis += len(dims) + 1
     dims.insert(axis, op._attrs["N"])
@@ -383,13 +615,1193 @@ register_op("Pack", inputs=["values: N * T"], outputs=["output: T"],
 
 
 def stack(values, axis=0, name="stack"):
-    """tf.stack: packs a list of rank-R tensors into one rank-(R+1) tensor."""
-    if not any(isinstance(v, ops.Tensor) or hasattr(v, "_as_graph_element") for v in values):
+    """tf.stack: packs rank-R tensors into one rank-(R+1) tensor (a Const when all are python
+    values and axis is 0)."""
+    if axis == 0:
         try:
-            value = np.stack([np.asarray(v) for v in values], axis=axis)
-        except ValueError:
-            value = None
-        if value is not None and value.dtype.kind != "O":
-            return ops.convert_to_tensor(value if value.dtype.kind != "f" else
-                                         value.astype(np.float32), name=name)
+            return ops.convert_to_tensor(values, name=name)
+        except (TypeError, ValueError, NotImplementedError):
+            pass  # the list holds tensors that could not be packed as one constant
+    value_shape = ops.convert_to_tensor(values[0], name=name).shape
+    if value_shape.ndims is not None:
+        expanded = value_shape.ndims + 1
+        if axis < -expanded or axis >= expanded:
+            raise ValueError("Argument `axis` = %d not in range [%d, %d)"
+                             % (axis, -expanded, expanded))
     return apply_op("Pack", values=list(values), axis=axis, name=name)
+
+
+def parallel_stack(values, name="parallel_stack"):
+    return stack(values, name=name)
+
+
+def _unpack_kernel(op, ctx):
+    axis = op._attrs["axis"]
+    num = op._attrs["num"]
+
+    def run(x):
+        if x.shape[axis] != num:
+            raise ValueError("Input shape axis %d must equal %d, got shape %s"
+                             % (axis % x.ndim, num, list(x.shape)))
+        return [np.take(x, i, axis=axis) for i in range(num)]
+    return run
+
+
+def _unpack_shape(op):
+    value_shape = op._inputs[0]._shape_val
+    num = op._attrs["num"]
+    if value_shape.ndims is None:
+        return [tensor_shape.unknown_shape() for _ in range(num)]
+    dims = value_shape.as_list()
+    axis = op._attrs["axis"]
+    if not -len(dims) <= axis < len(dims):
+        raise shape_error(op, "Invalid axis: %d; must be in [%d,%d)" % (axis, -len(dims),
+                                                                         len(dims)))
+    axis %= len(dims)
+    if dims[axis] is not None and dims[axis] != num:
+        raise shape_error(op, "Dimension must be %d but is %d" % (num, dims[axis]))
+    del dims[axis]
+    return [tensor_shape.TensorShape(dims) for _ in range(num)]
+
+
+register_op("Unpack", inputs=["value: T"], outputs=["output: num * T"],
+            attrs=["num: int >= 0", "T: type", "axis: int = 0"],
+            kernel=_unpack_kernel, shape=_unpack_shape)
+
+
+def unstack(value, num=None, axis=0, name="unstack"):
+    if num is None:
+        value = ops.convert_to_tensor(value)
+        value_shape = value.shape
+        if value_shape.ndims is not None:
+            if axis < -value_shape.ndims or axis >= value_shape.ndims:
+                raise ValueError("Argument `axis` = %d not in range [%d, %d)"
+                                 % (axis, -value_shape.ndims, value_shape.ndims))
+            num = value_shape[axis].value
+        if num is None:
+            raise ValueError("Cannot infer argument `num` from shape %s" % value_shape)
+    return apply_op("Unpack", value=value, num=num, axis=axis, name=name)[0]
+
+
+register_gradient("Pack", lambda op, grad: unstack(grad, num=op._attrs["N"],
+                                                   axis=op._attrs["axis"]))
+register_gradient("Unpack", lambda op, *grads: [stack(_zeros_for_missing(op, grads),
+                                                      axis=op._attrs["axis"])])
+
+
+# --- ConcatV2 / Concat / ConcatOffset ------------------------------------------------------------
+
+def _concat_arrays(values, axis):
+    if values[0].ndim == 0:
+        raise ValueError("ConcatOp : Can't concatenate scalars (use tf.stack instead)")
+    return np.concatenate(values, axis=int(axis))
+
+
+def _concat_shape(op, values, axis_index):
+    axis = _const(op, axis_index)
+    shapes = [t._shape_val for t in values]
+    rank = next((s.ndims for s in shapes if s.ndims is not None), None)
+    if rank is None:
+        return [tensor_shape.unknown_shape()]
+    for s in shapes:
+        if s.ndims is not None and s.ndims != rank:
+            raise _rank_error(op, rank, s.ndims)
+    if axis is None:
+        return [tensor_shape.unknown_shape(rank)]
+    axis = int(axis)
+    if not -rank <= axis < rank:
+        raise shape_error(op, "ConcatOp : Expected concatenating dimensions in the range [%d, "
+                          "%d), but got %d" % (-rank, rank, axis), [axis_index])
+    axis %= rank
+    known = [s.as_list() for s in shapes if s.ndims is not None]
+    out = list(known[0])
+    for dims in known[1:]:
+        for part in (range(axis), range(axis + 1, rank)):
+            for i in part:
+                if out[i] is not None and dims[i] is not None and out[i] != dims[i]:
+                    sub = slice(0, axis) if i < axis else slice(axis + 1, rank)
+                    raise shape_error(
+                        op, "Dimension %d in both shapes must be equal, but are %d and %d. Shapes "
+                        "are %s and %s." % (i - sub.start, out[i], dims[i],
+                                            _helpers._shape_str(tensor_shape.TensorShape(
+                                                out[sub])),
+                                            _helpers._shape_str(tensor_shape.TensorShape(
+                                                dims[sub]))), [axis_index])
+                if out[i] is None:
+                    out[i] = dims[i]
+    if len(known) < len(shapes) or any(d[axis] is None for d in known):
+        out[axis] = None
+    else:
+        out[axis] = sum(d[axis] for d in known)
+    return [tensor_shape.TensorShape(out)]
+
+
+register_op("ConcatV2", inputs=["values: N * T", "axis: Tidx"], outputs=["output: T"],
+            attrs=["N: int >= 2", "T: type", "Tidx: " + _INDEX],
+            compute=lambda *args: _concat_arrays(args[:-1], args[-1]),
+            shape=lambda op: _concat_shape(op, op._inputs[:-1], len(op._inputs) - 1))
+register_op("Concat", inputs=["concat_dim: int32", "values: N * T"], outputs=["output: T"],
+            attrs=["N: int >= 2", "T: type"],
+            compute=lambda axis, *values: _concat_arrays(values, axis),
+            shape=lambda op: _concat_shape(op, op._inputs[1:], 0))
+
+
+def _concat_offset_kernel(op, ctx):
+    out = op._attrs["shape_type"].as_numpy
+
+    def run(concat_dim, *shapes):
+        axis = int(concat_dim) % len(shapes[0])
+        offsets = []
+        position = 0
+        for s in shapes:
+            offset = np.zeros(len(s), dtype=out)
+            offset[axis] = position
+            position += int(s[axis])
+            offsets.append(offset)
+        return offsets
+    return run
+
+
+register_op("ConcatOffset", inputs=["concat_dim: int32", "shape: N * shape_type"],
+            outputs=["offset: N * shape_type"],
+            attrs=["N: int >= 2", "shape_type: " + _INDEX],
+            kernel=_concat_offset_kernel,
+            shape=lambda op: [t._shape_val for t in op._inputs[1:]])
+register_gradient("ConcatOffset", None)
+
+
+def concat(values, axis, name="concat"):
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    if len(values) == 1:
+        with ops.name_scope(name) as scope:
+            ops.convert_to_tensor(axis, name="concat_dim",
+                                  dtype=dtypes.int32).shape.assert_has_rank(0)
+            return identity(values[0], name=scope)
+    return apply_op("ConcatV2", values=list(values), axis=axis, name=name)
+
+
+def _concat_grad(op, grad, values, concat_dim, dim_first):
+    if isinstance(grad, IndexedSlices):
+        grads = _concat_grad_indexed_slices(grad, values, concat_dim)
+    else:
+        non_neg_concat_dim = concat_dim % rank(values[0])
+        sizes = _static_or_dynamic_shapes(values)
+        grads = []
+        if len(sizes) > 16:
+            sizes = squeeze(slice(stack(sizes, axis=1), [non_neg_concat_dim, 0], [1, -1]))
+            grads = split(grad, sizes, non_neg_concat_dim)
+        else:
+            offsets = apply_op("ConcatOffset", concat_dim=non_neg_concat_dim, shape=sizes)[0]
+            for begin, size_ in zip(offsets, sizes):
+                grads.append(slice(grad, begin, size_))
+    return [None] + grads if dim_first else grads + [None]
+
+
+def _static_or_dynamic_shapes(values):
+    """Const shapes when every input's shape is static, else one ShapeN."""
+    sizes = []
+    for value in values:
+        value_shape = shape(value)
+        if value_shape.op.type != "Const":
+            return shape_n(values)
+        sizes.append(value_shape)
+    return sizes
+
+
+def _concat_grad_indexed_slices(grad, values, concat_dim):
+    non_neg_concat_dim = concat_dim % rank(values[0])
+    static_dim = tensor_util.constant_value(concat_dim)
+    if static_dim is None:
+        raise ValueError("Can only compute IndexedSlices gradient with statically-known "
+                         "concat_dim")
+    if static_dim < 0:
+        static_rank = tensor_util.constant_value(rank(values[0]))
+        if static_rank is None:
+            raise ValueError("Can only compute IndexedSlices gradient with negative "
+                             "concat_dim when first value rank is statically-known.")
+        static_dim %= static_rank
+    sizes = [shape(v) for v in values]
+    grads = []
+    if static_dim > 0:
+        # Every input gets all the indices, with its own columns of the values.
+        shape_of_shape = shape(sizes[0])
+        mask = concat([zeros(expand_dims(non_neg_concat_dim, 0), dtype=dtypes.int32), [1],
+                       zeros(shape_of_shape - non_neg_concat_dim - 1, dtype=dtypes.int32)], 0)
+        begin = zeros(shape_of_shape, dtype=dtypes.int32)
+        for size_ in sizes:
+            new_values = slice(grad.values, begin, concat([[-1], slice(size_, [1], [-1])], 0))
+            grads.append(IndexedSlices(new_values, grad.indices, size_))
+            begin = math_ops.add(begin, size_ * mask)
+    else:
+        # Every input gets the rows whose indices fall in its range.
+        start = constant(0, dtype=grad.indices.dtype)
+        for size_ in sizes:
+            size_concat_dim = gather(size_, non_neg_concat_dim)
+            if size_concat_dim.dtype != grad.indices.dtype:
+                size_concat_dim = math_ops.cast(size_concat_dim, dtype=grad.indices.dtype)
+            end = start + size_concat_dim
+            indices_to_select = squeeze(where(math_ops.logical_and(grad.indices >= start,
+                                                                   grad.indices < end)),
+                                        axis=[1])
+            new_indices = gather(grad.indices, indices_to_select) - start
+            new_values = gather(grad.values, indices_to_select)
+            grads.append(IndexedSlices(new_values, new_indices, size_))
+            start = end
+    return grads
+
+
+register_gradient("ConcatV2", lambda op, grad: _concat_grad(op, grad, op._inputs[:-1],
+                                                            op._inputs[-1], dim_first=False))
+register_gradient("Concat", lambda op, grad: _concat_grad(op, grad, op._inputs[1:],
+                                                          op._inputs[0], dim_first=True))
+
+
+# --- Split / SplitV ------------------------------------------------------------------------------------
+
+def _split_kernel(op, ctx):
+    num = op._attrs["num_split"]
+
+    def run(split_dim, value):
+        axis = int(split_dim)
+        if value.shape[axis] % num:
+            raise ValueError("Number of ways to split should evenly divide the split dimension, "
+                             "but got split_dim %d (size = %d) and num_split %d"
+                             % (axis, value.shape[axis], num))
+        return np.split(value, num, axis=axis)
+    return run
+
+
+def _split_shape(op):
+    num = op._attrs["num_split"]
+    value_shape = op._inputs[1]._shape_val
+    axis = _const(op, 0)
+    if value_shape.ndims is None:
+        return [tensor_shape.unknown_shape() for _ in range(num)]
+    if axis is None:
+        return [tensor_shape.unknown_shape(value_shape.ndims) for _ in range(num)]
+    rank_ = value_shape.ndims
+    axis = int(axis)
+    if not -rank_ <= axis < rank_:
+        raise shape_error(op, "Dimension %d must be in range [%d, %d)" % (axis, -rank_, rank_),
+                          [0])
+    dims = value_shape.as_list()
+    axis %= rank_
+    if dims[axis] is not None:
+        if dims[axis] % num:
+            raise shape_error(op, "Dimension size must be evenly divisible by %d but is %d\n\t"
+                              "Number of ways to split should evenly divide the split dimension"
+                              % (num, dims[axis]), [0])
+        dims[axis] //= num
+    return [tensor_shape.TensorShape(dims) for _ in range(num)]
+
+
+register_op("Split", inputs=["split_dim: int32", "value: T"], outputs=["output: num_split * T"],
+            attrs=["num_split: int >= 1", "T: type"], kernel=_split_kernel, shape=_split_shape)
+
+
+def _resolved_split_sizes(sizes, total):
+    sizes = [int(s) for s in np.ravel(sizes)]
+    if sizes.count(-1) > 1:
+        raise ValueError("Only one dimension can have a value of -1. Second one found at "
+                         "dimension %d" % [i for i, s in enumerate(sizes) if s == -1][1])
+    if -1 in sizes and total is not None:
+        sizes[sizes.index(-1)] = total - (sum(sizes) + 1)
+    return sizes
+
+
+def _split_v_kernel(op, ctx):
+    def run(value, size_splits, split_dim):
+        axis = int(split_dim)
+        sizes = _resolved_split_sizes(size_splits, value.shape[axis])
+        if sum(sizes) != value.shape[axis] or min(sizes) < 0:
+            raise ValueError("Determined shape must either match input shape along split_dim "
+                             "exactly if fully specified, or be less than the size of the input "
+                             "along split_dim if not fully specified.  Got: %d" % sum(sizes))
+        return np.split(value, np.cumsum(sizes)[:-1], axis=axis)
+    return run
+
+
+def _split_v_shape(op):
+    num = op._attrs["num_split"]
+    value_shape = op._inputs[0]._shape_val
+    axis = _const(op, 2)
+    sizes = _const(op, 1)
+    if value_shape.ndims is None or axis is None:
+        return [tensor_shape.unknown_shape(value_shape.ndims) for _ in range(num)]
+    dims = value_shape.as_list()
+    axis = int(axis) % max(len(dims), 1)
+    if sizes is None:
+        return [tensor_shape.TensorShape(dims[:axis] + [None] + dims[axis + 1:])
+                for _ in range(num)]
+    if np.size(sizes) != num:
+        raise shape_error(op, "Length of size_splits should be equal to num_split", [1, 2])
+    try:
+        resolved = _resolved_split_sizes(sizes, dims[axis])
+    except ValueError as exc:
+        raise shape_error(op, str(exc), [1, 2])
+    if dims[axis] is not None and (sum(resolved) != dims[axis] or min(resolved) < 0):
+        raise shape_error(op, "Determined shape must either match input shape along split_dim "
+                          "exactly if fully specified, or be less than the size of the input "
+                          "along split_dim if not fully specified.  Got: %d" % sum(resolved),
+                          [1, 2])
+    return [tensor_shape.TensorShape(dims[:axis] + [None if s < 0 else s] + dims[axis + 1:])
+            for s in resolved]
+
+
+register_op("SplitV", inputs=["value: T", "size_splits: Tlen", "split_dim: int32"],
+            outputs=["output: num_split * T"],
+            attrs=["num_split: int >= 1", "T: type", "Tlen: {int8, int32, int64} = DT_INT64"],
+            kernel=_split_v_kernel, shape=_split_v_shape)
+
+
+def split(value, num_or_size_splits, axis=0, num=None, name="split"):
+    if isinstance(num_or_size_splits, (numbers.Integral, tensor_shape.Dimension)):
+        return apply_op("Split", split_dim=axis, num_split=int(num_or_size_splits), value=value,
+                        name=name)[0]
+    size_splits = ops.convert_to_tensor(num_or_size_splits)
+    if size_splits.shape.ndims == 0:
+        raise ValueError("Rank-0 tensors are not supported as the num_or_size_splits argument "
+                         "to split. Argument provided: %s" % (num_or_size_splits,))
+    if num is None:
+        if size_splits.shape.ndims is not None:
+            num = size_splits.shape[0].value
+        if num is None:
+            raise ValueError("Cannot infer argument `num` from shape %s" % (num_or_size_splits,))
+    return apply_op("SplitV", value=value, size_splits=size_splits, split_dim=axis,
+                    num_split=num, name=name)[0]
+
+
+register_gradient("Split", lambda op, *grads: [None, concat(_zeros_for_missing(op, grads),
+                                                            op._inputs[0])])
+register_gradient("SplitV", lambda op, *grads: [concat(_zeros_for_missing(op, grads),
+                                                       op._inputs[2]), None, None])
+
+
+# --- Transpose / InvertPermutation ------------------------------------------------------------------
+
+def _transpose_shape(op):
+    in_shape = op._inputs[0]._shape_val
+    perm = _const(op, 1)
+    perm_shape = op._inputs[1]._shape_val
+    rank_ = in_shape.ndims
+    if rank_ is None and perm_shape.ndims == 1 and perm_shape[0].value is not None:
+        rank_ = perm_shape[0].value
+    if perm is None:
+        return [tensor_shape.unknown_shape(rank_)]
+    perm = [int(p) for p in np.ravel(perm)]
+    if rank_ is None:
+        rank_ = len(perm)
+    if len(perm) != rank_:
+        raise shape_error(op, "Dimension must be %d but is %d" % (rank_, len(perm)), [1])
+    for p in perm:
+        if not -rank_ <= p < rank_:
+            raise shape_error(op, "perm dim %d is out of range of input rank %d" % (p, rank_), [1])
+    if in_shape.ndims is None:
+        return [tensor_shape.unknown_shape(rank_)]
+    dims = in_shape.as_list()
+    return [tensor_shape.TensorShape([dims[p] for p in perm])]
+
+
+register_op("Transpose", inputs=["x: T", "perm: Tperm"], outputs=["y: T"],
+            attrs=["T: type", "Tperm: " + _INDEX],
+            compute=lambda x, perm: np.transpose(x, [int(p) for p in perm]),
+            shape=_transpose_shape)
+
+
+def _invert_permutation(x):
+    x = np.asarray(x)
+    if x.ndim != 1 or sorted(x.tolist()) != list(range(x.size)):
+        raise ValueError("invert_permutation requires a permutation of 0..%d, got %s"
+                         % (x.size - 1, x.tolist()))
+    inverse = np.empty_like(x)
+    inverse[x] = np.arange(x.size, dtype=x.dtype)
+    return inverse
+
+
+register_op("InvertPermutation", inputs=["x: T"], outputs=["y: T"],
+            attrs=["T: {int32, int64} = DT_INT32"],
+            compute=_invert_permutation, shape=_helpers.unchanged_shape)
+register_gradient("InvertPermutation", None)
+
+
+def invert_permutation(x, name=None):
+    return apply_op("InvertPermutation", x=x, name=name)
+
+
+def transpose(a, perm=None, name="transpose", conjugate=False):
+    with ops.name_scope(name, "transpose", [a]) as scope:
+        a = ops.convert_to_tensor(a, name="a")
+        if perm is None:
+            if a.shape.ndims is None:
+                perm = math_ops.range(rank(a) - 1, -1, -1)
+            else:
+                perm = np.arange(a.shape.ndims - 1, -1, -1, dtype=np.int32)
+        if conjugate and a.dtype.is_complex:
+            return apply_op("ConjugateTranspose", x=a, perm=perm, name=scope)
+        return apply_op("Transpose", x=a, perm=perm, name=scope)
+
+
+def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+    with ops.name_scope(name, values=[a]):
+        a = ops.convert_to_tensor(a, name="a")
+        ndims = a.shape.ndims
+        if ndims is None:
+            a_rank = rank(a)
+            perm = concat((math_ops.range(a_rank - 2), [a_rank - 1, a_rank - 2]), 0)
+        else:
+            if ndims < 2:
+                raise ValueError("Argument `a` should be a (batch) matrix with rank >= 2.  "
+                                 "Received `a` = %s with shape: %s" % (a, a.shape))
+            perm = list(range(ndims - 2)) + [ndims - 1, ndims - 2]
+        return transpose(a, perm=perm, conjugate=conjugate)
+
+
+register_gradient("Transpose", lambda op, grad: [transpose(grad, invert_permutation(
+    op._inputs[1])), None])
+
+
+# --- ExpandDims / Squeeze ----------------------------------------------------------------------------
+
+def _expand_dims_compute(x, dim):
+    axis = int(np.ravel(dim)[0])
+    if not -x.ndim - 1 <= axis <= x.ndim:
+        raise ValueError("Tried to expand dim index %d for tensor with %d dimensions."
+                         % (axis, x.ndim))
+    return np.expand_dims(x, axis % (x.ndim + 1))
+
+
+def _expand_dims_shape(op):
+    in_shape = op._inputs[0]._shape_val
+    dim = _const(op, 1)
+    if in_shape.ndims is None:
+        return [tensor_shape.unknown_shape()]
+    if dim is None:
+        return [tensor_shape.unknown_shape(in_shape.ndims + 1)]
+    if np.size(dim) != 1:
+        raise shape_error(op, "'dim' input must be a tensor with a single value", [1])
+    axis = int(np.ravel(dim)[0])
+    rank_ = in_shape.ndims
+    if not -rank_ - 1 <= axis <= rank_:
+        raise shape_error(op, "dim %d not in the interval [%d, %d]." % (axis, -rank_ - 1, rank_),
+                          [1])
+    dims = in_shape.as_list()
+    dims.insert(axis % (rank_ + 1), 1)
+    return [tensor_shape.TensorShape(dims)]
+
+
+register_op("ExpandDims", inputs=["input: T", "dim: Tdim"], outputs=["output: T"],
+            attrs=["T: type", "Tdim: " + _INDEX],
+            compute=_expand_dims_compute, shape=_expand_dims_shape)
+
+
+def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002
+    if axis is None:
+        axis = dim
+    elif dim is not None:
+        raise ValueError("Cannot specify both 'axis' and 'dim'")
+    if axis is None:
+        raise ValueError("Must specify an axis argument to tf.expand_dims()")
+    return apply_op("ExpandDims", input=input, dim=axis, name=name)
+
+
+register_gradient("ExpandDims", lambda op, grad: [_reshape_to_input(op, grad), None])
+
+
+def _squeeze_kernel(op, ctx):
+    wanted = op._attrs["squeeze_dims"]
+
+    def run(x):
+        if not wanted:
+            return np.reshape(x, [d for d in x.shape if d != 1])
+        axes = []
+        for axis in wanted:
+            if not -x.ndim <= axis < x.ndim:
+                raise ValueError("Tried to squeeze dim index %d for tensor with %d dimensions."
+                                 % (axis, x.ndim))
+            axis %= x.ndim
+            if x.shape[axis] != 1:
+                raise ValueError("Can not squeeze dim[%d], expected a dimension of 1, got %d"
+                                 % (axis, x.shape[axis]))
+            axes.append(axis)
+        return np.squeeze(x, axis=tuple(set(axes)))
+    return run
+
+
+def _squeeze_shape(op):
+    in_shape = op._inputs[0]._shape_val
+    wanted = op._attrs["squeeze_dims"]
+    if in_shape.ndims is None:
+        return [tensor_shape.unknown_shape()]
+    dims = in_shape.as_list()
+    rank_ = len(dims)
+    axes = set()
+    for axis in wanted:
+        if not -rank_ <= axis < rank_:
+            raise shape_error(op, "Tried to squeeze dim index %d for tensor with %d dimensions"
+                              % (axis, rank_))
+        axis %= rank_
+        if dims[axis] is not None and dims[axis] != 1:
+            raise shape_error(op, "Can not squeeze dim[%d], expected a dimension of 1, got %d"
+                              % (axis, dims[axis]))
+        axes.add(axis)
+    if not wanted:
+        if None in dims:
+            return [tensor_shape.unknown_shape()]
+        return [tensor_shape.TensorShape([d for d in dims if d != 1])]
+    return [tensor_shape.TensorShape([d for i, d in enumerate(dims) if i not in axes])]
+
+
+register_op("Squeeze", inputs=["input: T"], outputs=["output: T"],
+            attrs=["T: type", "squeeze_dims: list(int) >= 0 = []"],
+            kernel=_squeeze_kernel, shape=_squeeze_shape)
+
+
+def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002
+    if axis is None:
+        axis = squeeze_dims
+    elif squeeze_dims is not None:
+        raise ValueError("Cannot specify both 'axis' and 'squeeze_dims'")
+    if np.isscalar(axis):
+        axis = [axis]
+    return apply_op("Squeeze", input=input, squeeze_dims=list(axis or []), name=name)
+
+
+register_gradient("Squeeze", lambda op, grad: [_reshape_to_input(op, grad)])
+
+
+# --- Tile ------------------------------------------------------------------------------------------
+
+def _tile_compute(x, multiples):
+    multiples = [int(m) for m in np.ravel(multiples)]
+    if len(multiples) != x.ndim:
+        raise ValueError("Expected multiples argument to be a vector of length %d but got "
+                         "length %d" % (x.ndim, len(multiples)))
+    if any(m < 0 for m in multiples):
+        raise ValueError("Expected multiples to be non-negative, got %s" % multiples)
+    return np.tile(x, multiples) if x.ndim else x.copy()
+
+
+def _tile_shape(op):
+    in_shape = op._inputs[0]._shape_val
+    multiples_shape = op._inputs[1]._shape_val
+    multiples = _const(op, 1)
+    if multiples_shape.ndims not in (None, 1):
+        raise _rank_error(op, 1, multiples_shape.ndims)
+    length = multiples_shape[0].value if multiples_shape.ndims == 1 else None
+    if in_shape.ndims is not None and length is not None and in_shape.ndims != length:
+        raise _rank_error(op, length, in_shape.ndims)
+    rank_ = in_shape.ndims if in_shape.ndims is not None else length
+    if rank_ is None:
+        return [tensor_shape.unknown_shape()]
+    dims = in_shape.as_list() if in_shape.ndims is not None else [None] * rank_
+    if multiples is None:
+        return [tensor_shape.TensorShape([0 if d == 0 else None for d in dims])]
+    return [tensor_shape.TensorShape([None if d is None else d * int(m)
+                                      for d, m in zip(dims, np.ravel(multiples))])]
+
+
+register_op("Tile", inputs=["input: T", "multiples: Tmultiples"], outputs=["output: T"],
+            attrs=["T: type", "Tmultiples: " + _INDEX],
+            compute=_tile_compute, shape=_tile_shape)
+
+
+def tile(input, multiples, name=None):  # noqa: A002
+    return apply_op("Tile", input=input, multiples=multiples, name=name)
+
+
+def _tile_grad(op, grad):
+    input_shape = shape(op._inputs[0], out_type=op._inputs[1].dtype)
+    # Interleave multiples and input dims ([m0, d0, m1, d1, ...]), reshape the gradient to it
+    # and sum over the even (tiled) dimensions.
+    split_shape = reshape(transpose(stack([op._inputs[1], input_shape])), [-1])
+    axes = math_ops.range(0, size(split_shape), 2)
+    if isinstance(grad, IndexedSlices):
+        input_shape_0 = math_ops.cast(input_shape[0], grad.indices.dtype)
+        grad = math_ops.unsorted_segment_sum(
+            grad.values, math_ops.mod(grad.indices, input_shape_0), input_shape_0)
+        split_shape = concat([[1], split_shape[1:]], axis=0)
+    input_grad = math_ops.reduce_sum(reshape(grad, split_shape), axes)
+    input_grad.set_shape(op._inputs[0].shape)
+    return [input_grad, None]
+
+
+register_gradient("Tile", _tile_grad)
+
+
+# --- Slice ---------------------------------------------------------------------------------------
+
+def _slice_compute(x, begin, size_):
+    index = []
+    for i, (b, s) in enumerate(zip(np.ravel(begin).tolist(), np.ravel(size_).tolist())):
+        end = x.shape[i] if s == -1 else b + s
+        if b < 0 or end > x.shape[i] or end < b:
+            raise ValueError("Expected begin[%d] in [0, %d] and size[%d] in [0, %d], but got %d "
+                             "and %d" % (i, x.shape[i], i, x.shape[i] - b, b, s))
+        index.append(builtins.slice(b, end))
+    if len(index) != x.ndim:
+        raise ValueError("Expected begin and size arguments to be 1-D tensors of size %d, but "
+                         "got shapes [%d] and [%d] instead." % (x.ndim, len(index), len(index)))
+    return x[tuple(index)]
+
+
+def _slice_shape(op):
+    in_shape = op._inputs[0]._shape_val
+    begin = _const(op, 1)
+    size_ = _const(op, 2)
+    size_shape = op._inputs[2]._shape_val
+    rank_ = in_shape.ndims
+    if rank_ is None and size_shape.ndims == 1:
+        rank_ = size_shape[0].value
+    if size_ is None:
+        partial = tensor_util.constant_value_as_shape(op._inputs[2])
+        if partial.ndims is None:
+            return [tensor_shape.unknown_shape(rank_)]
+        return [tensor_shape.TensorShape([d if d is None or d >= 0 else None
+                                          for d in partial.as_list()])]
+    size_ = [int(s) for s in np.ravel(size_)]
+    if rank_ is not None and len(size_) != rank_:
+        raise shape_error(op, "Shape must be rank %d but is rank %d" % (len(size_), rank_), [1, 2])
+    dims = in_shape.as_list() if in_shape.ndims is not None else [None] * len(size_)
+    out = []
+    for i, s in enumerate(size_):
+        if s >= 0:
+            if dims[i] is not None and begin is not None and int(np.ravel(begin)[i]) + s > dims[i]:
+                raise shape_error(op, "Expected size[%d] in [0, %d], but got %d"
+                                  % (i, dims[i] - int(np.ravel(begin)[i]), s), [1, 2])
+            out.append(s)
+        elif s == -1 and dims[i] is not None and begin is not None:
+            out.append(dims[i] - int(np.ravel(begin)[i]))
+        elif s == -1:
+            out.append(None)
+        else:
+            raise shape_error(op, "Negative dimension size caused by subtracting %d from %d" % (
+                -s, 0), [1, 2])
+    return [tensor_shape.TensorShape(out)]
+
+
+register_op("Slice", inputs=["input: T", "begin: Index", "size: Index"], outputs=["output: T"],
+            attrs=["T: type", "Index: {int32, int64}"],
+            compute=_slice_compute, shape=_slice_shape)
+
+
+def slice(input_, begin, size, name=None):  # noqa: A001 (TF's name)
+    return apply_op("Slice", input=input_, begin=begin, size=size, name=name)
+
+
+def _slice_grad(op, grad):
+    # Pad the gradient back to the input's shape: begin zeros before, the rest after.
+    input_vec = op._inputs[0]
+    begin_vec = op._inputs[1]
+    input_rank = rank(input_vec)
+    index_dtype = begin_vec.dtype
+    slice_size = shape(op._outputs[0], out_type=index_dtype)
+    pad_shape = stack([input_rank, 1])
+    before_pad = reshape(begin_vec, pad_shape)
+    after_pad = reshape(shape(input_vec, out_type=index_dtype) - slice_size - begin_vec, pad_shape)
+    paddings = concat([before_pad, after_pad], 1)
+    return [pad(grad, paddings), None, None]
+
+
+register_gradient("Slice", _slice_grad)
+
+
+# --- StridedSlice ----------------------------------------------------------------------------------
+# A "sparse" spec (one entry per slice item, with ellipsis and new axes) is expanded to a "dense"
+# spec (one entry per input dimension), then each dimension's range is made explicit and clamped
+# like Python slices; shrunk dimensions must index inside the input.
+
+_NEW_AXIS = -1
+_SHRINK_AXIS = -2
+
+
+class _DenseSlice:
+    """The explicit per-input-dimension form of a strided slice."""
+
+    def __init__(self):
+        self.begin = []      # canonical begin per input dim (None: not static)
+        self.end = []
+        self.strides = []
+        self.shrink = []
+        self.sizes = []      # processing size per input dim (None: not static)
+        self.final_gather = []  # per output dim: input dim index, or _NEW_AXIS
+
+    @property
+    def final_shape(self):
+        return [1 if g == _NEW_AXIS else self.sizes[g] for g in self.final_gather
+                if g != _SHRINK_AXIS]
+
+    def index(self):
+        """A NumPy basic index selecting the slice (shrunk dims as ints)."""
+        index = []
+        for b, e, s, shrink, n in zip(self.begin, self.end, self.strides, self.shrink,
+                                      self.sizes):
+            if shrink:
+                index.append(b)
+            elif n == 0:
+                index.append(builtins.slice(0, 0))
+            else:
+                index.append(builtins.slice(b, None if e < 0 else e, s))
+        return tuple(index)
+
+    def view_shape(self):
+        return [n for n, shrink in zip(self.sizes, self.shrink) if not shrink]
+
+
+def _dense_slice(dims, begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask,
+                 shrink_axis_mask):
+    """Expands a strided-slice spec against input dims (None = unknown dim); begin/end may be None
+    when not statically known. Raises ValueError with TensorFlow's messages."""
+    n_sparse = len(strides)
+    if ellipsis_mask & (ellipsis_mask - 1):
+        raise ValueError("Multiple ellipses in slice spec not allowed")
+    new_axes_after_ellipsis = 0
+    ellipsis_seen = False
+    for i in range(n_sparse):
+        if ellipsis_seen and (new_axis_mask >> i) & 1:
+            new_axes_after_ellipsis += 1
+        if (ellipsis_mask >> i) & 1:
+            ellipsis_seen = True
+    if not ellipsis_seen:
+        # An implicit ellipsis at the end covers the remaining dimensions.
+        ellipsis_mask |= 1 << n_sparse
+        n_sparse += 1
+    rank_ = len(dims)
+    dense = _DenseSlice()
+    full_masks = []  # (begin masked, end masked) per dense dim
+    for i in range(n_sparse):
+        if (ellipsis_mask >> i) & 1:
+            stop = min(rank_ - (n_sparse - i) + 1 + new_axes_after_ellipsis, rank_)
+            while len(dense.strides) < stop:
+                dense.final_gather.append(len(dense.strides))
+                dense.begin.append(0)
+                dense.end.append(0)
+                dense.strides.append(1)
+                dense.shrink.append(False)
+                full_masks.append((True, True))
+        elif (new_axis_mask >> i) & 1:
+            dense.final_gather.append(_NEW_AXIS)
+        else:
+            if len(dense.strides) == rank_:
+                raise ValueError("Index out of range using input dim %d; input has only %d dims"
+                                 % (rank_, rank_))
+            shrink = bool((shrink_axis_mask >> i) & 1)
+            dense.final_gather.append(_SHRINK_AXIS if shrink else len(dense.strides))
+            dense.begin.append(None if begin is None else int(begin[i]))
+            dense.end.append(None if end is None else int(end[i]))
+            dense.strides.append(int(strides[i]))
+            dense.shrink.append(shrink)
+            full_masks.append((bool((begin_mask >> i) & 1), bool((end_mask >> i) & 1)))
+    for i, dim in enumerate(dims):
+        stride = dense.strides[i]
+        shrink = dense.shrink[i]
+        begin_masked, end_masked = full_masks[i]
+        if stride == 0:
+            raise ValueError("strides[%d] must be non-zero" % i)
+        if shrink and stride <= 0:
+            raise ValueError("only stride 1 allowed on non-range indexing.")
+        b, e = dense.begin[i], dense.end[i]
+        if dim is None:
+            dense.sizes.append(1 if shrink else None)
+            continue
+        known = (b is not None or begin_masked) and (e is not None or end_masked or shrink)
+        if known:
+            if shrink:
+                b = b + dim if b < 0 else b
+                if not 0 <= b < dim:
+                    raise ValueError("slice index %d of dimension %d out of bounds." % (b, i))
+                e = b + 1
+            else:
+                low, high = (0, dim) if stride > 0 else (-1, dim - 1)
+                b = _canonical_bound(b, begin_masked, stride, dim, low, high, True)
+                e = _canonical_bound(e, end_masked, stride, dim, low, high, False)
+            dense.begin[i], dense.end[i] = b, e
+            interval = e - b
+        elif shrink:
+            interval = 1
+        else:
+            dense.sizes.append(None)
+            continue
+        if interval == 0 or (interval < 0) != (stride < 0):
+            dense.sizes.append(0)
+        else:
+            dense.sizes.append((abs(interval) + abs(stride) - 1) // abs(stride))
+    return dense
+
+
+def _canonical_bound(x, masked, stride, dim, low, high, is_begin):
+    if masked:
+        if is_begin:
+            return low if stride > 0 else high
+        return high if stride > 0 else low
+    x = x + dim if x < 0 else x
+    return min(max(x, low), high)
+
+
+def _slice_attrs(op):
+    return [op._attrs[k] for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                   "shrink_axis_mask")]
+
+
+def _strided_slice_kernel(op, ctx):
+    masks = _slice_attrs(op)
+
+    def run(x, begin, end, strides):
+        dense = _dense_slice(list(x.shape), np.ravel(begin), np.ravel(end), np.ravel(strides),
+                             *masks)
+        return np.reshape(x[dense.index()], dense.final_shape)
+    return run
+
+
+def _strided_slice_shape(op):
+    in_shape = op._inputs[0]._shape_val
+    strides = _const(op, 3)
+    if in_shape.ndims is None or strides is None:
+        return [tensor_shape.unknown_shape()]
+    begin = _const(op, 1)
+    end = _const(op, 2)
+    try:
+        dense = _dense_slice(in_shape.as_list(), None if begin is None else np.ravel(begin),
+                             None if end is None else np.ravel(end), np.ravel(strides),
+                             *_slice_attrs(op))
+    except ValueError as exc:
+        raise shape_error(op, str(exc), [1, 2, 3])
+    return [tensor_shape.TensorShape(dense.final_shape)]
+
+
+register_op("StridedSlice", inputs=["input: T", "begin: Index", "end: Index", "strides: Index"],
+            outputs=["output: T"],
+            attrs=["T: type", "Index: {int16, int32, int64}", "begin_mask: int = 0",
+                   "end_mask: int = 0", "ellipsis_mask: int = 0", "new_axis_mask: int = 0",
+                   "shrink_axis_mask: int = 0"],
+            kernel=_strided_slice_kernel, shape=_strided_slice_shape)
+
+
+def _strided_slice_grad_kernel(op, ctx):
+    masks = _slice_attrs(op)
+    dtype = op._attrs["T"].as_numpy
+
+    def run(input_shape, begin, end, strides, dy):
+        dims = [int(d) for d in np.ravel(input_shape)]
+        dense = _dense_slice(dims, np.ravel(begin), np.ravel(end), np.ravel(strides), *masks)
+        out = np.zeros(dims, dtype=dtype)
+        out[dense.index()] = np.reshape(dy, dense.view_shape())
+        return out
+    return run
+
+
+register_op("StridedSliceGrad",
+            inputs=["shape: Index", "begin: Index", "end: Index", "strides: Index", "dy: T"],
+            outputs=["output: T"],
+            attrs=["T: type", "Index: {int32, int64}", "begin_mask: int = 0", "end_mask: int = 0",
+                   "ellipsis_mask: int = 0", "new_axis_mask: int = 0",
+                   "shrink_axis_mask: int = 0"],
+            kernel=_strided_slice_grad_kernel,
+            shape=lambda op: [tensor_util.constant_value_as_shape(op._inputs[0])])
+
+
+def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
+                  new_axis_mask=0, shrink_axis_mask=0, var=None, name=None):
+    if strides is None:
+        strides = ones_like(begin)
+    return apply_op("StridedSlice", input=input_, begin=begin, end=end, strides=strides,
+                    begin_mask=begin_mask, end_mask=end_mask, ellipsis_mask=ellipsis_mask,
+                    new_axis_mask=new_axis_mask, shrink_axis_mask=shrink_axis_mask, name=name)
+
+
+def strided_slice_grad(shape, begin, end, strides, dy, begin_mask=0, end_mask=0,  # noqa: A002
+                       ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=0, name=None):
+    return apply_op("StridedSliceGrad", shape=shape, begin=begin, end=end, strides=strides, dy=dy,
+                    begin_mask=begin_mask, end_mask=end_mask, ellipsis_mask=ellipsis_mask,
+                    new_axis_mask=new_axis_mask, shrink_axis_mask=shrink_axis_mask, name=name)
+
+
+def _strided_slice_grad(op, grad):
+    begin, end, strides = op._inputs[1:4]
+    x = shape(op._inputs[0], out_type=begin.dtype)
+    # Statically known inputs are passed as (new) constants, as TensorFlow does.
+    args = []
+    for tensor in (x, begin, end, strides):
+        value = tensor_util.constant_value(tensor)
+        args.append(tensor if value is None else value)
+    masks = dict(zip(("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                      "shrink_axis_mask"), _slice_attrs(op)))
+    return [strided_slice_grad(*args, grad, **masks), None, None, None]
+
+
+def _strided_slice_grad_grad(op, grad):
+    masks = dict(zip(("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                      "shrink_axis_mask"), _slice_attrs(op)))
+    return [None, None, None, None,
+            strided_slice(grad, op._inputs[1], op._inputs[2], op._inputs[3], **masks)]
+
+
+register_gradient("StridedSlice", _strided_slice_grad)
+register_gradient("StridedSliceGrad", _strided_slice_grad_grad)
+
+
+_SLICE_TYPE_ERROR = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and "
+                     "scalar tf.int32/tf.int64 tensors are valid indices")
+_SLICE_INDEX_DTYPES = (dtypes.int16, dtypes.int32, dtypes.int64)
+
+
+def _check_index(index):
+    if isinstance(index, (numbers.Integral, tensor_shape.Dimension)):
+        return
+    dtype = getattr(index, "dtype", None)
+    if dtype is None or dtypes.as_dtype(dtype).base_dtype not in _SLICE_INDEX_DTYPES or (
+            index.shape.ndims == 1):
+        raise TypeError(_SLICE_TYPE_ERROR + ", got %r" % (index,))
+
+
+def _index_value(index):
+    return int(index) if isinstance(index, tensor_shape.Dimension) else index
+
+
+def _slice_helper(tensor, slice_spec):
+    """Tensor.__getitem__: builds one StridedSlice (named `strided_slice`, with its begin, end
+    and strides stacked as `strided_slice/stack`, `stack_1`, `stack_2`) as TensorFlow does."""
+    tensor = ops.convert_to_tensor(tensor)
+    if isinstance(slice_spec, bool) or (
+            isinstance(slice_spec, ops.Tensor) and slice_spec.dtype == dtypes.bool_) or (
+            isinstance(slice_spec, np.ndarray) and slice_spec.dtype == bool):
+        return boolean_mask(tensor=tensor, mask=slice_spec)
+    if not isinstance(slice_spec, (list, tuple)):
+        slice_spec = [slice_spec]
+    begin, end, strides = [], [], []
+    begin_mask = end_mask = ellipsis_mask = new_axis_mask = shrink_axis_mask = 0
+    for index, item in enumerate(slice_spec):
+        if isinstance(item, builtins.slice):
+            dtype = None
+            for part in (item.start, item.stop, item.step):
+                if isinstance(part, ops.Tensor):
+                    if part.dtype == dtypes.int64:
+                        dtype = dtypes.int64
+                    elif part.dtype == dtypes.int32 and dtype != dtypes.int64:
+                        dtype = dtypes.int32
+                    elif part.dtype == dtypes.int16 and dtype is None:
+                        dtype = dtypes.int16
+            for part, out, default, mask_name in ((item.start, begin, 0, "begin"),
+                                                  (item.stop, end, 0, "end"),
+                                                  (item.step, strides, 1, None)):
+                if part is not None and not (isinstance(part, tensor_shape.Dimension)
+                                             and part.value is None):
+                    _check_index(part)
+                    out.append(_index_value(part))
+                else:
+                    out.append(default if dtype is None else constant(default, dtype=dtype))
+                    if mask_name == "begin":
+                        begin_mask |= 1 << index
+                    elif mask_name == "end":
+                        end_mask |= 1 << index
+        elif item is Ellipsis:
+            begin.append(0)
+            end.append(0)
+            strides.append(1)
+            ellipsis_mask |= 1 << index
+        elif item is newaxis:
+            begin.append(0)
+            end.append(0)
+            strides.append(1)
+            new_axis_mask |= 1 << index
+        else:
+            _check_index(item)
+            item = _index_value(item)
+            begin.append(item)
+            end.append(item + 1)
+            if isinstance(item, ops.Tensor) and item.dtype in (dtypes.int16, dtypes.int64):
+                strides.append(constant(1, dtype=item.dtype))
+            else:
+                strides.append(1)
+            shrink_axis_mask |= 1 << index
+    with ops.name_scope(None, "strided_slice", [tensor] + begin + end + strides) as name:
+        if begin:
+            packed = [stack(begin), stack(end), stack(strides)]
+            dtypes_ = set(p.dtype for p in packed)
+            if dtypes.int64 in dtypes_:
+                packed = [math_ops.cast(p, dtypes.int64) for p in packed]
+        else:
+            empty = constant([], dtype=dtypes.int32)
+            packed = [empty, empty, empty]
+        return strided_slice(tensor, packed[0], packed[1], packed[2], begin_mask=begin_mask,
+                             end_mask=end_mask, shrink_axis_mask=shrink_axis_mask,
+                             new_axis_mask=new_axis_mask, ellipsis_mask=ellipsis_mask, name=name)
+
+
+ops.Tensor.__getitem__ = _slice_helper
+
+
+# --- Pad / PadV2 / MirrorPad -------------------------------------------------------------------
+
+def _paddings_array(paddings, rank_):
+    paddings = np.asarray(paddings)
+    if paddings.shape != (rank_, 2):
+        raise ValueError("The first dimension of paddings must be the rank of inputs[%d,2], "
+                         "paddings shape %s" % (rank_, list(paddings.shape)))
+    if np.any(paddings < 0):
+        raise ValueError("Paddings must be non-negative: %s" % paddings.tolist())
+    return [(int(a), int(b)) for a, b in paddings]
+
+
+def _pad_compute(x, paddings, constant_values=None):
+    pads = _paddings_array(paddings, x.ndim)
+    if constant_values is None:
+        constant_values = np.zeros((), dtype=x.dtype) if x.dtype != object else b""
+    return np.pad(x, pads, mode="constant", constant_values=constant_values)
+
+
+def _pad_shape(op):
+    in_shape = op._inputs[0]._shape_val
+    paddings_shape = op._inputs[1]._shape_val
+    if paddings_shape.ndims not in (None, 2):
+        raise _rank_error(op, 2, paddings_shape.ndims)
+    rows = paddings_shape[0].value if paddings_shape.ndims == 2 else None
+    if paddings_shape.ndims == 2 and paddings_shape[1].value not in (None, 2):
+        raise shape_error(op, "Dimension must be 2 but is %d" % paddings_shape[1].value)
+    if in_shape.ndims is not None and rows is not None and in_shape.ndims != rows:
+        raise _rank_error(op, rows, in_shape.ndims)
+    rank_ = in_shape.ndims if in_shape.ndims is not None else rows
+    if rank_ is None:
+        return [tensor_shape.unknown_shape()]
+    paddings = _const(op, 1)
+    dims = in_shape.as_list() if in_shape.ndims is not None else [None] * rank_
+    if paddings is None:
+        return [tensor_shape.unknown_shape(rank_)]
+    paddings = np.reshape(paddings, (rank_, 2))
+    if np.any(paddings < 0):
+        raise shape_error(op, "Paddings must be non-negative", [1])
+    return [tensor_shape.TensorShape([None if d is None else d + int(a) + int(b)
+                                      for d, (a, b) in zip(dims, paddings)])]
+
+
+register_op("Pad", inputs=["input: T", "paddings: Tpaddings"], outputs=["output: T"],
+            attrs=["T: type", "Tpaddings: " + _INDEX], compute=_pad_compute, shape=_pad_shape)
+
+
+def _pad_v2_shape(op):
+    value_shape = op._inputs[2]._shape_val
+    if value_shape.ndims not in (None, 0):
+        raise _rank_error(op, 0, value_shape.ndims)
+    return _pad_shape(op)
+
+
+register_op("PadV2", inputs=["input: T", "paddings: Tpaddings", "constant_values: T"],
+            outputs=["output: T"], attrs=["T: type", "Tpaddings: " + _INDEX],
+            compute=_pad_compute, shape=_pad_v2_shape)
+
+_MIRROR_MODES = {b"REFLECT": "reflect", b"SYMMETRIC": "symmetric"}
+
+
+def _mirror_pad_kernel(op, ctx):
+    mode = op._attrs["mode"]
+    offset = 1 if mode == b"REFLECT" else 0
+
+    def run(x, paddings):
+        pads = _paddings_array(paddings, x.ndim)
+        for dim, (a, b) in zip(x.shape, pads):
+            if max(a, b) > dim - offset:
+                raise ValueError("paddings must be no greater than the dimension size: %d, %d "
+                                 "greater than %d" % (a, b, dim - offset))
+        return np.pad(x, pads, mode=_MIRROR_MODES[mode])
+    return run
+
+
+def _mirror_pad_grad_kernel(op, ctx):
+    offset = 1 if op._attrs["mode"] == b"REFLECT" else 0
+
+    def run(grad, paddings):
+        pads = _paddings_array(paddings, grad.ndim)
+        out = grad
+        # Fold each padded border back onto the values it mirrors, one axis at a time.
+        for axis, (a, b) in enumerate(pads):
+            out = np.moveaxis(out, axis, 0)
+            core = np.array(out[a:out.shape[0] - b], copy=True)
+            if a:
+                core[offset:offset + a] += out[:a][::-1]
+            if b:
+                stop = core.shape[0] - offset
+                core[stop - b:stop] += out[out.shape[0] - b:][::-1]
+            out = np.moveaxis(core, 0, axis)
+        return out
+    return run
+
+
+def _mirror_pad_shape(op):
+    return _pad_shape(op)
+
+
+def _mirror_pad_grad_shape(op):
+    in_shape = op._inputs[0]._shape_val
+    paddings = _const(op, 1)
+    if in_shape.ndims is None or paddings is None:
+        return [tensor_shape.unknown_shape(in_shape.ndims)]
+    paddings = np.reshape(paddings, (in_shape.ndims, 2))
+    return [tensor_shape.TensorShape([None if d is None else d - int(a) - int(b)
+                                      for d, (a, b) in zip(in_shape.as_list(), paddings)])]
+
+
+register_op("MirrorPad", inputs=["input: T", "paddings: Tpaddings"], outputs=["output: T"],
+            attrs=["T: type", "Tpaddings: " + _INDEX, "mode: {'REFLECT', 'SYMMETRIC'}"],
+            kernel=_mirror_pad_kernel, shape=_mirror_pad_shape)
+register_op("MirrorPadGrad", inputs=["input: T", "paddings: Tpaddings"], outputs=["output: T"],
+            attrs=["T: type", "Tpaddings: " + _INDEX, "mode: {'REFLECT', 'SYMMETRIC'}"],
+            kernel=_mirror_pad_grad_kernel, shape=_mirror_pad_grad_shape)
+
+
+def _paddings_constant(paddings):
+    if isinstance(paddings, ops.Tensor):
+        return tensor_util.constant_value(paddings)
+    if isinstance(paddings, (list, tuple)):
+        return [_paddings_constant(p) for p in paddings]
+    return paddings
+
+
+def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
+    mode = mode.upper()
+    if mode == "CONSTANT":
+        if not isinstance(constant_values, ops.Tensor) and np.ndim(constant_values) == 0 and \
+                constant_values == np.zeros_like(constant_values):
+            result = apply_op("Pad", input=tensor, paddings=paddings, name=name)
+        else:
+            result = apply_op("PadV2", input=tensor, paddings=paddings,
+                              constant_values=constant_values, name=name)
+    elif mode in ("REFLECT", "SYMMETRIC"):
+        result = apply_op("MirrorPad", input=tensor, paddings=paddings, mode=mode, name=name)
+    else:
+        raise ValueError("Value of argument `mode` expected to be one of \"CONSTANT\", "
+                         "\"REFLECT\", or \"SYMMETRIC\". Received `mode` = %s" % mode)
+    # Partially known paddings still give partially known output dims.
+    paddings_constant = _paddings_constant(paddings)
+    input_shape = result.op._inputs[0].shape
+    if input_shape.ndims is not None and not result.shape.is_fully_defined() and \
+            paddings_constant is not None:
+        new_shape = []
+        for padding, dim in zip(paddings_constant, input_shape.as_list()):
+            if padding is None or dim is None or any(p is None for p in padding):
+                new_shape.append(None)
+            else:
+                new_shape.append(int(sum(padding)) + dim)
+        result.set_shape(new_shape)
+    return result
+
+
+def pad_v2(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
+    return pad(tensor, paddings, mode, name, constant_values)
+
+
+def _pad_grad(op, grad):
+    x = op._inputs[0]
+    a = op._inputs[1]
+    pad_before = slice(a, [0, 0], stack([rank(x), 1]))
+    begin = reshape(pad_before, [-1])
+    sizes = shape(x, out_type=begin.dtype)
+    x_grad = slice(grad, begin, sizes)
+    return [x_grad, None] + ([None] if len(op._inputs) == 3 else [])
+
+
+register_gradient("Pad", _pad_grad)
+register_gradient("PadV2", _pad_grad)
+register_gradient("MirrorPad", lambda op, grad: [apply_op(
+    "MirrorPadGrad", input=grad, paddings=op._inputs[1], mode=op._attrs["mode"]), None])
+register_gradient("MirrorPadGrad", lambda op, grad: [apply_op(
+    "MirrorPad", input=grad, paddings=op._inputs[1], mode=op._attrs["mode"]), None])

@@ -258,6 +258,51 @@ def he_uniform(seed=None):
     return VarianceScaling(scale=2., mode="fan_in", distribution="uniform", seed=seed)
 
 
+# --- tf.contrib.layers initializers ---------------------------------------------------------------
+
+def contrib_variance_scaling_initializer(factor=2.0, mode="FAN_IN", uniform=False, seed=None,
+                                         dtype=dtypes.float32):
+    """tf.contrib.layers.variance_scaling_initializer: variance factor / n, n from mode
+    'FAN_IN', 'FAN_OUT' or 'FAN_AVG'; the truncated normal uses stddev sqrt(1.3 * factor / n).
+    """
+    if not dtype.is_floating:
+        raise TypeError("Cannot create initializer for non-floating point type.")
+    if mode not in ("FAN_IN", "FAN_OUT", "FAN_AVG"):
+        raise TypeError("Unknown mode %s [FAN_IN, FAN_OUT, FAN_AVG]" % mode)
+
+    def initializer(shape, dtype=dtype, partition_info=None):
+        if not dtype.is_floating:
+            raise TypeError("Cannot create initializer for non-floating point type.")
+        # The contrib version counts fans in floats and never from the full partitioned shape.
+        if shape:
+            fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1])
+            fan_out = float(shape[-1])
+        else:
+            fan_in = fan_out = 1.0
+        for dim in shape[:-2]:
+            fan_in *= float(dim)
+            fan_out *= float(dim)
+        if mode == "FAN_IN":
+            n = fan_in
+        elif mode == "FAN_OUT":
+            n = fan_out
+        else:
+            n = (fan_in + fan_out) / 2.0
+        if uniform:
+            limit = math.sqrt(3.0 * factor / n)
+            return random_ops.random_uniform(shape, -limit, limit, dtype, seed=seed)
+        return random_ops.truncated_normal(shape, 0.0, math.sqrt(1.3 * factor / n), dtype,
+                                           seed=seed)
+    return initializer
+
+
+def xavier_initializer(uniform=True, seed=None, dtype=dtypes.float32):
+    """tf.contrib.layers.xavier_initializer: Glorot, uniform in [-sqrt(6 / (in + out)), +...]
+    or truncated normal with stddev sqrt(3 / (in + out))."""
+    return contrib_variance_scaling_initializer(factor=1.0, mode="FAN_AVG", uniform=uniform,
+                                                seed=seed, dtype=dtype)
+
+
 zeros_initializer = Zeros
 ones_initializer = Ones
 constant_initializer = Constant

@@ -1,0 +1,52 @@
+"""tf.contrib: the parts of TensorFlow 1.x's contrib that model code commonly reaches
+(tf.contrib.layers regularizers and initializers, tf.contrib.framework variable helpers)."""
+
+import sys
+import types
+
+from tensorkeep.ops import init_ops as _init_ops
+from tensorkeep.ops import regularizers as _regularizers
+from tensorkeep.training import contrib_framework as _framework
+from tensorkeep.training import variable_scope as _variable_scope
+
+
+def _namespace(name, **members):
+    module = types.ModuleType(__name__ + "." + name)
+    module.__dict__.update(members)
+    sys.modules[module.__name__] = module
+    return module
+
+
+layers = _namespace(
+    "layers",
+    l1_regularizer=_regularizers.l1_regularizer,
+    l2_regularizer=_regularizers.l2_regularizer,
+    l1_l2_regularizer=_regularizers.l1_l2_regularizer,
+    sum_regularizer=_regularizers.sum_regularizer,
+    apply_regularization=_regularizers.apply_regularization,
+    xavier_initializer=_init_ops.xavier_initializer,
+    xavier_initializer_conv2d=_init_ops.xavier_initializer,
+    variance_scaling_initializer=_init_ops.contrib_variance_scaling_initializer,
+)
+
+framework = _namespace(
+    "framework",
+    arg_scope=_framework.arg_scope,
+    add_arg_scope=_framework.add_arg_scope,
+    has_arg_scope=_framework.has_arg_scope,
+    arg_scoped_arguments=_framework.arg_scoped_arguments,
+    variable=_framework.variable,
+    model_variable=_framework.model_variable,
+    local_variable=_framework.local_variable,
+    global_variable=_framework.global_variable,
+    add_model_variable=_framework.add_model_variable,
+    get_variables=_framework.get_variables,
+    get_model_variables=_framework.get_model_variables,
+    get_local_variables=_framework.get_local_variables,
+    get_trainable_variables=_framework.get_trainable_variables,
+    get_variables_to_restore=_framework.get_variables_to_restore,
+    get_variables_by_suffix=_framework.get_variables_by_suffix,
+    get_variables_by_name=_framework.get_variables_by_name,
+    get_unique_variable=_framework.get_unique_variable,
+    VariableScope=_variable_scope.VariableScope,
+)

@@ -1,0 +1,357 @@
+"""TF1's optimizers (tf.train.*Optimizer) over the Apply*/SparseApply* training ops, with
+TensorFlow's hyper-parameter tensors (`<Opt>/learning_rate`, ...), slot names (`w/Adam`,
+`w/Adam_1`, `w/Momentum`, `w/RMSProp`, ...) and non-slot variables (`beta1_power`)."""
+
+from tensorkeep.framework import ops
+from tensorkeep.framework.indexed_slices import IndexedSlices
+from tensorkeep.ops import control_flow_ops
+from tensorkeep.ops import init_ops
+from tensorkeep.ops import math_ops
+from tensorkeep.ops import state_ops
+from tensorkeep.ops import training_ops
+from tensorkeep.training import optimizer
+
+
+def _cast(tensor, var):
+    return math_ops.cast(tensor, var.dtype.base_dtype)
+
+
+class GradientDescentOptimizer(optimizer.Optimizer):
+    """var -= learning_rate * grad."""
+
+    def __init__(self, learning_rate, use_locking=False, name="GradientDescent"):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._learning_rate_tensor = None
+
+    def _prepare(self):
+        self._learning_rate_tensor = ops.convert_to_tensor(
+            self._call_if_callable(self._learning_rate), name="learning_rate")
+
+    def _apply_dense(self, grad, var):
+        return training_ops.apply_gradient_descent(
+            var, _cast(self._learning_rate_tensor, var), grad, use_locking=self._use_locking).op
+
+    def _resource_apply_dense(self, grad, handle):
+        return training_ops.resource_apply_gradient_descent(
+            handle.handle, _cast(self._learning_rate_tensor, grad), grad,
+            use_locking=self._use_locking)
+
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        # Scatter-subtracting every row is exact without summing duplicates first.
+        delta = IndexedSlices(grad.values * _cast(self._learning_rate_tensor, var),
+                              grad.indices, grad.dense_shape)
+        return var.scatter_sub(delta, use_locking=self._use_locking)
+
+
+class ProximalGradientDescentOptimizer(optimizer.Optimizer):
+    """Gradient descent followed by the proximal step of l1/l2 regularization (FOBOS)."""
+
+    def __init__(self, learning_rate, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, use_locking=False,
+                 name="ProximalGradientDescent"):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+
+    def _prepare(self):
+        self._learning_rate_tensor = ops.convert_to_tensor(self._learning_rate,
+                                                           name="learning_rate")
+        self._l1_regularization_strength_tensor = ops.convert_to_tensor(
+            self._l1_regularization_strength, name="l1_regularization_strength")
+        self._l2_regularization_strength_tensor = ops.convert_to_tensor(
+            self._l2_regularization_strength, name="l2_regularization_strength")
+
+    def _apply_dense(self, grad, var):
+        return training_ops.apply_proximal_gradient_descent(
+            var, self._learning_rate_tensor, self._l1_regularization_strength_tensor,
+            self._l2_regularization_strength_tensor, grad, use_locking=self._use_locking).op
+
+    def _apply_sparse(self, grad, var):
+        return training_ops.sparse_apply_proximal_gradient_descent(
+            var, self._learning_rate_tensor, self._l1_regularization_strength_tensor,
+            self._l2_regularization_strength_tensor, grad.values, grad.indices,
+            use_locking=self._use_locking).op
+
+
+class MomentumOptimizer(optimizer.Optimizer):
+    """accum = momentum * accum + grad; var -= learning_rate * accum (or the Nesterov step)."""
+
+    def __init__(self, learning_rate, momentum, use_locking=False, name="Momentum",
+                 use_nesterov=False):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._momentum = momentum
+        self._use_nesterov = use_nesterov
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._zeros_slot(v, "momentum", self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = ops.convert_to_tensor(
+            self._call_if_callable(self._learning_rate), name="learning_rate")
+        self._momentum_tensor = ops.convert_to_tensor(self._call_if_callable(self._momentum),
+                                                      name="momentum")
+
+    def _apply_dense(self, grad, var):
+        return training_ops.apply_momentum(
+            var, self.get_slot(var, "momentum"), _cast(self._learning_rate_tensor, var), grad,
+            _cast(self._momentum_tensor, var), use_locking=self._use_locking,
+            use_nesterov=self._use_nesterov).op
+
+    def _resource_apply_dense(self, grad, var):
+        return training_ops.resource_apply_momentum(
+            var.handle, self.get_slot(var, "momentum").handle,
+            _cast(self._learning_rate_tensor, grad), grad, _cast(self._momentum_tensor, grad),
+            use_locking=self._use_locking, use_nesterov=self._use_nesterov)
+
+    def _apply_sparse(self, grad, var):
+        return training_ops.sparse_apply_momentum(
+            var, self.get_slot(var, "momentum"), _cast(self._learning_rate_tensor, var),
+            grad.values, grad.indices, _cast(self._momentum_tensor, var),
+            use_locking=self._use_locking, use_nesterov=self._use_nesterov).op
+
+
+class AdamOptimizer(optimizer.Optimizer):
+    """Adam (Kingma & Ba): slots `m` (`w/Adam`) and `v` (`w/Adam_1`); the running powers of
+    beta1 and beta2 are the non-slot variables `beta1_power` and `beta2_power`."""
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                 use_locking=False, name="Adam", use_own_namescope_for_non_slot_vars=False):
+        super().__init__(use_locking, name, use_own_namescope_for_non_slot_vars)
+        self._lr = learning_rate
+        self._beta1 = beta1
+        self._beta2 = beta2
+        self._epsilon = epsilon
+        self._lr_t = None
+        self._beta1_t = None
+        self._beta2_t = None
+        self._epsilon_t = None
+
+    def _get_beta_accumulators(self):
+        graph = ops.get_default_graph()
+        return (self._get_non_slot_variable("beta1_power", graph=graph),
+                self._get_non_slot_variable("beta2_power", graph=graph))
+
+    def _create_slots(self, var_list):
+        # The beta powers live beside the variable that sorts first by name.
+        first_var = min(var_list, key=lambda x: x.name)
+        self._create_non_slot_variable(initial_value=self._beta1, name="beta1_power",
+                                       colocate_with=first_var)
+        self._create_non_slot_variable(initial_value=self._beta2, name="beta2_power",
+                                       colocate_with=first_var)
+        for v in var_list:
+            self._zeros_slot(v, "m", self._name)
+            self._zeros_slot(v, "v", self._name)
+
+    def _prepare(self):
+        self._lr_t = ops.convert_to_tensor(self._call_if_callable(self._lr), name="learning_rate")
+        self._beta1_t = ops.convert_to_tensor(self._call_if_callable(self._beta1), name="beta1")
+        self._beta2_t = ops.convert_to_tensor(self._call_if_callable(self._beta2), name="beta2")
+        self._epsilon_t = ops.convert_to_tensor(self._call_if_callable(self._epsilon),
+                                                name="epsilon")
+
+    def _apply_dense(self, grad, var):
+        beta1_power, beta2_power = self._get_beta_accumulators()
+        return training_ops.apply_adam(
+            var, self.get_slot(var, "m"), self.get_slot(var, "v"), _cast(beta1_power, var),
+            _cast(beta2_power, var), _cast(self._lr_t, var), _cast(self._beta1_t, var),
+            _cast(self._beta2_t, var), _cast(self._epsilon_t, var), grad,
+            use_locking=self._use_locking).op
+
+    def _resource_apply_dense(self, grad, var):
+        beta1_power, beta2_power = self._get_beta_accumulators()
+        return training_ops.resource_apply_adam(
+            var.handle, self.get_slot(var, "m").handle, self.get_slot(var, "v").handle,
+            _cast(beta1_power, grad), _cast(beta2_power, grad), _cast(self._lr_t, grad),
+            _cast(self._beta1_t, grad), _cast(self._beta2_t, grad), _cast(self._epsilon_t, grad),
+            grad, use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        beta1_power, beta2_power = self._get_beta_accumulators()
+        beta1_power = _cast(beta1_power, var)
+        beta2_power = _cast(beta2_power, var)
+        lr_t = _cast(self._lr_t, var)
+        beta1_t = _cast(self._beta1_t, var)
+        beta2_t = _cast(self._beta2_t, var)
+        epsilon_t = _cast(self._epsilon_t, var)
+        lr = lr_t * math_ops.sqrt(1 - beta2_power) / (1 - beta1_power)
+        # m_t = beta1 * m + (1 - beta1) * g_t, touching only the gradient's rows
+        m = self.get_slot(var, "m")
+        m_scaled_g_values = grad.values * (1 - beta1_t)
+        m_t = state_ops.assign(m, m * beta1_t, use_locking=self._use_locking)
+        with ops.control_dependencies([m_t]):
+            m_t = state_ops.scatter_add(m, grad.indices, m_scaled_g_values,
+                                        use_locking=self._use_locking)
+        # v_t = beta2 * v + (1 - beta2) * (g_t * g_t)
+        v = self.get_slot(var, "v")
+        v_scaled_g_values = grad.values * grad.values * (1 - beta2_t)
+        v_t = state_ops.assign(v, v * beta2_t, use_locking=self._use_locking)
+        with ops.control_dependencies([v_t]):
+            v_t = state_ops.scatter_add(v, grad.indices, v_scaled_g_values,
+                                        use_locking=self._use_locking)
+        v_sqrt = math_ops.sqrt(v_t)
+        var_update = state_ops.assign_sub(var, lr * m_t / (v_sqrt + epsilon_t),
+                                          use_locking=self._use_locking)
+        return control_flow_ops.group(*[var_update, m_t, v_t])
+
+    def _finish(self, update_ops, name_scope):
+        # Advance the beta powers once every variable has been updated.
+        with ops.control_dependencies(update_ops):
+            beta1_power, beta2_power = self._get_beta_accumulators()
+            with ops.colocate_with(beta1_power.op):
+                update_beta1 = beta1_power.assign(beta1_power * self._beta1_t,
+                                                  use_locking=self._use_locking)
+                update_beta2 = beta2_power.assign(beta2_power * self._beta2_t,
+                                                  use_locking=self._use_locking)
+        return control_flow_ops.group(*update_ops + [update_beta1, update_beta2],
+                                      name=name_scope)
+
+
+class RMSPropOptimizer(optimizer.Optimizer):
+    """RMSProp: slots `rms` (`w/RMSProp`, starting at ones), `momentum` (`w/RMSProp_1`) and,
+    centered, `mg` (the mean gradient)."""
+
+    def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10, use_locking=False,
+                 centered=False, name="RMSProp"):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._decay = decay
+        self._momentum = momentum
+        self._epsilon = epsilon
+        self._centered = centered
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._get_or_make_slot_with_initializer(
+                v, init_ops.ones_initializer(dtype=v.dtype.base_dtype), v.get_shape(),
+                v.dtype.base_dtype, "rms", self._name)
+            if self._centered:
+                self._zeros_slot(v, "mg", self._name)
+            self._zeros_slot(v, "momentum", self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = ops.convert_to_tensor(
+            self._call_if_callable(self._learning_rate), name="learning_rate")
+        self._decay_tensor = ops.convert_to_tensor(self._call_if_callable(self._decay),
+                                                   name="decay")
+        self._momentum_tensor = ops.convert_to_tensor(self._call_if_callable(self._momentum),
+                                                      name="momentum")
+        self._epsilon_tensor = ops.convert_to_tensor(self._call_if_callable(self._epsilon),
+                                                     name="epsilon")
+
+    def _hyper(self, like):
+        return (_cast(self._learning_rate_tensor, like), _cast(self._decay_tensor, like),
+                _cast(self._momentum_tensor, like), _cast(self._epsilon_tensor, like))
+
+    def _apply_dense(self, grad, var):
+        rms = self.get_slot(var, "rms")
+        mom = self.get_slot(var, "momentum")
+        if self._centered:
+            return training_ops.apply_centered_rms_prop(
+                var, self.get_slot(var, "mg"), rms, mom, *self._hyper(var), grad,
+                use_locking=self._use_locking).op
+        return training_ops.apply_rms_prop(var, rms, mom, *self._hyper(var), grad,
+                                           use_locking=self._use_locking).op
+
+    def _resource_apply_dense(self, grad, var):
+        rms = self.get_slot(var, "rms").handle
+        mom = self.get_slot(var, "momentum").handle
+        if self._centered:
+            return training_ops.resource_apply_centered_rms_prop(
+                var.handle, self.get_slot(var, "mg").handle, rms, mom, *self._hyper(grad), grad,
+                use_locking=self._use_locking)
+        return training_ops.resource_apply_rms_prop(var.handle, rms, mom, *self._hyper(grad),
+                                                    grad, use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        rms = self.get_slot(var, "rms")
+        mom = self.get_slot(var, "momentum")
+        if self._centered:
+            return training_ops.sparse_apply_centered_rms_prop(
+                var, self.get_slot(var, "mg"), rms, mom, *self._hyper(var), grad.values,
+                grad.indices, use_locking=self._use_locking)
+        return training_ops.sparse_apply_rms_prop(var, rms, mom, *self._hyper(var), grad.values,
+                                                  grad.indices, use_locking=self._use_locking)
+
+
+class AdagradOptimizer(optimizer.Optimizer):
+    """Adagrad: slot `accumulator` (`w/Adagrad`) starting at initial_accumulator_value."""
+
+    def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False,
+                 name="Adagrad"):
+        if initial_accumulator_value <= 0.0:
+            raise ValueError("initial_accumulator_value must be positive: %s"
+                             % initial_accumulator_value)
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_accumulator_value = initial_accumulator_value
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            dtype = v.dtype.base_dtype
+            init = init_ops.constant_initializer(self._initial_accumulator_value, dtype=dtype)
+            self._get_or_make_slot_with_initializer(v, init, v.get_shape(), dtype,
+                                                    "accumulator", self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = ops.convert_to_tensor(
+            self._call_if_callable(self._learning_rate), name="learning_rate")
+
+    def _apply_dense(self, grad, var):
+        return training_ops.apply_adagrad(var, self.get_slot(var, "accumulator"),
+                                          _cast(self._learning_rate_tensor, var), grad,
+                                          use_locking=self._use_locking)
+
+    def _resource_apply_dense(self, grad, var):
+        return training_ops.resource_apply_adagrad(
+            var.handle, self.get_slot(var, "accumulator").handle,
+            _cast(self._learning_rate_tensor, grad), grad, use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        return training_ops.sparse_apply_adagrad(
+            var, self.get_slot(var, "accumulator"), _cast(self._learning_rate_tensor, var),
+            grad.values, grad.indices, use_locking=self._use_locking)
+
+
+class AdadeltaOptimizer(optimizer.Optimizer):
+    """Adadelta: slots `accum` (`w/Adadelta`) and `accum_update` (`w/Adadelta_1`)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-8, use_locking=False,
+                 name="Adadelta"):
+        super().__init__(use_locking, name)
+        self._lr = learning_rate
+        self._rho = rho
+        self._epsilon = epsilon
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._zeros_slot(v, "accum", self._name)
+            self._zeros_slot(v, "accum_update", self._name)
+
+    def _prepare(self):
+        self._lr_t = ops.convert_to_tensor(self._call_if_callable(self._lr), name="lr")
+        self._rho_t = ops.convert_to_tensor(self._call_if_callable(self._rho), name="rho")
+        self._epsilon_t = ops.convert_to_tensor(self._call_if_callable(self._epsilon),
+                                                name="epsilon")
+
+    def _apply_dense(self, grad, var):
+        return training_ops.apply_adadelta(
+            var, self.get_slot(var, "accum"), self.get_slot(var, "accum_update"),
+            _cast(self._lr_t, var), _cast(self._rho_t, var), _cast(self._epsilon_t, var), grad,
+            use_locking=self._use_locking)
+
+    def _resource_apply_dense(self, grad, var):
+        return training_ops.resource_apply_adadelta(
+            var.handle, self.get_slot(var, "accum").handle,
+            self.get_slot(var, "accum_update").handle, _cast(self._lr_t, grad),
+            _cast(self._rho_t, grad), _cast(self._epsilon_t, grad), grad,
+            use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        return training_ops.sparse_apply_adadelta(
+            var, self.get_slot(var, "accum"), self.get_slot(var, "accum_update"),
+            _cast(self._lr_t, var), _cast(self._rho_t, var), _cast(self._epsilon_t, var),
+            grad.values, grad.indices, use_locking=self._use_locking)
