@@ -33,7 +33,12 @@ from tensorkeep.framework.tensor_util import constant_value as get_static_value 
 # --- ops ---------------------------------------------------------------------------------------
 from tensorkeep.ops.array_ops import (  # noqa: E402,F401
     constant, placeholder, placeholder_with_default, identity, stop_gradient, shape, shape_n,
-    size, rank, reshape, fill, zeros, ones, zeros_like, ones_like, stack)
+    size, rank, reshape, fill, zeros, ones, zeros_like, ones_like, stack, unstack,
+    parallel_stack, concat, split, transpose, matrix_transpose, invert_permutation, tile,
+    expand_dims, squeeze, slice, strided_slice, pad, gather, gather_nd, scatter_nd, where,
+    where_v2, one_hot, reverse, reverse_v2, broadcast_to, broadcast_dynamic_shape,
+    broadcast_static_shape, unique, setdiff1d, dynamic_stitch, dynamic_partition,
+    sparse_to_dense, bitcast, boolean_mask, sequence_mask, meshgrid, newaxis)
 from tensorkeep.ops.math_ops import (  # noqa: E402,F401
     add, subtract, multiply, realdiv, floordiv, floormod, truncatediv, truncatemod, maximum,
     minimum, squared_difference, less, less_equal, greater, greater_equal, logical_and,
@@ -41,7 +46,10 @@ from tensorkeep.ops.math_ops import (  # noqa: E402,F401
     exp, log, log1p, expm1, sign, reciprocal, floor, ceil, rint, round, sin, cos, tan, asin, acos,
     atan, atan2, sinh, cosh, abs, truediv, divide, div, div_no_nan, cast, to_float, to_double,
     to_int32, to_int64, matmul, reduce_sum, reduce_mean, reduce_prod, reduce_max, reduce_min,
-    reduce_all, reduce_any, add_n, is_nan, is_inf, is_finite)
+    reduce_all, reduce_any, add_n, is_nan, is_inf, is_finite, asinh, acosh, atanh, conj,
+    floor_div, scalar_mul, accumulate_n, argmax, argmin, cumsum, cumprod, range, linspace,
+    lin_space, segment_sum, unsorted_segment_sum, count_nonzero, reduce_logsumexp, tensordot,
+    norm, einsum, clip_by_value, clip_by_norm, clip_by_global_norm, global_norm)
 from tensorkeep.ops.math_ops import floormod as mod  # noqa: E402,F401
 from tensorkeep.ops.math_ops import negative as neg  # noqa: E402,F401
 from tensorkeep.ops.math_ops import subtract as sub  # noqa: E402,F401
@@ -52,7 +60,7 @@ from tensorkeep.ops.state_ops import (  # noqa: E402,F401
 from tensorkeep.ops.random_ops import (  # noqa: E402,F401
     random_normal, truncated_normal, random_uniform, random_shuffle, set_random_seed, get_seed)
 from tensorkeep.ops.control_flow_ops import (  # noqa: E402,F401
-    no_op, group, tuple, with_dependencies)
+    no_op, group, tuple, with_dependencies, cond, while_loop, case)
 from tensorkeep.ops.variables import (  # noqa: E402,F401
     Variable, global_variables, all_variables, local_variables, trainable_variables,
     model_variables, moving_average_variables, variables_initializer, initialize_variables,
@@ -70,14 +78,24 @@ from tensorkeep.training.variable_scope import (  # noqa: E402,F401
     AUTO_REUSE, VariableScope, variable_scope, variable_op_scope, get_variable,
     get_local_variable, get_variable_scope, no_regularizer, create_partitioned_variables)
 from tensorkeep.training.gradients import (  # noqa: E402,F401
-    gradients, hessians, AggregationMethod, UnconnectedGradients)
+    gradients, hessians, custom_gradient, AggregationMethod, UnconnectedGradients)
 
 # --- runtime -----------------------------------------------------------------------------------
 from tensorkeep.runtime.session import Session, InteractiveSession  # noqa: E402,F401
 
+# --- graph files: GraphDef import and TensorFlow's protobuf messages ---------------------------
+from tensorkeep.framework.importer import import_graph_def  # noqa: E402,F401
+from tensorkeep.io.protos import (  # noqa: E402,F401
+    GraphDef, MetaGraphDef, NodeDef, AttrValue, NameAttrList, TensorProto, TensorInfo,
+    ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunOptions, RunMetadata, Summary,
+    SummaryMetadata, HistogramProto)
+
 # --- namespaces --------------------------------------------------------------------------------
+from tensorkeep.api import graph_util, gfile  # noqa: E402,F401
 from tensorkeep.api import train, nn, random  # noqa: E402,F401
+from tensorkeep.api import math, linalg  # noqa: E402,F401
 from tensorkeep.api import initializers, contrib  # noqa: E402,F401
+from tensorkeep.api import losses  # noqa: E402,F401
 from tensorkeep import compat  # noqa: E402,F401
 
 

@@ -36,12 +36,10 @@ def _f32(x):
     return np.asarray(x, dtype=np.float32)
 
 
-def op_case(case_id, op, inputs, attrs=None, grad=(), grad_output=0, seed=0, fd=True):
-    """inputs: list of (arg name, array)."""
-    case = {"id": case_id, "kind": "op", "op": op, "inputs": list(inputs),
-            "attrs": dict(attrs or {}), "grad": list(grad), "grad_output": grad_output,
-            "fd": fd}
-    return case
+def op_case(case_id, op, inputs, attrs=None, grad=(), grad_output=0):
+    """inputs: list of (arg name, array); grad: the inputs to differentiate."""
+    return {"id": case_id, "kind": "op", "op": op, "inputs": list(inputs),
+            "attrs": dict(attrs or {}), "grad": list(grad), "grad_output": grad_output}
 
 
 def builder_case(case_id, fn, args=(), kwargs=None, grad=True):
@@ -76,8 +74,8 @@ def _activation_cases():
     for op, second in (("ReluGrad", x), ("Relu6Grad", x6), ("SoftplusGrad", x),
                        ("SoftsignGrad", x)):
         cases.append(op_case(op, op, [("gradients", g), ("features", second)],
-                             grad=["gradients", "features"] if op in ("SoftplusGrad",) else
-                             ["gradients"]))
+                             grad=["gradients", "features"] if op == "SoftplusGrad" else
+                             ["gradients"] if op != "SoftsignGrad" else []))
     cases.append(op_case("LeakyReluGrad", "LeakyReluGrad", [("gradients", g), ("features", x)],
                          {"alpha": 0.1}, grad=["gradients"]))
     for op in ("EluGrad", "SeluGrad"):

@@ -9,6 +9,7 @@ import tensorkeep as tf
 from varscope_oracle import case, tensorflow_results, tensorkeep_result
 
 case("scopes_and_reuse", """
+    tf.set_random_seed(42)
     with tf.variable_scope("foo"):
         w = tf.get_variable("w", [3, 2])
         with tf.variable_scope("bar"):
@@ -33,6 +34,7 @@ case("scopes_and_reuse", """
 """)
 
 case("scope_objects_and_default_names", """
+    tf.set_random_seed(3)
     with tf.variable_scope("outer") as outer:
         pass
     with tf.variable_scope(outer):
@@ -80,19 +82,27 @@ case("unseeded_initializer_names", """
 """)
 
 case("regularizers", """
-    with tf.variable_scope("reg", regularizer=tf.contrib.layers.l1_regularizer(0.5)):
+    with tf.variable_scope("reg", regularizer=tf.contrib.layers.l2_regularizer(0.5)):
         w = tf.get_variable("w", [3, 2], initializer=tf.constant_initializer(-2.0))
         b = tf.get_variable("b", [2], initializer=tf.ones_initializer(),
                             regularizer=tf.no_regularizer)
     v = tf.get_variable("v", [2, 2], initializer=tf.constant_initializer(3.0),
                         regularizer=tf.contrib.layers.l2_regularizer(0.1))
+    losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+    total = tf.add_n(losses, name="total")
+    fetch = ["total:0"] + [l.name for l in losses]
+""")
+
+# l1 regularizers reduce with tf.reduce_sum over all axes.
+case("regularizers_l1", """
+    w = tf.get_variable("w", [3, 2], initializer=tf.constant_initializer(-2.0),
+                        regularizer=tf.contrib.layers.l1_regularizer(0.5))
     s = tf.get_variable("s", [2], initializer=tf.constant_initializer(1.0),
                         regularizer=tf.contrib.layers.sum_regularizer(
                             [tf.contrib.layers.l1_regularizer(1.0),
                              tf.contrib.layers.l2_regularizer(0.5)]))
     losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
-    total = tf.add_n(losses, name="total")
-    fetch = ["total:0"] + [l.name for l in losses]
+    fetch = [l.name for l in losses] + [tf.add_n(losses).name]
 """)
 
 case("partitioned", """
@@ -102,7 +112,12 @@ case("partitioned", """
         q = tf.get_variable("scalar", [], initializer=tf.zeros_initializer())
     with tf.variable_scope("part", reuse=True):
         assert tf.get_variable("emb", [7, 2]) is p
-    extra = {"parts": [[v.name, v._get_save_slice_info().spec] for v in p],
+    q = tf.get_variable("from_tensor", initializer=tf.constant([[1., 2.], [3., 4.], [5., 6.]]),
+                        partitioner=tf.fixed_size_partitioner(2))
+    r = tf.get_variable("cols", [2, 5], partitioner=tf.fixed_size_partitioner(2, axis=1),
+                        initializer=tf.random_normal_initializer())
+    fetch = [tf.convert_to_tensor(v).name for v in (p, q, r)]
+    extra = {"parts": [[v.name, v._get_save_slice_info().spec] for x in (p, q, r) for v in x],
              "full": [p.name, p.get_shape().as_list()]}
 """)
 
@@ -148,7 +163,7 @@ ERROR_CASES = [name for name in ("error_exists", "error_missing", "error_shape",
                                  "error_reuse_without_name", "error_partitioned_exists",
                                  "error_unpartitioned_exists")]
 SEEDED_CASES = ["scopes_and_reuse", "scope_objects_and_default_names", "initializer_kinds",
-                "regularizers", "partitioned", "custom_getter"]
+                "regularizers", "regularizers_l1", "partitioned", "custom_getter"]
 
 
 def _structure(result):
@@ -189,8 +204,6 @@ def test_error_messages_match_tensorflow(name):
 
 
 @pytest.mark.tf
-@pytest.mark.xfail(reason="tf.Variable does not yet put the `_class: loc:@var` attr scope "
-                          "on initializer ops and VariableV2 (ops/variables.py)", strict=False)
 def test_initializer_ops_colocated_like_tensorflow():
     theirs = tensorflow_results()["scopes_and_reuse"]
     ours = tensorkeep_result("scopes_and_reuse")

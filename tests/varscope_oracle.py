@@ -25,7 +25,7 @@ def _encode(value):
 def _attrs(op):
     node = op.node_def
     return {key: str(node.attr[key]).strip() for key in sorted(node.attr)
-            if key not in ("_class", "value")}
+            if key not in ("_class", "value", "_has_manual_control_dependencies")}
 
 
 def _class(op):
@@ -35,7 +35,7 @@ def _class(op):
 
 def run_case(code):
     graph = tf.Graph()
-    namespace = {"tf": tf, "np": np}
+    namespace = {"tf": tf, "np": np, "moving_averages": moving_averages}
     out = {}
     with graph.as_default():
         try:
@@ -75,21 +75,87 @@ def case(name, code):
     CASES[name] = textwrap.dedent(code)
 
 
+# TensorFlow 2.x has no tf.contrib: these rebuild TF 1.15's tf.contrib.layers functions from
+# its documented definitions, with TensorFlow's own ops, for the TensorFlow run.
+TF_CONTRIB_SHIM = r'''
+import math, types
+
+def _l1_regularizer(scale, scope=None):
+    def l1(weights):
+        with tf.name_scope(scope, "l1_regularizer", [weights]) as name:
+            my_scale = tf.convert_to_tensor(scale, dtype=weights.dtype.base_dtype, name="scale")
+            return tf.multiply(my_scale, tf.reduce_sum(tf.abs(weights)), name=name)
+    return l1
+
+def _l2_regularizer(scale, scope=None):
+    def l2(weights):
+        with tf.name_scope(scope, "l2_regularizer", [weights]) as name:
+            my_scale = tf.convert_to_tensor(scale, dtype=weights.dtype.base_dtype, name="scale")
+            return tf.multiply(my_scale, tf.nn.l2_loss(weights), name=name)
+    return l2
+
+def _sum_regularizer(regularizer_list, scope=None):
+    def sum_reg(weights):
+        with tf.name_scope(scope, "sum_regularizer", [weights]) as name:
+            return tf.add_n([reg(weights) for reg in regularizer_list], name=name)
+    return sum_reg
+
+def _variance_scaling_initializer(factor=2.0, mode="FAN_IN", uniform=False, seed=None,
+                                  dtype=tf.float32):
+    def initializer(shape, dtype=dtype, partition_info=None):
+        fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1])
+        fan_out = float(shape[-1])
+        for dim in shape[:-2]:
+            fan_in *= float(dim)
+            fan_out *= float(dim)
+        n = {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}[mode]
+        if uniform:
+            limit = math.sqrt(3.0 * factor / n)
+            return tf.random_uniform(shape, -limit, limit, dtype, seed=seed)
+        return tf.truncated_normal(shape, 0.0, math.sqrt(1.3 * factor / n), dtype, seed=seed)
+    return initializer
+
+def _xavier_initializer(uniform=True, seed=None, dtype=tf.float32):
+    return _variance_scaling_initializer(1.0, "FAN_AVG", uniform, seed, dtype)
+
+tf.contrib = types.SimpleNamespace(layers=types.SimpleNamespace(
+    l1_regularizer=_l1_regularizer, l2_regularizer=_l2_regularizer,
+    sum_regularizer=_sum_regularizer, xavier_initializer=_xavier_initializer,
+    variance_scaling_initializer=_variance_scaling_initializer))
+'''
+
+
 @functools.lru_cache(maxsize=None)
-def tensorflow_results():
-    """{case name: result} from real TensorFlow, computed once per test session."""
-    program = ("import numpy as np\n" + RUNNER + "\nresults = {}\n"
+def _tensorflow_run():
+    program = ("import numpy as np\n"
+               "from tensorflow.python.training import moving_averages\n"
+               + TF_CONTRIB_SHIM + RUNNER + "\nresults = {}\n"
                "for _name, _code in CASES.items():\n"
                "    results[_name] = run_case(_code)\n"
                "emit(results)\n")
-    return run_tensorflow("CASES = %r\n" % (CASES,) + program, timeout=300)
+    try:
+        return run_tensorflow("CASES = %r\n" % (CASES,) + program, timeout=300), None
+    except RuntimeError as exc:  # remembered: one failing subprocess, not one per test
+        return None, exc
+
+
+def tensorflow_results():
+    """{case name: result} from real TensorFlow, computed once per test session."""
+    results, error = _tensorflow_run()
+    if error is not None:
+        raise error
+    return results
 
 
 def tensorkeep_result(name):
+    """The same record from tensorkeep, as JSON would carry it (tuples become lists)."""
+    import json
+
     import numpy as np
 
     import tensorkeep as tf
+    from tensorkeep.training import moving_averages
 
-    namespace = {"tf": tf, "np": np}
+    namespace = {"tf": tf, "np": np, "moving_averages": moving_averages}
     exec(RUNNER, namespace)
-    return namespace["run_case"](CASES[name])
+    return json.loads(json.dumps(namespace["run_case"](CASES[name])))

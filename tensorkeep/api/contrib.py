@@ -7,6 +7,7 @@ import types
 from tensorkeep.ops import init_ops as _init_ops
 from tensorkeep.ops import regularizers as _regularizers
 from tensorkeep.training import contrib_framework as _framework
+from tensorkeep.training import training_util as _training_util
 from tensorkeep.training import variable_scope as _variable_scope
 
 
@@ -49,4 +50,8 @@ framework = _namespace(
     get_variables_by_name=_framework.get_variables_by_name,
     get_unique_variable=_framework.get_unique_variable,
     VariableScope=_variable_scope.VariableScope,
+    get_global_step=_training_util.get_global_step,
+    get_or_create_global_step=_training_util.get_or_create_global_step,
+    create_global_step=_training_util.create_global_step,
+    assert_global_step=_training_util.assert_global_step,
 )

@@ -49,7 +49,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     Args:
       graph_def: a GraphDef protobuf.
       input_map: {tensor name in graph_def ("x:0", "x", or "^x" for control inputs): Tensor}
-        replacing those inputs by tensors of the default graph.
+        replacing those inputs by tensors of the default graph ("^x" by the tensor's op).
       return_elements: names in graph_def to return: "x:0" gives the imported Tensor, "x" the
         imported Operation.
       name: prefix for the imported names (default "import", made unique); "" for none.
@@ -306,8 +306,7 @@ class _Importer:
 
     def _check_input_map_targets(self):
         for (src_name, src_index), target in self._input_map.items():
-            allowed = (ops.Tensor, ops.Operation) if src_index == -1 else ops.Tensor
-            if not isinstance(target, allowed) or target.graph is not self._graph:
+            if not isinstance(target, ops.Tensor) or target.graph is not self._graph:
                 raise ValueError("input_map value for %s must be a Tensor of the graph being "
                                  "imported into, got %r"
                                  % (_tensor_id_string(src_name, src_index), target))
@@ -450,9 +449,8 @@ class _Importer:
             if mapped is not None:
                 self._used_input_map_keys.add((source, index))
                 if index == -1:
-                    mapped = mapped if isinstance(mapped, ops.Operation) else mapped.op
-                    if mapped not in control_inputs:
-                        control_inputs.append(mapped)
+                    if mapped.op not in control_inputs:
+                        control_inputs.append(mapped.op)
                 else:
                     data_inputs.append(mapped)
                 continue

@@ -336,6 +336,12 @@ class Operation:
         tensor._consumers.append(self)
         self._graph._structure_changed()
 
+    def _get_control_flow_context(self):
+        return self._control_flow_context
+
+    def _set_control_flow_context(self, context):
+        self._control_flow_context = context
+
     def _remove_all_control_inputs(self):
         for op in self._control_inputs:
             op._control_outputs.remove(self)
@@ -392,6 +398,9 @@ class _ControlDependenciesController:
         if self._new_stack:
             self._old_stack = self._graph._control_dependencies_stack
             self._graph._control_dependencies_stack = []
+            # control_dependencies(None) also leaves any tf.cond / tf.while_loop context.
+            self._old_control_flow_context = self._graph._control_flow_context
+            self._graph._control_flow_context = None
         self._graph._control_dependencies_stack.append(self)
         return self
 
@@ -399,6 +408,7 @@ class _ControlDependenciesController:
         self._graph._control_dependencies_stack.pop()
         if self._new_stack:
             self._graph._control_dependencies_stack = self._old_stack
+            self._graph._control_flow_context = self._old_control_flow_context
 
     @property
     def control_inputs(self):
@@ -430,6 +440,7 @@ class Graph:
         # Bumped when existing nodes change (edges added/removed), invalidating cached plans.
         self._structure_version = 0
         self._building_function = False
+        self._control_flow_context = None  # the CondContext/WhileContext new ops belong to
         self._graph_def_versions_producer = GRAPH_DEF_VERSION
         self._min_consumer = GRAPH_DEF_VERSION_MIN_CONSUMER
         self._attr_scope = {}
@@ -541,6 +552,8 @@ class Graph:
             if c not in current:
                 control_ops.append(c)
                 current.add(c)
+            # TensorFlow marks every op used as a manual control dependency.
+            c._attrs["_has_manual_control_dependencies"] = True
         return _ControlDependenciesController(self, control_ops)
 
     def _current_control_dependencies(self):
@@ -602,6 +615,16 @@ class Graph:
             yield
         finally:
             self._colocation_stack = saved
+
+    @contextlib.contextmanager
+    def _attr_scope_ctx(self, attr_map):
+        """Attrs given to every op created inside (TensorFlow's Graph._attr_scope)."""
+        saved = dict(self._attr_scope)
+        self._attr_scope.update(attr_map)
+        try:
+            yield
+        finally:
+            self._attr_scope = saved
 
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map):
@@ -676,7 +699,19 @@ class Graph:
                     tensor._shape_val = tensor_shape.as_shape(shape)
         for controller in self._control_dependencies_stack:
             controller.add_op(op)
+        context = self._control_flow_context
+        if context is not None:
+            # Inside tf.cond / tf.while_loop: the context routes outside inputs through
+            # Switch / Enter ops and gives input-less ops a control edge from its pivot.
+            op._control_flow_context = context
+            context.AddOp(op)
         return op
+
+    def _get_control_flow_context(self):
+        return self._control_flow_context
+
+    def _set_control_flow_context(self, context):
+        self._control_flow_context = context
 
     def _add_op(self, op):
         if op._name in self._nodes_by_name:

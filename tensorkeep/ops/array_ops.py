@@ -572,11 +572,6 @@ def ones_like(tensor, dtype=None, name=None, optimize=True):
         return result
 
 
-def _zeros_for_missing(op, grads):
-    """Gradients of a multi-output op with None (no gradient) replaced by zeros."""
-    return [zeros_like(op._outputs[i]) if g is None else g for i, g in enumerate(grads)]
-
-
 # --- Pack / Unpack -----------------------------------------------------------------------------------
 
 def _pack_kernel(op, ctx):
@@ -685,8 +680,7 @@ def unstack(value, num=None, axis=0, name="unstack"):
 
 register_gradient("Pack", lambda op, grad: unstack(grad, num=op._attrs["N"],
                                                    axis=op._attrs["axis"]))
-register_gradient("Unpack", lambda op, *grads: [stack(_zeros_for_missing(op, grads),
-                                                      axis=op._attrs["axis"])])
+register_gradient("Unpack", lambda op, *grads: [stack(grads, axis=op._attrs["axis"])])
 
 
 # --- ConcatV2 / Concat / ConcatOffset ------------------------------------------------------------
@@ -972,10 +966,8 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
                     num_split=num, name=name)[0]
 
 
-register_gradient("Split", lambda op, *grads: [None, concat(_zeros_for_missing(op, grads),
-                                                            op._inputs[0])])
-register_gradient("SplitV", lambda op, *grads: [concat(_zeros_for_missing(op, grads),
-                                                       op._inputs[2]), None, None])
+register_gradient("Split", lambda op, *grads: [None, concat(list(grads), op._inputs[0])])
+register_gradient("SplitV", lambda op, *grads: [concat(list(grads), op._inputs[2]), None, None])
 
 
 # --- Transpose / InvertPermutation ------------------------------------------------------------------
@@ -1805,3 +1797,894 @@ register_gradient("MirrorPad", lambda op, grad: [apply_op(
     "MirrorPadGrad", input=grad, paddings=op._inputs[1], mode=op._attrs["mode"]), None])
 register_gradient("MirrorPadGrad", lambda op, grad: [apply_op(
     "MirrorPad", input=grad, paddings=op._inputs[1], mode=op._attrs["mode"]), None])
+
+
+# --- Gather / GatherV2 / GatherNd / ScatterNd -----------------------------------------------------
+
+def _check_indices(indices, limit, what="indices"):
+    bad = (indices < 0) | (indices >= limit)
+    if np.any(bad):
+        position = np.argwhere(bad)[0]
+        raise ValueError("%s[%s] = %d is not in [0, %d)" % (
+            what, ",".join(str(p) for p in position), indices[tuple(position)], limit))
+
+
+def _gather(params, indices, axis, batch_dims):
+    axis = int(axis)
+    if axis < 0:
+        axis += params.ndim
+    if batch_dims < 0:
+        batch_dims += indices.ndim
+    if not 0 <= axis < params.ndim:
+        raise ValueError("Expected axis in the range [%d, %d), but got %d"
+                         % (-params.ndim, params.ndim, axis))
+    _check_indices(indices, params.shape[axis])
+    if batch_dims == 0:
+        return np.take(params, indices, axis=axis)
+    out_shape = params.shape[:axis] + indices.shape[batch_dims:] + params.shape[axis + 1:]
+    flat_params = params.reshape((-1,) + params.shape[batch_dims:])
+    flat_indices = indices.reshape((-1,) + indices.shape[batch_dims:])
+    if flat_params.shape[0] == 0:
+        return np.zeros(out_shape, dtype=params.dtype)
+    parts = [np.take(p, i, axis=axis - batch_dims) for p, i in zip(flat_params, flat_indices)]
+    return np.stack(parts).reshape(out_shape)
+
+
+def _gather_v2_kernel(op, ctx):
+    batch_dims = op._attrs["batch_dims"]
+    return lambda params, indices, axis: _gather(params, indices, axis, batch_dims)
+
+
+def _gather_shape(op, axis, batch_dims):
+    params_shape = op._inputs[0]._shape_val
+    indices_shape = op._inputs[1]._shape_val
+    if axis is None or params_shape.ndims is None or indices_shape.ndims is None:
+        if params_shape.ndims is not None and indices_shape.ndims is not None:
+            return [tensor_shape.unknown_shape(params_shape.ndims + indices_shape.ndims - 1 -
+                                               (batch_dims % max(indices_shape.ndims, 1)
+                                                if batch_dims < 0 else batch_dims))]
+        return [tensor_shape.unknown_shape()]
+    axis = int(axis)
+    if axis < 0:
+        if params_shape.ndims < -axis:
+            raise shape_error(op, "Shape must be at least rank %d but is rank %d"
+                              % (-axis, params_shape.ndims), [2])
+        axis += params_shape.ndims
+    elif params_shape.ndims < axis + 1:
+        raise shape_error(op, "Shape must be at least rank %d but is rank %d"
+                          % (axis + 1, params_shape.ndims), [2])
+    if batch_dims < 0:
+        batch_dims += indices_shape.ndims
+    params_dims = params_shape.as_list()
+    return [tensor_shape.TensorShape(params_dims[:axis] +
+                                     indices_shape.as_list()[batch_dims:] +
+                                     params_dims[axis + 1:])]
+
+
+register_op("GatherV2", inputs=["params: Tparams", "indices: Tindices", "axis: Taxis"],
+            outputs=["output: Tparams"],
+            attrs=["batch_dims: int = 0", "Tparams: type", "Tindices: {int16, int32, int64}",
+                   "Taxis: {int32, int64}"],
+            kernel=_gather_v2_kernel,
+            shape=lambda op: _gather_shape(op, _const(op, 2), op._attrs["batch_dims"]))
+register_op("Gather", inputs=["params: Tparams", "indices: Tindices"],
+            outputs=["output: Tparams"],
+            attrs=["validate_indices: bool = true", "Tparams: type", "Tindices: {int32, int64}"],
+            compute=lambda params, indices: _gather(params, indices, 0, 0),
+            shape=lambda op: _gather_shape(op, 0, 0))
+
+
+def _static_value(value):
+    """A python/NumPy value as is, a Tensor's statically known value, else None."""
+    if isinstance(value, ops.Tensor):
+        return tensor_util.constant_value(value)
+    return value
+
+
+def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
+    if axis is None:
+        axis = batch_dims
+    if _static_value(axis) != 0:
+        return apply_op("GatherV2", params=params, indices=indices, axis=axis,
+                        batch_dims=batch_dims, name=name)
+    sparse_read = getattr(params, "sparse_read", None)
+    if sparse_read is not None:
+        return sparse_read(indices, name=name)
+    return apply_op("GatherV2", params=params, indices=indices, axis=axis, name=name)
+
+
+def gather_v2(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    return gather(params, indices, validate_indices=validate_indices, name=name, axis=axis,
+                  batch_dims=batch_dims)
+
+
+def _gather_grad(op, grad):
+    params = op._inputs[0]
+    with ops.colocate_with(params):
+        params_shape = shape(params)
+    indices = op._inputs[1]
+    indices_size = expand_dims(size(indices), 0)
+    values_shape = concat([indices_size, params_shape[1:]], 0)
+    values = reshape(_dense(grad), values_shape)
+    indices = reshape(indices, indices_size)
+    return [IndexedSlices(values, indices, params_shape), None]
+
+
+def _batch_indices(params_shape, indices, batch_dims):
+    """Adds each batch's offset (in the flattened batch) to its indices."""
+    batch_indices = indices
+    indices_dtype = indices.dtype.base_dtype
+    casted_params_shape = math_ops.cast(params_shape, indices_dtype)
+    accum_dim_value = ones((), dtype=indices_dtype)
+    for dim in range(batch_dims, 0, -1):
+        dim_value = casted_params_shape[dim - 1]
+        accum_dim_value *= casted_params_shape[dim]
+        start = zeros((), dtype=indices_dtype)
+        step = ones((), dtype=indices_dtype)
+        dim_indices = math_ops.range(start, dim_value, step)
+        dim_indices *= accum_dim_value
+        dim_shape = concat([tile([1], [dim - 1]), [dim_value],
+                            tile([1], [rank(indices) - dim])], axis=0)
+        batch_indices += reshape(dim_indices, dim_shape)
+    return batch_indices
+
+
+def _batch_gather_grad(params_shape, values, indices, batch_dims, gather_dim_size):
+    indices_size = expand_dims(size(indices), 0)
+    if batch_dims:
+        values_shape = shape(values)
+        outer_shape = values_shape[:batch_dims]
+        inner_shape = values_shape[batch_dims:][1:]
+        batch_size = apply_op("Prod", input=outer_shape, reduction_indices=[0], keep_dims=False)
+        flat_values_shape = concat([[-1], inner_shape], 0)
+        gather_dim_size *= batch_size
+        indices = _batch_indices(params_shape, indices, batch_dims)
+        values = reshape(_dense(values), flat_values_shape)
+    indices = reshape(indices, indices_size)
+    params_grad = math_ops.unsorted_segment_sum(values, indices, gather_dim_size)
+    if batch_dims:
+        params_grad = reshape(params_grad, concat([outer_shape, flat_values_shape], 0))
+    return params_grad
+
+
+def _gather_v2_grad(op, grad):
+    params = op._inputs[0]
+    with ops.colocate_with(params):
+        params_shape = shape(params)
+    indices = op._inputs[1]
+    indices_size = expand_dims(size(indices), 0)
+    axis = op._inputs[2]
+    axis_static = tensor_util.constant_value(axis)
+    batch_dims = int(op._attrs["batch_dims"])
+    if batch_dims < 0:
+        if indices.shape.ndims is None:
+            raise ValueError("Currently, it is unsupported to take the gradient of tf.gather "
+                             "when batch_dims < 0 and the rank of the indices is unknown.")
+        batch_dims += indices.shape.ndims
+    if axis_static == 0:
+        # Rows of the gradient go back to the gathered rows: an IndexedSlices.
+        values_shape = concat([indices_size, params_shape[1:]], 0)
+        values = reshape(_dense(grad), values_shape)
+        indices = reshape(indices, indices_size)
+        return [IndexedSlices(values, indices, params_shape), None, None]
+    # Move the gathered axis right after the batch dims, sum the gradient into place there,
+    # and move it back.
+    outer_shape = params_shape[:axis]
+    inner_shape = params_shape[axis:][1:]
+    values_shape = concat([outer_shape, [-1], inner_shape], 0)
+    values_dims = size(values_shape)
+    axis_dims = size(outer_shape)
+    outer_batches_indices = math_ops.range(batch_dims)
+    batch_axis_indices = math_ops.range(batch_dims, axis_dims)
+    inner_axes_indices = math_ops.range(axis_dims + 1, values_dims)
+    values = reshape(_dense(grad), values_shape)
+    transpose_dims = concat([outer_batches_indices, [axis_dims], batch_axis_indices,
+                             inner_axes_indices], 0)
+    values_transpose = transpose(values, transpose_dims)
+    params_shape_transpose = gather(params_shape, transpose_dims)
+    params_grad = _batch_gather_grad(params_shape_transpose, values_transpose, indices,
+                                     batch_dims, params_shape[axis])
+    invert_transpose_dims = concat([outer_batches_indices, batch_axis_indices + 1, [batch_dims],
+                                    inner_axes_indices], 0)
+    params_grad = transpose(params_grad, invert_transpose_dims)
+    params_grad = reshape(params_grad, shape(params))
+    return [params_grad, None, None]
+
+
+register_gradient("Gather", _gather_grad)
+register_gradient("GatherV2", _gather_v2_grad)
+
+
+def _gather_nd(params, indices):
+    depth = indices.shape[-1]
+    if depth > params.ndim:
+        raise ValueError("index innermost dimension length must be <= params rank; saw: %d vs. "
+                         "%d" % (depth, params.ndim))
+    out_shape = indices.shape[:-1] + params.shape[depth:]
+    if depth == 0:
+        return np.array(np.broadcast_to(params, out_shape))
+    flat = indices.reshape(-1, depth)
+    bad = np.any((flat < 0) | (flat >= np.array(params.shape[:depth])), axis=1)
+    if np.any(bad):
+        row = int(np.argmax(bad))
+        raise ValueError("indices%s = [%s] does not index into param shape [%s], node name: "
+                         "GatherNd" % (list(np.unravel_index(row, indices.shape[:-1])),
+                                       ", ".join(str(v) for v in flat[row]),
+                                       ",".join(str(d) for d in params.shape)))
+    return params[tuple(flat.T)].reshape(out_shape)
+
+
+def _gather_nd_shape(op):
+    params_shape = op._inputs[0]._shape_val
+    indices_shape = op._inputs[1]._shape_val
+    if indices_shape.ndims is None or indices_shape[-1].value is None or \
+            params_shape.ndims is None:
+        return [tensor_shape.unknown_shape()]
+    depth = indices_shape[-1].value
+    if depth > params_shape.ndims:
+        raise shape_error(op, "indices.shape[-1] must be <= params.rank, but saw indices shape: "
+                          "%s and params shape: %s" % (_helpers._shape_str(indices_shape),
+                                                       _helpers._shape_str(params_shape)))
+    return [indices_shape[:-1].concatenate(params_shape[depth:])]
+
+
+register_op("GatherNd", inputs=["params: Tparams", "indices: Tindices"],
+            outputs=["output: Tparams"],
+            attrs=["Tparams: type", "Tindices: {int16, int32, int64}",
+                   "bad_indices_policy: string = ''"],
+            compute=_gather_nd, shape=_gather_nd_shape)
+
+
+def gather_nd(params, indices, name=None, batch_dims=0, bad_indices_policy=""):
+    if batch_dims:
+        raise NotImplementedError("tensorkeep's gather_nd supports batch_dims=0 only")
+    return apply_op("GatherNd", params=params, indices=indices,
+                    bad_indices_policy=bad_indices_policy, name=name)
+
+
+def _gather_nd_grad(op, grad):
+    ref = op._inputs[0]
+    indices = op._inputs[1]
+    ref_shape = shape(ref, out_type=indices.dtype)
+    if indices.shape.ndims == 2 and indices.shape[-1].value == 1:
+        return [IndexedSlices(grad, squeeze(indices, axis=-1), ref_shape), None]
+    return [scatter_nd(indices, grad, ref_shape,
+                       bad_indices_policy=op._attrs["bad_indices_policy"]), None]
+
+
+register_gradient("GatherNd", _gather_nd_grad)
+
+
+def _scatter_nd_kernel(op, ctx):
+    dtype = op._attrs["T"].as_numpy
+
+    def run(indices, updates, out_shape):
+        out_shape = [int(d) for d in out_shape]
+        depth = indices.shape[-1]
+        flat = indices.reshape(-1, depth)
+        bad = np.any((flat < 0) | (flat >= np.array(out_shape[:depth], dtype=np.int64)), axis=1)
+        if np.any(bad):
+            row = int(np.argmax(bad))
+            raise ValueError("indices[%d] = [%s] does not index into shape [%s]" % (
+                row, ", ".join(str(v) for v in flat[row]), ",".join(str(d) for d in out_shape)))
+        out = np.zeros(out_shape, dtype=dtype)
+        np.add.at(out, tuple(flat.T), updates.reshape((flat.shape[0],) +
+                                                      tuple(out_shape[depth:])))
+        return out
+    return run
+
+
+register_op("ScatterNd", inputs=["indices: Tindices", "updates: T", "shape: Tindices"],
+            outputs=["output: T"],
+            attrs=["T: type", "Tindices: {int16, int32, int64}",
+                   "bad_indices_policy: string = ''"],
+            kernel=_scatter_nd_kernel,
+            shape=lambda op: [tensor_util.constant_value_as_shape(op._inputs[2])])
+
+
+def scatter_nd(indices, updates, shape, name=None, bad_indices_policy=""):  # noqa: A002
+    return apply_op("ScatterNd", indices=indices, updates=updates, shape=shape,
+                    bad_indices_policy=bad_indices_policy, name=name)
+
+
+register_gradient("ScatterNd", lambda op, grad: [None, gather_nd(grad, op._inputs[0]), None])
+
+
+# --- Where / tf.where ---------------------------------------------------------------------------
+
+register_op("Where", inputs=["input: T"], outputs=["index: int64"],
+            attrs=["T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, "
+                   "quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, "
+                   "uint64, bool} = DT_BOOL"],
+            compute=lambda x: np.argwhere(x).astype(np.int64),
+            shape=lambda op: [tensor_shape.TensorShape([None, op._inputs[0]._shape_val.ndims])])
+register_gradient("Where", None)
+
+
+def where(condition, x=None, y=None, name=None):
+    """TF1 tf.where: the coordinates of true elements, or Select(condition, x, y)."""
+    if x is None and y is None:
+        with ops.name_scope(name, "Where", [condition]) as scope:
+            condition = ops.convert_to_tensor(condition, preferred_dtype=dtypes.bool_,
+                                              name="condition")
+            return apply_op("Where", input=condition, name=scope)
+    if x is not None and y is not None:
+        return apply_op("Select", condition=condition, t=x, e=y, name=name)
+    raise ValueError("x and y must both be non-None or both be None.")
+
+
+def where_v2(condition, x=None, y=None, name=None):
+    if x is None and y is None:
+        return where(condition, name=name)
+    if x is not None and y is not None:
+        return apply_op("SelectV2", condition=condition, t=x, e=y, name=name)
+    raise ValueError("x and y must both be non-None or both be None.")
+
+
+# --- OneHot ---------------------------------------------------------------------------------------
+
+def _one_hot_kernel(op, ctx):
+    axis = op._attrs["axis"]
+    dtype = op._attrs["T"].as_numpy
+
+    def run(indices, depth, on_value, off_value):
+        depth = int(depth)
+        if depth < 0:
+            raise ValueError("depth must be non-negative, got: %d" % depth)
+        mask = indices[..., np.newaxis] == np.arange(depth, dtype=indices.dtype)
+        if axis != -1:
+            mask = np.moveaxis(mask, -1, axis)
+        return np.where(mask, on_value, off_value).astype(dtype)
+    return run
+
+
+def _one_hot_shape(op):
+    indices_shape = op._inputs[0]._shape_val
+    axis = op._attrs["axis"]
+    if axis < -1:
+        raise shape_error(op, "axis must be >= -1")
+    depth = _const(op, 1)
+    if indices_shape.ndims is None:
+        return [tensor_shape.unknown_shape()]
+    dims = indices_shape.as_list()
+    if axis > len(dims):
+        raise shape_error(op, "Expected axis to be -1 or between [0, %d).  But received: %d"
+                          % (len(dims) + 1, axis))
+    dims.insert(len(dims) if axis == -1 else axis, None if depth is None else int(depth))
+    return [tensor_shape.TensorShape(dims)]
+
+
+register_op("OneHot", inputs=["indices: TI", "depth: int32", "on_value: T", "off_value: T"],
+            outputs=["output: T"],
+            attrs=["axis: int = -1", "T: type", "TI: {uint8, int8, int32, int64} = DT_INT64"],
+            kernel=_one_hot_kernel, shape=_one_hot_shape)
+register_gradient("OneHot", None)
+
+
+def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
+    with ops.name_scope(name, "one_hot", [indices, depth, on_value, off_value, axis,
+                                          dtype]) as scope:
+        if dtype is not None:
+            dtype = dtypes.as_dtype(dtype).base_dtype
+        on_exists = on_value is not None
+        off_exists = off_value is not None
+        if on_exists:
+            on_value = ops.convert_to_tensor(on_value, dtype_hint=dtype)
+        if off_exists:
+            off_value = ops.convert_to_tensor(off_value, dtype_hint=dtype)
+        on_dtype = on_value.dtype.base_dtype if on_exists else None
+        off_dtype = off_value.dtype.base_dtype if off_exists else None
+        if on_exists or off_exists:
+            if dtype is not None:
+                if on_exists and on_dtype != dtype:
+                    raise TypeError("dtype {0} of on_value does not match dtype parameter {1}"
+                                    .format(on_dtype, dtype))
+                if off_exists and off_dtype != dtype:
+                    raise TypeError("dtype {0} of off_value does not match dtype parameter {1}"
+                                    .format(off_dtype, dtype))
+            else:
+                dtype = on_dtype if on_exists else off_dtype
+        elif dtype is None:
+            dtype = dtypes.float32
+        if not on_exists:
+            on_value = ops.convert_to_tensor(1, dtype, name="on_value")
+            on_dtype = dtype
+        if not off_exists:
+            off_value = ops.convert_to_tensor(0, dtype, name="off_value")
+            off_dtype = dtype
+        if on_dtype != off_dtype:
+            raise TypeError("dtype {0} of on_value does not match dtype {1} of off_value"
+                            .format(on_dtype, off_dtype))
+        return apply_op("OneHot", indices=indices, depth=depth, on_value=on_value,
+                        off_value=off_value, axis=axis, name=scope)
+
+
+# --- Reverse / ReverseV2 ------------------------------------------------------------------------
+
+_REVERSE_TYPES = ("{uint8, int8, uint16, int16, uint32, int32, uint64, int64, bool, bfloat16, "
+                  "half, float, double, complex64, complex128, string}")
+
+
+def _reverse_v2_compute(x, axis):
+    axes = [int(a) for a in np.ravel(axis)]
+    for a in axes:
+        if not -x.ndim <= a < x.ndim:
+            raise ValueError("'axis'[%d] = %d is out of valid range [0, %d)"
+                             % (axes.index(a), a, x.ndim))
+    if len(set(a % x.ndim for a in axes)) != len(axes):
+        raise ValueError("axis %s specified more than once." % axes)
+    return np.flip(x, axis=tuple(a % x.ndim for a in axes)) if axes else x
+
+
+def _reverse_compute(x, dims):
+    dims = np.ravel(dims)
+    if dims.size != x.ndim:
+        raise ValueError("'dims' must have the same number of values as 'input' has "
+                         "dimensions. 'input' has %d'dims' has %d values" % (x.ndim, dims.size))
+    return np.flip(x, axis=tuple(np.flatnonzero(dims))) if dims.any() else x
+
+
+register_op("Reverse", inputs=["tensor: T", "dims: bool"], outputs=["output: T"],
+            attrs=["T: " + _REVERSE_TYPES], compute=_reverse_compute,
+            shape=_helpers.unchanged_shape)
+register_op("ReverseV2", inputs=["tensor: T", "axis: Tidx"], outputs=["output: T"],
+            attrs=["Tidx: " + _INDEX,
+                   "T: {uint8, int8, uint16, int16, int32, uint32, int64, uint64, bool, "
+                   "bfloat16, half, float, double, complex64, complex128, string}"],
+            compute=_reverse_v2_compute, shape=_helpers.unchanged_shape)
+
+
+def reverse(tensor, axis, name=None):
+    return apply_op("ReverseV2", tensor=tensor, axis=axis, name=name)
+
+
+reverse_v2 = reverse
+
+register_gradient("Reverse", lambda op, grad: [apply_op("Reverse", tensor=grad,
+                                                        dims=op._inputs[1]), None])
+register_gradient("ReverseV2", lambda op, grad: [reverse(grad, op._inputs[1]), None])
+
+
+# --- BroadcastTo / BroadcastArgs / BroadcastGradientArgs ------------------------------------------------
+
+def _shape_text(dims):
+    return "[%s]" % ",".join(str(int(d)) for d in dims)
+
+
+def _broadcast_shapes(s0, s1):
+    try:
+        return np.broadcast_shapes(tuple(int(d) for d in s0), tuple(int(d) for d in s1))
+    except ValueError:
+        raise ValueError("Incompatible shapes: %s vs. %s" % (_shape_text(s0), _shape_text(s1)))
+
+
+def _broadcast_to_compute(x, target):
+    target = tuple(int(d) for d in target)
+    try:
+        return np.array(np.broadcast_to(x, target))
+    except ValueError:
+        raise ValueError("Unable to broadcast tensor of shape %s to tensor of shape %s"
+                         % (_shape_text(x.shape), _shape_text(target)))
+
+
+def _broadcast_to_shape(op):
+    target = tensor_util.constant_value_as_shape(op._inputs[1])
+    in_shape = op._inputs[0]._shape_val
+    if target.ndims is None or in_shape.ndims is None:
+        return [target]
+    if in_shape.ndims > target.ndims:
+        raise shape_error(op, "Rank of input (%d) must be no greater than rank of output shape "
+                          "(%d)." % (in_shape.ndims, target.ndims))
+    dims = target.as_list()
+    offset = len(dims) - in_shape.ndims
+    for i, d in enumerate(in_shape.as_list()):
+        out = dims[offset + i]
+        if d is not None and out is not None and d != 1 and d != out:
+            raise shape_error(op, "Dimensions must be equal, but are %d and %d" % (out, d), [1])
+    return [target]
+
+
+register_op("BroadcastTo", inputs=["input: T", "shape: Tidx"], outputs=["output: T"],
+            attrs=["T: type", "Tidx: " + _INDEX],
+            compute=_broadcast_to_compute, shape=_broadcast_to_shape)
+
+
+def broadcast_to(input, shape, name=None):  # noqa: A002
+    return apply_op("BroadcastTo", input=input, shape=shape, name=name)
+
+
+def _broadcast_to_grad(op, grad):
+    input_value = op._inputs[0]
+    broadcast_shape = op._inputs[1]
+    shape_dtype = broadcast_shape.dtype
+    input_value_shape = shape(input_value, out_type=shape_dtype)
+    static = tensor_util.constant_value(broadcast_shape)
+    if static is not None:
+        broadcast_shape = constant(static.tolist(), dtype=shape_dtype)
+    _, reduction_axes = broadcast_gradient_args(broadcast_shape, input_value_shape)
+    summed = math_ops.reduce_sum(grad, axis=reduction_axes, keepdims=True)
+    return [reshape(summed, input_value_shape), None]
+
+
+register_gradient("BroadcastTo", _broadcast_to_grad)
+
+
+def _broadcast_args_kernel(op, ctx):
+    dtype = op._attrs["T"].as_numpy
+    return lambda s0, s1: np.array(_broadcast_shapes(s0, s1), dtype=dtype)
+
+
+def _broadcast_args_shape(op):
+    lengths = [t._shape_val[0].value if t._shape_val.ndims == 1 else None for t in op._inputs]
+    return [tensor_shape.TensorShape([None if None in lengths else max(lengths)])]
+
+
+register_op("BroadcastArgs", inputs=["s0: T", "s1: T"], outputs=["r0: T"],
+            attrs=["T: " + _INDEX], kernel=_broadcast_args_kernel, shape=_broadcast_args_shape)
+
+
+def _broadcast_gradient_args_kernel(op, ctx):
+    dtype = op._attrs["T"].as_numpy
+
+    def run(s0, s1):
+        s0 = [int(d) for d in s0]
+        s1 = [int(d) for d in s1]
+        _broadcast_shapes(s0, s1)
+        if s0 == s1:
+            return [np.zeros(0, dtype=dtype), np.zeros(0, dtype=dtype)]
+        n = max(len(s0), len(s1))
+        x = [1] * (n - len(s0)) + s0
+        y = [1] * (n - len(s1)) + s1
+        # An axis is reduced for an input whose dim is 1 there (both when both are 1).
+        r0 = [i for i in range(n) if x[i] == 1 and (y[i] != 1 or y[i] == x[i])]
+        r1 = [i for i in range(n) if y[i] == 1 and (x[i] != 1 or y[i] == x[i])]
+        return [np.array(r0, dtype=dtype), np.array(r1, dtype=dtype)]
+    return run
+
+
+register_op("BroadcastGradientArgs", inputs=["s0: T", "s1: T"], outputs=["r0: T", "r1: T"],
+            attrs=["T: " + _INDEX], kernel=_broadcast_gradient_args_kernel,
+            shape=lambda op: [tensor_shape.TensorShape([None]), tensor_shape.TensorShape([None])])
+register_gradient("BroadcastGradientArgs", None)
+register_gradient("BroadcastArgs", None)
+
+
+def broadcast_dynamic_shape(shape_x, shape_y):
+    return apply_op("BroadcastArgs", s0=shape_x, s1=shape_y)
+
+
+def broadcast_static_shape(shape_x, shape_y):
+    return _helpers.broadcast_static_shapes(tensor_shape.as_shape(shape_x),
+                                            tensor_shape.as_shape(shape_y))
+
+
+def broadcast_gradient_args(s0, s1, name=None):
+    return apply_op("BroadcastGradientArgs", s0=s0, s1=s1, name=name)
+
+
+# --- Unique / ListDiff --------------------------------------------------------------------------
+
+def _unique_kernel(op, ctx):
+    out_idx = op._attrs["out_idx"].as_numpy
+
+    def run(x):
+        if x.ndim != 1:
+            raise ValueError("unique expects a 1D vector.")
+        if x.size == 0:
+            return [x.copy(), np.zeros(0, dtype=out_idx)]
+        _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
+        # TensorFlow orders the unique values by first occurrence.
+        order = np.argsort(first, kind="stable")
+        position = np.empty_like(order)
+        position[order] = np.arange(order.size)
+        return [x[first[order]], position[np.ravel(inverse)].astype(out_idx)]
+    return run
+
+
+register_op("Unique", inputs=["x: T"], outputs=["y: T", "idx: out_idx"],
+            attrs=["T: type", "out_idx: " + _INDEX], kernel=_unique_kernel,
+            shape=lambda op: [tensor_shape.TensorShape([None]), op._inputs[0]._shape_val])
+register_gradient("Unique", None)
+
+
+def unique(x, out_idx=dtypes.int32, name=None):
+    return apply_op("Unique", x=x, out_idx=out_idx, name=name)
+
+
+def _list_diff_kernel(op, ctx):
+    out_idx = op._attrs["out_idx"].as_numpy
+
+    def run(x, y):
+        keep = ~np.isin(x, y)
+        return [x[keep], np.flatnonzero(keep).astype(out_idx)]
+    return run
+
+
+register_op("ListDiff", inputs=["x: T", "y: T"], outputs=["out: T", "idx: out_idx"],
+            attrs=["T: type", "out_idx: " + _INDEX], kernel=_list_diff_kernel,
+            shape=lambda op: [tensor_shape.TensorShape([None]), tensor_shape.TensorShape([None])])
+register_gradient("ListDiff", None)
+
+
+def setdiff1d(x, y, index_dtype=dtypes.int32, name=None):
+    return apply_op("ListDiff", x=x, y=y, out_idx=index_dtype, name=name)
+
+
+listdiff = setdiff1d
+
+
+# --- DynamicStitch / DynamicPartition ----------------------------------------------------------------
+
+def _dynamic_stitch(*args):
+    n = len(args) // 2
+    indices, data = args[:n], args[n:]
+    first_rows = 1 + max((int(i.max()) for i in indices if i.size), default=-1)
+    slice_shape = data[0].shape[indices[0].ndim:]
+    out = np.zeros((first_rows,) + slice_shape, dtype=data[0].dtype)
+    for idx, values in zip(indices, data):
+        if values.shape[:idx.ndim] != idx.shape:
+            raise ValueError("data[i].shape = %s does not start with indices[i].shape = %s"
+                             % (_shape_text(values.shape), _shape_text(idx.shape)))
+        out[idx.ravel()] = values.reshape((-1,) + slice_shape)
+    return out
+
+
+def _dynamic_stitch_shape(op):
+    n = op._attrs["N"]
+    indices, data = op._inputs[:n], op._inputs[n:]
+    values = [tensor_util.constant_value(t) for t in indices]
+    rows = None
+    if all(v is not None for v in values):
+        rows = 1 + max((int(np.max(v)) for v in values if np.size(v)), default=-1)
+    index_rank = indices[0]._shape_val.ndims
+    data_shape = data[0]._shape_val
+    if index_rank is None or data_shape.ndims is None:
+        return [tensor_shape.unknown_shape()]
+    return [tensor_shape.TensorShape([rows]).concatenate(data_shape[index_rank:])]
+
+
+for _op_type in ("DynamicStitch", "ParallelDynamicStitch"):
+    register_op(_op_type, inputs=["indices: N * int32", "data: N * T"], outputs=["merged: T"],
+                attrs=["N: int >= 1", "T: type"], compute=_dynamic_stitch,
+                shape=_dynamic_stitch_shape)
+
+
+def dynamic_stitch(indices, data, name=None):
+    return apply_op("DynamicStitch", indices=list(indices), data=list(data), name=name)
+
+
+def parallel_dynamic_stitch(indices, data, name=None):
+    return apply_op("ParallelDynamicStitch", indices=list(indices), data=list(data), name=name)
+
+
+def _dynamic_stitch_grad(op, grad):
+    num_values = len(op._inputs) // 2
+    if isinstance(grad, IndexedSlices):
+        output_rows = shape(op._outputs[0])[0]
+        grad = math_ops.unsorted_segment_sum(grad.values, grad.indices, output_rows)
+    return [None] * num_values + [gather(grad, op._inputs[i]) for i in range(num_values)]
+
+
+register_gradient("DynamicStitch", _dynamic_stitch_grad)
+register_gradient("ParallelDynamicStitch", _dynamic_stitch_grad)
+
+
+def _dynamic_partition_kernel(op, ctx):
+    num = op._attrs["num_partitions"]
+
+    def run(data, partitions):
+        if data.shape[:partitions.ndim] != partitions.shape:
+            raise ValueError("data.shape must start with partitions.shape, got data.shape = %s, "
+                             "partitions.shape = %s" % (_shape_text(data.shape),
+                                                        _shape_text(partitions.shape)))
+        _check_indices(partitions, num, what="partitions")
+        return [data[partitions == i] for i in range(num)]
+    return run
+
+
+def _dynamic_partition_shape(op):
+    data_shape = op._inputs[0]._shape_val
+    partitions_rank = op._inputs[1]._shape_val.ndims
+    num = op._attrs["num_partitions"]
+    if data_shape.ndims is None or partitions_rank is None:
+        return [tensor_shape.unknown_shape() for _ in range(num)]
+    return [tensor_shape.TensorShape([None]).concatenate(data_shape[partitions_rank:])
+            for _ in range(num)]
+
+
+register_op("DynamicPartition", inputs=["data: T", "partitions: int32"],
+            outputs=["outputs: num_partitions * T"],
+            attrs=["num_partitions: int >= 1", "T: type"],
+            kernel=_dynamic_partition_kernel, shape=_dynamic_partition_shape)
+
+
+def dynamic_partition(data, partitions, num_partitions, name=None):
+    return apply_op("DynamicPartition", data=data, partitions=partitions,
+                    num_partitions=num_partitions, name=name)[0]
+
+
+def _dynamic_partition_grad(op, *grads):
+    data = op._inputs[0]
+    indices = op._inputs[1]
+    num_partitions = op._attrs["num_partitions"]
+    prefix_shape = shape(indices)
+    original_indices = reshape(math_ops.range(math_ops.reduce_prod(prefix_shape)), prefix_shape)
+    partitioned_indices = dynamic_partition(original_indices, indices, num_partitions)
+    reconstructed = parallel_dynamic_stitch(partitioned_indices, grads)
+    return [reshape(reconstructed, shape(data)), None]
+
+
+register_gradient("DynamicPartition", _dynamic_partition_grad)
+
+
+# --- SparseToDense / Bitcast --------------------------------------------------------------------------
+
+def _sparse_to_dense_kernel(op, ctx):
+    validate = op._attrs["validate_indices"]
+
+    def run(sparse_indices, output_shape, sparse_values, default_value):
+        out_shape = [int(d) for d in np.ravel(output_shape)]
+        indices = np.reshape(sparse_indices, (-1, len(out_shape)) if sparse_indices.ndim
+                             else (1, 1))
+        out = np.full(out_shape, default_value, dtype=sparse_values.dtype)
+        if np.any((indices < 0) | (indices >= np.array(out_shape, dtype=np.int64))):
+            raise ValueError("indices is out of bounds of the dense shape %s"
+                             % _shape_text(out_shape))
+        if validate and len(indices) > 1:
+            flat = np.ravel_multi_index(indices.T, out_shape)
+            if np.any(np.diff(flat) <= 0):
+                raise ValueError("indices are not valid (out of order or repeated)")
+        values = np.broadcast_to(sparse_values, (len(indices),))
+        out[tuple(indices.T)] = values
+        return out
+    return run
+
+
+register_op("SparseToDense",
+            inputs=["sparse_indices: Tindices", "output_shape: Tindices", "sparse_values: T",
+                    "default_value: T"],
+            outputs=["dense: T"],
+            attrs=["validate_indices: bool = true", "T: type", "Tindices: {int32, int64}"],
+            kernel=_sparse_to_dense_kernel,
+            shape=lambda op: [tensor_util.constant_value_as_shape(op._inputs[1])])
+
+
+def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0,
+                    validate_indices=True, name=None):
+    return apply_op("SparseToDense", sparse_indices=sparse_indices, output_shape=output_shape,
+                    sparse_values=sparse_values, default_value=default_value,
+                    validate_indices=validate_indices, name=name)
+
+
+def _sparse_to_dense_grad(op, grad):
+    sparse_indices, output_shape, _, _ = op._inputs
+    sparse_values_grad = gather_nd(grad, sparse_indices)
+    default_value_grad = math_ops.reduce_sum(grad) - math_ops.reduce_sum(sparse_values_grad)
+    return [None, None, sparse_values_grad, default_value_grad]
+
+
+register_gradient("SparseToDense", _sparse_to_dense_grad)
+
+_BITCAST_TYPES = ("{bfloat16, half, float, double, int64, int32, uint8, uint16, uint32, uint64, "
+                  "int8, int16, complex64, complex128, qint8, quint8, qint16, quint16, qint32}")
+
+
+def _bitcast_kernel(op, ctx):
+    out = op._attrs["type"].as_numpy
+
+    def run(x):
+        in_size = x.dtype.itemsize
+        if in_size == out.itemsize:
+            return x.view(out)
+        if in_size > out.itemsize:
+            return np.ascontiguousarray(x).view(out).reshape(x.shape + (in_size // out.itemsize,))
+        if x.shape[-1:] != (out.itemsize // in_size,):
+            raise ValueError("Cannot bitcast from %s to %s: shape %s" % (x.dtype, out,
+                                                                         list(x.shape)))
+        return np.ascontiguousarray(x).view(out).reshape(x.shape[:-1])
+    return run
+
+
+def _bitcast_shape(op):
+    in_shape = op._inputs[0]._shape_val
+    in_size = op._attrs["T"].size
+    out_size = op._attrs["type"].size
+    if in_shape.ndims is None or in_size == out_size:
+        return [in_shape]
+    if in_size > out_size:
+        return [in_shape.concatenate([in_size // out_size])]
+    return [in_shape[:-1]]
+
+
+register_op("Bitcast", inputs=["input: T"], outputs=["output: type"],
+            attrs=["T: " + _BITCAST_TYPES, "type: " + _BITCAST_TYPES],
+            kernel=_bitcast_kernel, shape=_bitcast_shape)
+register_gradient("Bitcast", None)
+
+
+def bitcast(input, type, name=None):  # noqa: A002 (TF's argument names)
+    return apply_op("Bitcast", input=input, type=type, name=name)
+
+
+# --- boolean_mask / sequence_mask / meshgrid ---------------------------------------------------------
+
+def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
+    with ops.name_scope(name, values=[tensor, mask]):
+        tensor = ops.convert_to_tensor(tensor, name="tensor")
+        mask = ops.convert_to_tensor(mask, name="mask")
+        ndims_mask = mask.shape.ndims
+        shape_tensor = tensor.shape
+        if ndims_mask == 0:
+            raise ValueError("mask cannot be scalar.")
+        if ndims_mask is None:
+            raise ValueError("Number of mask dimensions must be specified, even if some "
+                             "dimensions are None.  E.g. shape=[None] is ok, but shape=None is "
+                             "not.")
+        axis = 0 if axis is None else axis
+        axis_value = _static_value(axis)
+        if axis_value is not None:
+            axis = int(axis_value)
+            shape_tensor[axis:axis + ndims_mask].assert_is_compatible_with(mask.shape)
+        leading_size = apply_op("Prod", input=shape(tensor)[axis:axis + ndims_mask],
+                                reduction_indices=[0], keep_dims=False)
+        tensor = reshape(tensor, concat([shape(tensor)[:axis], [leading_size],
+                                         shape(tensor)[axis + ndims_mask:]], 0))
+        if axis_value is not None:
+            first_dim = shape_tensor[axis:axis + ndims_mask].num_elements()
+            tensor.set_shape(shape_tensor[:axis].concatenate([first_dim]).concatenate(
+                shape_tensor[axis + ndims_mask:]))
+        mask = reshape(mask, [-1])
+        indices = squeeze(where_v2(mask), axis=[1])
+        return gather(tensor, indices, axis=axis)
+
+
+def _all_dimensions(x):
+    if isinstance(x, ops.Tensor) and x.shape.ndims is not None:
+        return constant(np.arange(x.shape.ndims), dtype=dtypes.int32)
+    return apply_op("Range", start=0, limit=rank(x), delta=1)
+
+
+def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool_, name=None):
+    with ops.name_scope(name, "SequenceMask", [lengths, maxlen]):
+        lengths = ops.convert_to_tensor(lengths)
+        if maxlen is None:
+            maxlen = apply_op("Max", input=lengths, reduction_indices=_all_dimensions(lengths))
+            maxlen = apply_op("Maximum", x=constant(0, maxlen.dtype), y=maxlen)
+        else:
+            maxlen = ops.convert_to_tensor(maxlen)
+        if maxlen.shape.ndims not in (None, 0):
+            raise ValueError("Argument `maxlen` must be scalar for sequence_mask, received "
+                             "`maxlen` = %s with shape '%s' instead" % (maxlen, maxlen.shape))
+        row_vector = apply_op("Range", start=constant(0, maxlen.dtype), limit=maxlen,
+                              delta=constant(1, maxlen.dtype))
+        matrix = math_ops.cast(expand_dims(lengths, -1), maxlen.dtype)
+        result = row_vector < matrix
+        if dtype is None or result.dtype.is_compatible_with(dtypes.as_dtype(dtype)):
+            return result
+        return math_ops.cast(result, dtype)
+
+
+def meshgrid(*args, **kwargs):
+    indexing = kwargs.pop("indexing", "xy")
+    name = kwargs.pop("name", "meshgrid")
+    if kwargs:
+        raise TypeError("'{}' is an invalid keyword argument for this function"
+                        .format(list(kwargs)[0]))
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Argument `indexing` parameter must be either 'xy' or 'ij', got '%s'"
+                         % indexing)
+    with ops.name_scope(name, "meshgrid", args):
+        ndim = len(args)
+        if not ndim:
+            return []
+        ones_shape = (1,) * ndim
+        output = [reshape(stack(x), ones_shape[:i] + (-1,) + ones_shape[i + 1:])
+                  for i, x in enumerate(args)]
+        shapes = [size(x) for x in args]
+        output_dtype = ops.convert_to_tensor(args[0]).dtype.base_dtype
+        if indexing == "xy" and ndim > 1:
+            output[0] = reshape(output[0], (1, -1) + (1,) * (ndim - 2))
+            output[1] = reshape(output[1], (-1, 1) + (1,) * (ndim - 2))
+            shapes[0], shapes[1] = shapes[1], shapes[0]
+        mult_fact = ones(shapes, output_dtype)
+        return [x * mult_fact for x in output]

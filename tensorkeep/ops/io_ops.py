@@ -177,8 +177,10 @@ def _restore_v2_kernel(op, ctx):
                 None, op, "Got %d tensor names and %d shape_and_slices to restore into %d "
                 "dtypes; they must match" % (len(names), len(specs), len(tensor_dtypes)))
         with tkio.open_checkpoint_reader(prefix) as reader:
-            return [_fresh(_read_tensor(reader, name, spec, dtype))
-                    for name, spec, dtype in zip(names, specs, tensor_dtypes)]
+            values = [_fresh(_read_tensor(reader, name, spec, dtype))
+                      for name, spec, dtype in zip(names, specs, tensor_dtypes)]
+        # The executor takes a single output as the value itself.
+        return values[0] if len(values) == 1 else values
     return _in_node(op, run)
 
 

@@ -820,6 +820,16 @@ def _shape_from_sizes(index):
     return lambda op: [_sizes_input_shape(op, index)]
 
 
+def _backprop_input_shape(op):
+    """The input_sizes value; the batch size also follows from out_backprop."""
+    shape = _sizes_input_shape(op, 0)
+    dims = shape.as_list() if shape.ndims == 4 else [None] * 4
+    out_backprop = op._inputs[2]._shape_val
+    if out_backprop.ndims == 4:
+        dims[0] = _merge_dim(dims[0], out_backprop.as_list()[0], op, "batch size")
+    return [tensor_shape.TensorShape(dims)]
+
+
 def _conv2d_backprop_input_kernel(op, ctx):
     window = _Window(op)
 
@@ -859,7 +869,7 @@ def _conv2d_backprop_filter_kernel(op, ctx):
 register_op("Conv2DBackpropInput", inputs=["input_sizes: int32", "filter: T",
                                            "out_backprop: T"],
             outputs=["output: T"], attrs=["T: {half, bfloat16, float, double, int32}"] +
-            _CONV_ATTRS, kernel=_conv2d_backprop_input_kernel, shape=_shape_from_sizes(0))
+            _CONV_ATTRS, kernel=_conv2d_backprop_input_kernel, shape=_backprop_input_shape)
 register_op("Conv2DBackpropFilter", inputs=["input: T", "filter_sizes: int32",
                                             "out_backprop: T"],
             outputs=["output: T"], attrs=["T: {half, bfloat16, float, double}"] + _CONV_ATTRS,
@@ -1053,7 +1063,7 @@ register_op("DepthwiseConv2dNative", inputs=["input: T", "filter: T"], outputs=[
 register_op("DepthwiseConv2dNativeBackpropInput",
             inputs=["input_sizes: int32", "filter: T", "out_backprop: T"],
             outputs=["output: T"], attrs=_DEPTHWISE_ATTRS,
-            kernel=_depthwise_backprop_input_kernel, shape=_shape_from_sizes(0))
+            kernel=_depthwise_backprop_input_kernel, shape=_backprop_input_shape)
 register_op("DepthwiseConv2dNativeBackpropFilter",
             inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
             outputs=["output: T"], attrs=_DEPTHWISE_ATTRS,
@@ -1630,6 +1640,8 @@ def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.
 # --- InTopK ----------------------------------------------------------------------------------------
 
 def _in_top_k(predictions, targets, k):
+    """Whether each target scores among the k best; any non-finite score in a row (or a target
+    out of range) makes that row False, as in TensorFlow's kernel."""
     if predictions.ndim != 2:
         raise ValueError("predictions must be 2-dimensional")
     if targets.ndim != 1 or targets.shape[0] != predictions.shape[0]:
@@ -1661,14 +1673,11 @@ def _in_top_k_shape(op):
 register_op("InTopK", inputs=["predictions: float", "targets: T"], outputs=["precision: bool"],
             attrs=["k: int", "T: {int32, int64} = DT_INT32"], kernel=_in_top_k_kernel,
             shape=_in_top_k_shape)
-register_op("InTopKV2", inputs=["predictions: float", "targets: T", "k: T"],
-            outputs=["precision: bool"], attrs=["T: {int32, int64} = DT_INT32"],
-            compute=lambda predictions, targets, k: _in_top_k(predictions, targets, int(k)),
-            shape=_in_top_k_shape)
 register_gradient("InTopK", None)
-register_gradient("InTopKV2", None)
 
 
 def in_top_k(predictions, targets, k, name=None):
+    """tf.nn.in_top_k (TF1 argument order); builds InTopKV2 (math_ops registers it)."""
     with ops.name_scope(name, "in_top_k"):
         return apply_op("InTopKV2", predictions=predictions, targets=targets, k=k, name=name)
+

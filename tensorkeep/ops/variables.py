@@ -60,10 +60,14 @@ class Variable:
         graph = ops.get_default_graph()
         with ops.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope:
             if init_from_fn:
-                with ops.name_scope("Initializer"), graph.device(None):
-                    value = initial_value()
-                    self._initial_value = ops.convert_to_tensor(value, name="initial_value",
-                                                                dtype=dtype)
+                # The variable does not exist yet, so its initializer ops (and the variable op)
+                # are colocated by attr, as TensorFlow does.
+                colocation = {"_class": [("loc:@" + scope[:-1]).encode()]}
+                with graph._attr_scope_ctx(colocation):
+                    with ops.name_scope("Initializer"), graph.device(None):
+                        value = initial_value()
+                        self._initial_value = ops.convert_to_tensor(value, name="initial_value",
+                                                                    dtype=dtype)
             else:
                 self._initial_value = ops.convert_to_tensor(initial_value, name="initial_value",
                                                             dtype=dtype)
@@ -78,13 +82,17 @@ class Variable:
                                      % self._initial_value)
             else:
                 var_shape = tensor_shape.unknown_shape()
-            self._variable = state_ops.variable_op_v2(
-                var_shape, self._initial_value.dtype.base_dtype, name=scope)
+            if init_from_fn:
+                with graph._attr_scope_ctx(colocation):
+                    self._variable = state_ops.variable_op_v2(
+                        var_shape, self._initial_value.dtype.base_dtype, name=scope)
+            else:
+                self._variable = state_ops.variable_op_v2(
+                    var_shape, self._initial_value.dtype.base_dtype, name=scope)
             with ops.colocate_with(self._variable.op):
                 assign = apply_op("Assign", ref=self._variable, value=self._initial_value,
                                   validate_shape=validate_shape)
                 self._initializer_op = assign.op
-                self._initializer_op._set_attr("_has_manual_control_dependencies", True)
             with graph.device(caching_device) if caching_device else _null():
                 with ops.colocate_with(self._variable.op):
                     self._snapshot = apply_op("Identity", input=self._variable, name="read")

@@ -60,7 +60,7 @@ class Plan:
     """A pruned, ordered subgraph ready to run."""
 
     __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots", "fetch_is_ref",
-                 "has_control_flow", "ops")
+                 "has_control_flow", "ops", "runner")
 
     def __init__(self):
         self.steps = []
@@ -70,6 +70,7 @@ class Plan:
         self.fetch_is_ref = []
         self.has_control_flow = False
         self.ops = []
+        self.runner = None  # set for graphs with control flow: runner(feed_values) -> fetches
 
 
 def _input_needs_deref(op, index):
@@ -175,8 +176,9 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
     plan.n_slots = next_slot
     if plan.has_control_flow:
         from tensorkeep.runtime import control_flow_executor
-        return control_flow_executor.build_plan(graph, plan, order, slot_of, fed, fetch_targets,
-                                                ctx)
+        plan.runner = control_flow_executor.build_plan(graph, plan, order, slot_of, fed,
+                                                       fetch_targets, ctx).run
+        return plan
     out_slot = len(feed_tensors)
     for op in order:
         schema = op._schema
@@ -203,6 +205,8 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
 
 def run_plan(plan, feed_values):
     """Runs the plan's steps; returns the list of fetched values (None for ops)."""
+    if plan.runner is not None:
+        return plan.runner(feed_values)
     vals = [None] * plan.n_slots
     vals[:len(feed_values)] = feed_values
     for fn, in_slots, derefs, out_slot, n_out, op in plan.steps:

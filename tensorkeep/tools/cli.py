@@ -125,6 +125,7 @@ npz stores them as fixed-width bytes. bfloat16/float8 tensors go to npz as their
 
   --rename 'REGEX=REPL'  re.sub(REGEX, REPL, name) on every name, in the order given
                          (split at the first '='; write \\x3d for a '=' inside REGEX)
+  --exclude REGEX        leave out tensors whose (original) name matches, e.g. '/Adam(_1)?$'
   --dtype T              cast floating-point tensors to T (float16, bfloat16, float32,
                          float64); integer, bool and string tensors keep their dtype
 
@@ -132,7 +133,7 @@ examples:
   tensorkeep convert model.ckpt model.safetensors
   tensorkeep convert model.safetensors restored/model.ckpt
   tensorkeep convert train/ weights.npz --rename '^model/=' --dtype float16
-  tensorkeep convert model.ckpt model.pt
+  tensorkeep convert model.ckpt model.pt --exclude 'Adam|global_step'
   tensorkeep convert s3://bucket/run/model.ckpt local.safetensors"""
 
 FREEZE_HELP = """\
@@ -211,6 +212,8 @@ def build_parser():
     p.add_argument("dst", metavar="DST", help="checkpoint prefix, .safetensors, .npz or .pt")
     p.add_argument("--rename", metavar="REGEX=REPL", action="append", default=[],
                    help="rename tensors with re.sub (repeatable, applied in order)")
+    p.add_argument("--exclude", metavar="REGEX", action="append", default=[],
+                   help="leave out tensors whose name matches REGEX (re.search; repeatable), e.g. Adam")
     p.add_argument("--dtype", metavar="T", help="cast floating-point tensors to T")
     p.add_argument("--to", metavar="FORMAT", choices=("checkpoint", "safetensors", "npz", "torch"),
                    help="output format when DST's extension does not say (checkpoint, safetensors, npz, torch)")

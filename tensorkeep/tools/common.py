@@ -127,3 +127,19 @@ def _finite_or_text(array):
 def dump_json(document, out):
     json.dump(document, out, indent=2, sort_keys=False, allow_nan=False)
     out.write("\n")
+
+
+def contiguous(value):
+    """`value` as a C-contiguous array of the same shape (np.ascontiguousarray turns 0-d into 1-d)."""
+    value = np.asarray(value)
+    return value if value.flags.c_contiguous else value.copy(order="C")
+
+
+def local_path(path):
+    """The local file-system path of `path`, or None when it is a URL served by fsspec."""
+    from tensorkeep.io import gfile
+
+    path = gfile.path_str(path)
+    if path.startswith("file://"):
+        return path[len("file://"):]
+    return None if "://" in path else path

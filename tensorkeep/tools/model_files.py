@@ -8,11 +8,12 @@ or a SavedModel directory (saved_model.pb + variables/). Any path may be an fssp
 import os
 import posixpath
 import re
+import struct
 from typing import NamedTuple
 
 from google.protobuf import message, text_format
 
-from tensorkeep.io import checkpoint_state, gfile, protos
+from tensorkeep.io import checkpoint_state, gfile, protos, table
 from tensorkeep.io import errors as io_errors
 from tensorkeep.tools.common import CommandError
 
@@ -23,6 +24,7 @@ SAVED_MODEL = "saved_model"
 
 _DATA_SUFFIX = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+_OTHER_FORMATS = (".safetensors", ".npz", ".npy", ".pt", ".pth", ".h5", ".keras", ".onnx", ".tflite")
 
 
 class ModelPath(NamedTuple):
@@ -53,8 +55,21 @@ def _dirname(path):
 
 
 def is_checkpoint_prefix(prefix):
-    """True when `prefix.index` (V2) or the file `prefix` (V1) exists."""
-    return gfile.exists(prefix + ".index") or (gfile.exists(prefix) and not gfile.isdir(prefix))
+    """True when `prefix.index` (V2) exists or `prefix` is a V1 checkpoint file."""
+    return gfile.exists(prefix + ".index") or _is_table_file(prefix)
+
+
+def _is_table_file(path):
+    """True for a file ending in the sorted-string-table magic number (V1 checkpoints are tables)."""
+    if not gfile.exists(path) or gfile.isdir(path):
+        return False
+    try:
+        with gfile.RandomAccessFile(path) as handle:
+            if handle.size < 8:
+                return False
+            return struct.unpack("<Q", handle.read_at(handle.size - 8, 8))[0] == table.TABLE_MAGIC
+    except io_errors.OpError:
+        return False
 
 
 def _present_prefixes(directory):
@@ -109,10 +124,12 @@ def _resolve_directory(directory):
 
 def resolve(path):
     """The ModelPath of command-line argument `path` (CommandError when it names nothing usable)."""
-    path = gfile._to_str(path)
+    path = gfile.path_str(path)
     if gfile.isdir(path):
         return _resolve_directory(path.rstrip("/") or "/")
     name = _basename(path).lower()
+    if name == checkpoint_state.DEFAULT_STATE_FILENAME and not _is_table_file(path):
+        return _resolve_directory(_dirname(path) or ".")  # The state file stands for its directory.
     if name in _SAVED_MODEL_FILES:
         return ModelPath(SAVED_MODEL, _dirname(path) or ".")
     if name.endswith(".meta"):
@@ -121,6 +138,9 @@ def resolve(path):
     if name.endswith((".pb", ".pbtxt", ".graphdef")):
         _require_file(path)
         return ModelPath(GRAPH_DEF, path)
+    if name.endswith(_OTHER_FORMATS):
+        raise CommandError(f"{path} is not a TensorFlow file: safetensors, npz and PyTorch files are read by "
+                           "`tensorkeep convert` (e.g. into a checkpoint)")
     prefix = path
     if path.endswith(".index"):
         prefix = path[:-len(".index")]
@@ -147,6 +167,9 @@ def _require_file(path):
 
 
 def _not_found_message(path):
+    if gfile.exists(path):
+        return (f"{path} is not a checkpoint, meta graph (.meta), GraphDef (.pb/.pbtxt) or SavedModel "
+                "(safetensors, npz and PyTorch files are read by `tensorkeep convert`)")
     message_text = f"{path}: no such file, directory or checkpoint prefix"
     directory = _dirname(path) or "."
     try:

@@ -20,7 +20,13 @@ get_checkpoint_state = checkpoint_state.get_checkpoint_state
 latest_checkpoint = checkpoint_state.latest_checkpoint
 generate_checkpoint_state_proto = checkpoint_state.generate_checkpoint_state_proto
 update_checkpoint_state_internal = checkpoint_state.update_checkpoint_state
-checkpoint_exists_internal = checkpoint_state.checkpoint_exists
+
+
+def checkpoint_exists_internal(checkpoint_prefix):
+    """Whether a V2 (`prefix.index`) or V1 (`prefix`, may be a glob) checkpoint exists; a
+    prefix is first taken literally, so names with glob characters such as `[` work."""
+    prefix = os.fspath(checkpoint_prefix)
+    return gfile.exists(prefix + ".index") or checkpoint_state.checkpoint_exists(prefix)
 
 
 def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None,

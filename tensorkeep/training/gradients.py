@@ -14,10 +14,13 @@ The walk follows TensorFlow's algorithm so that graphs (and node names) match:
 import collections
 import contextlib
 import enum
+import functools
+import itertools
 
 from tensorkeep.framework import dtypes
 from tensorkeep.framework import ops
 from tensorkeep.framework import op_def as op_def_lib
+from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.indexed_slices import IndexedSlices
 from tensorkeep.ops import array_ops
 from tensorkeep.ops import control_flow_ops
@@ -112,8 +115,11 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         ys = [_convert_y(y) for y in ys]
         xs = [_convert_x(x) for x in xs]
         grad_ys = _default_grad_ys(grad_ys, ys, colocate_gradients_with_ops)
-        return _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate_gradients_with_ops,
-                         gate_gradients, aggregation_method, unconnected_gradients)
+        grads = _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate_gradients_with_ops,
+                          gate_gradients, aggregation_method)
+    # Zeros for unconnected xs are built outside the gradients scope, as TensorFlow does.
+    with graph.as_default():
+        return [_get_grad(grads, x, unconnected_gradients) for x in xs]
 
 
 def _default_grad_ys(grad_ys, ys, colocate):
@@ -199,7 +205,8 @@ def _stop_ops(from_ops, stop_gradient_ops, pending):
 
 
 def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
-              aggregation_method, unconnected_gradients):
+              aggregation_method):
+    """Builds the gradient ops; returns {op: [summed gradient (or None) per output]}."""
     to_ops = [y.op for y in ys]
     from_ops = [x.op for x in xs]
     stop_gradient_ops = [t.op for t in stop_gradients]
@@ -234,8 +241,9 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
             if grad_fn is not None:
                 for i, out_grad in enumerate(out_grads):
                     if out_grad is None and _is_trainable(op._outputs[i]):
-                        # Outputs nobody differentiated contribute zeros.
-                        out_grads[i] = array_ops.zeros_like(op._outputs[i])
+                        # Outputs nobody differentiated contribute zeros (inside a cond,
+                        # built on the branch that runs).
+                        out_grads[i] = control_flow_ops.zeros_like_output(op, i)
                 with ops.name_scope(op.name + "_grad"):
                     in_grads = _as_list(grad_fn(op, *out_grads))
                     if len(in_grads) != len(op._inputs):
@@ -264,7 +272,7 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
             pending[t_in.op] -= 1
             if pending[t_in.op] == 0:
                 queue.append(t_in.op)
-    return [_get_grad(grads, x, unconnected_gradients) for x in xs]
+    return grads
 
 
 def _set_grad(grads, tensor, grad):
@@ -395,3 +403,44 @@ def hessians(ys, xs, name="hessians", colocate_gradients_with_ops=False, gate_gr
             dims = x_tensor.shape.as_list()
             result.append(array_ops.reshape(array_ops.stack(rows), dims + dims))
     return result
+
+
+_custom_gradient_ids = itertools.count(1)
+
+
+def custom_gradient(f):
+    """Decorator: `f(*tensors)` returns `(outputs, grad_fn)`; tf.gradients through the outputs
+    calls `grad_fn(*output_grads)` for the gradients of the inputs.
+
+    As in TensorFlow's graph mode, outputs and inputs pass through one IdentityN op whose
+    gradient (`_gradient_op_type` attr) is a gradient registered for this call.
+    """
+    @functools.wraps(f)
+    def decorated(*args, **kwargs):
+        if kwargs:
+            raise ValueError("The custom_gradient decorator currently supports keywords "
+                             "arguments only when eager execution is enabled.")
+        args = [ops.convert_to_tensor(a) for a in args]
+        result, grad_fn = f(*args)
+        flat_result = list(result) if isinstance(result, (list, tuple)) else [result]
+        flat_result = [ops.convert_to_tensor(r) for r in flat_result]
+        n_results = len(flat_result)
+        name = "CustomGradient-%d" % next(_custom_gradient_ids)
+
+        def gradient(op, *output_grads):
+            input_grads = grad_fn(*output_grads[:n_results])
+            input_grads = list(input_grads) if isinstance(input_grads, (list, tuple)) \
+                else [input_grads]
+            if len(input_grads) != len(args):
+                raise ValueError("custom_gradient function expected to return %d gradients, "
+                                 "but returned %d instead." % (len(args), len(input_grads)))
+            return [None] * n_results + input_grads
+
+        op_def_lib.register_gradient(name, gradient)
+        (identities,) = apply_op("IdentityN", input=flat_result + args)
+        identities[0].op._set_attr("_gradient_op_type", name.encode())
+        outputs = identities[:n_results]
+        if isinstance(result, (list, tuple)):
+            return type(result)(outputs)
+        return outputs[0]
+    return decorated

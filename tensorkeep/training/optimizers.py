@@ -41,7 +41,8 @@ class GradientDescentOptimizer(optimizer.Optimizer):
         # Scatter-subtracting every row is exact without summing duplicates first.
         delta = IndexedSlices(grad.values * _cast(self._learning_rate_tensor, var),
                               grad.indices, grad.dense_shape)
-        return var.scatter_sub(delta, use_locking=self._use_locking)
+        return state_ops.scatter_sub(var, delta.indices, delta.values,
+                                     use_locking=self._use_locking)
 
 
 class ProximalGradientDescentOptimizer(optimizer.Optimizer):

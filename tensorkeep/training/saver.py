@@ -105,7 +105,8 @@ class BaseSaverBuilder:
                 tensors.append(spec.tensor)
                 tensor_slices.append(spec.slice_spec)
         if self._write_version == protos.SaverDef.V1:
-            return io_ops.save_slices(filename_tensor, tensor_names, tensor_slices, tensors)
+            return io_ops.save_slices(filename_tensor, tensor_names, tensor_slices, tensors,
+                                      name="save")
         if self._write_version == protos.SaverDef.V2:
             # For V2 the "filename" is the prefix of a tensor bundle.
             return io_ops.save_v2(filename_tensor, tensor_names, tensor_slices, tensors)
@@ -137,8 +138,8 @@ class BaseSaverBuilder:
         of a temporary directory). Returns the prefix, once merged."""
         with ops.device("/device:CPU:*"):
             is_s3 = io_ops.regex_full_match(checkpoint_prefix, "^s3://.*")
-            suffix = apply_op("Select", condition=is_s3, t=array_ops.constant(".part"),
-                              e=array_ops.constant(os.path.normpath("_temp/part")))
+            suffix = array_ops.where(is_s3, array_ops.constant(".part"),
+                                     array_ops.constant(os.path.normpath("_temp/part")))
             temp_prefix = io_ops.string_join([checkpoint_prefix, suffix])
         num_shards = array_ops.constant(len(per_device), name="num_shards")
         sharded_saves, sharded_prefixes = [], []
@@ -300,7 +301,7 @@ class Saver:
                  saver_def=None, builder=None, defer_build=False, allow_empty=False,
                  write_version=protos.SaverDef.V2, pad_step_number=False,
                  save_relative_paths=False, filename=None):
-        if defer_build and var_list:
+        if defer_build and var_list is not None:
             raise ValueError("If `var_list` is provided then build cannot be deferred. Either "
                              "set defer_build=False or var_list=None.")
         self._var_list = var_list
@@ -345,7 +346,10 @@ class Saver:
                 self._builder = BulkSaverBuilder(self._write_version)
             if self._var_list is None:
                 self._var_list = saveable_object.all_saveable_objects()
-            if not self._var_list:
+            if not isinstance(self._var_list, (dict, list, tuple, set)):
+                raise TypeError("Variables to save should be passed in a dict or a list: %s"
+                                % (self._var_list,))
+            if not len(self._var_list):
                 if self._allow_empty:
                     self._is_empty = True
                     return

@@ -12,6 +12,7 @@ reuse them as the scope's `reuse` says, with TensorFlow's error messages.
 import enum
 import functools
 import inspect
+import os
 import traceback
 
 from tensorkeep.framework import dtypes
@@ -288,7 +289,7 @@ class _VariableStore:
                                  "shape %s." % (name, shape, found.get_shape()))
             if not dtype.is_compatible_with(found.dtype):
                 raise ValueError("Trying to share variable %s, but specified dtype %s and found "
-                                 "dtype %s." % (name, dtype.name, found.dtype.base_dtype.name))
+                                 "dtype %s." % (name, dtype.name, found.dtype.name))
             return found
 
         if reuse is True:
@@ -384,11 +385,14 @@ def _needs_no_arguments(fn):
                for p in params)
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _user_frames():
     """The innermost few stack frames outside tensorkeep, innermost first (as TensorFlow
     reports where a variable was first defined)."""
     frames = [f for f in reversed(traceback.extract_stack())
-              if "tensorkeep" not in f.filename.replace("\\", "/").split("/")]
+              if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
     return frames[:5]
 
 
@@ -927,7 +931,7 @@ def variable_op_scope(values, name_or_scope, default_name=None, initializer=None
                           use_resource=use_resource, constraint=constraint)
 
 
-# --- partitioning helpers ---------------------------------------------------------------------------
+# --- partitioning helpers ----------------------------------------------------------------------
 
 def _call_partitioner(partitioner, shape, dtype):
     """Runs the partitioner and checks its answer: one count per axis, slicing one axis."""

@@ -7,7 +7,7 @@ import numpy as np
 from tensorkeep.io import bundle, crc32c, gfile, numpy_codec
 from tensorkeep.io import errors as io_errors
 from tensorkeep.tools import model_files
-from tensorkeep.tools.common import CommandError
+from tensorkeep.tools.common import CommandError, local_path
 from tensorkeep.tools.inspect import open_reader
 
 from . import TensorInfo
@@ -25,8 +25,9 @@ class CheckpointSource:
     def _stored_position(self, key):
         entry = self._reader.entry(key)
         if entry.slices:  # Partitioned tensors are rewritten whole, after the others.
-            return (math.inf, 0)
-        return (entry.shard_id, entry.offset)
+            return (math.inf, 0, 0)
+        # Empty tensors share their offset with the next tensor, which was written after them.
+        return (entry.shard_id, entry.offset, entry.size > 0)
 
     def read(self, name):
         try:
@@ -39,7 +40,7 @@ class CheckpointSource:
         verified), or None when the tensor cannot be mapped (remote, V1, partitioned, strings)."""
         reader = self._reader
         # A big-endian bundle's bytes need swapping; the reader keeps that to itself.
-        if not isinstance(reader, bundle.BundleReader) or gfile.is_remote(self.path) or \
+        if not isinstance(reader, bundle.BundleReader) or local_path(self.path) is None or \
                 getattr(reader, "_big_endian", True):
             return None
         entry = reader.entry(name)
@@ -51,7 +52,7 @@ class CheckpointSource:
         size = math.prod(shape) * dtype.itemsize
         if size == 0 or entry.size != size or entry.offset + size > gfile.stat(data_path).length:
             return None
-        view = np.memmap(gfile._split(data_path)[1], dtype=dtype, mode="c", offset=entry.offset, shape=shape)
+        view = np.memmap(local_path(data_path), dtype=dtype, mode="c", offset=entry.offset, shape=shape)
         if crc32c.value(view.reshape(-1).view(np.uint8)) != crc32c.unmask(entry.crc32c):
             raise CommandError(f"Checksum does not match for tensor {name} in {data_path}. The file is corrupt.")
         return view

@@ -14,7 +14,7 @@ from numpy.lib import format as npy_format
 
 from tensorkeep.io import gfile, numpy_codec
 from tensorkeep.io import errors as io_errors
-from tensorkeep.tools.common import CommandError, datatype_of_name, dtype_name
+from tensorkeep.tools.common import CommandError, contiguous, datatype_of_name, dtype_name
 
 from . import TensorInfo
 
@@ -61,7 +61,7 @@ def write(path, infos, fetch):
                 member.compress_type = zipfile.ZIP_STORED
                 member.comment = comment
                 with archive.open(member, "w", force_zip64=stored.nbytes >= _ZIP64_THRESHOLD) as handle:
-                    npy_format.write_array(handle, np.ascontiguousarray(stored), allow_pickle=False)
+                    npy_format.write_array(handle, contiguous(stored), allow_pickle=False)
 
 
 class NpzSource:
@@ -89,7 +89,8 @@ class NpzSource:
     def _header(self, handle, name):
         try:
             version = npy_format.read_magic(handle)
-            shape, _, dtype = npy_format._read_array_header(handle, version)
+            read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+            shape, _, dtype = read_header(handle)
         except ValueError as error:
             raise CommandError(f"{self.path}: member {name}.npy is not a .npy array ({error})") from None
         return tuple(shape), dtype
@@ -111,7 +112,7 @@ class NpzSource:
         member, datatype = self._members[name]
         with self._archive.open(member) as handle:
             value = npy_format.read_array(handle, allow_pickle=False)
-        value = np.ascontiguousarray(value)
+        value = contiguous(value)
         if datatype == numpy_codec.DT_STRING:
             if value.dtype.kind == "U":
                 return numpy_codec.to_bytes_array(value.astype(object))

@@ -16,7 +16,7 @@ import numpy as np
 
 from tensorkeep.io import gfile, numpy_codec
 from tensorkeep.io import errors as io_errors
-from tensorkeep.tools.common import CommandError, datatype_of_name, dtype_name
+from tensorkeep.tools.common import CommandError, contiguous, datatype_of_name, dtype_name
 
 from . import TensorInfo
 
@@ -36,7 +36,7 @@ def _code(info):
     if code is None:
         kind = "string" if info.datatype == numpy_codec.DT_STRING else dtype_name(info.datatype)
         raise CommandError(f"tensor {info.name} is a {kind} tensor, which safetensors cannot store "
-                           "(use npz or a checkpoint, or leave it out with --rename)")
+                           "(leave it out with --exclude, or convert to npz or a checkpoint)")
     return code
 
 
@@ -68,7 +68,7 @@ def write(path, infos, fetch):
     with gfile.AtomicWriter(path) as out:
         out.write(header)
         for index, (info, size) in enumerate(zip(infos, sizes)):
-            value = np.ascontiguousarray(fetch(index))
+            value = contiguous(fetch(index))
             storage = numpy_codec.numpy_dtype(info.datatype)
             if value.dtype != storage or value.shape != tuple(info.shape):
                 raise CommandError(f"tensor {info.name}: got {value.dtype} {list(value.shape)}, "

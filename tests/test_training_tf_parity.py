@@ -1,0 +1,153 @@
+"""Training against real TensorFlow: one TensorFlow subprocess runs the programs of
+training_scenarios.py (and reports the training ops' OpDefs); tensorkeep runs the same programs
+here and must agree: losses of a 784-64-10 MLP trained 20 steps with every optimizer (5
+significant digits), tf.gradients values and names, optimizer variable and node names,
+learning-rate schedules and the global step."""
+
+import os
+
+import numpy as np
+import pytest
+
+import tensorkeep as tf
+import training_scenarios as scenarios
+from tensorkeep.framework import op_def
+from tensorkeep.io import protos
+from tensorkeep.ops import training_ops  # noqa: F401 (registers the training ops)
+from tf_oracle import run_tensorflow
+
+pytestmark = pytest.mark.tf
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TRAINING_OP_TYPES = sorted(name for name in op_def.REGISTRY
+                           if name.startswith(("Apply", "SparseApply", "ResourceApply",
+                                               "ResourceSparseApply")))
+
+ORACLE = """
+import sys
+sys.path.insert(0, %r)
+import training_scenarios as scenarios
+from tensorflow.python.framework import op_def_registry
+
+def op_def_hex(name):
+    op = op_def_registry.get(name)
+    op.ClearField("summary")
+    op.ClearField("description")
+    for arg in list(op.input_arg) + list(op.output_arg) + list(op.attr):
+        arg.ClearField("description")
+    return op.SerializeToString(deterministic=True).hex()
+
+data = scenarios.make_data()
+emit({"mlp": {name: scenarios.mlp_losses(tf, data, name) for name in scenarios.OPTIMIZERS},
+      "graphs": {name: scenarios.optimizer_graph(tf, data, name)
+                 for name in scenarios.OPTIMIZERS},
+      "applied": {name: scenarios.apply_gradients_graph(tf, name)
+                  for name in scenarios.OPTIMIZERS},
+      "gradients": scenarios.gradient_cases(tf),
+      "schedules": scenarios.learning_rate_schedules(tf),
+      "global_step": scenarios.global_step_graph(tf),
+      "op_defs": {name: op_def_hex(name) for name in %r}})
+"""
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    return run_tensorflow(ORACLE % (TESTS_DIR, TRAINING_OP_TYPES))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return scenarios.make_data()
+
+
+def test_training_op_defs_equal_tensorflows(oracle):
+    for name in TRAINING_OP_TYPES:
+        theirs = protos.OpDef.FromString(bytes.fromhex(oracle["op_defs"][name]))
+        assert op_def.get_schema(name).op_def == theirs, name
+
+
+@pytest.mark.parametrize("optimizer", sorted(scenarios.OPTIMIZERS))
+def test_mlp_losses_match_tensorflow(oracle, data, optimizer):
+    ours = scenarios.mlp_losses(tf, data, optimizer)
+    theirs = oracle["mlp"][optimizer]
+    assert ours["global_step"] == theirs["global_step"] == 20
+    np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-5)
+
+
+def _without_global_step_nodes(nodes):
+    # The global step's own nodes are compared in test_global_step_graph.
+    return [n for n in nodes if not n[0].startswith("global_step")]
+
+
+@pytest.mark.parametrize("optimizer", sorted(scenarios.OPTIMIZERS))
+def test_apply_gradients_graph_matches_tensorflow(oracle, optimizer):
+    ours = scenarios.apply_gradients_graph(tf, optimizer)
+    theirs = dict(oracle["applied"][optimizer])
+    assert _without_global_step_nodes(ours.pop("nodes")) == \
+        _without_global_step_nodes(theirs.pop("nodes"))
+    our_values, their_values = ours.pop("values"), theirs.pop("values")
+    assert ours == theirs
+    assert sorted(our_values) == sorted(their_values)
+    for name, want in their_values.items():
+        np.testing.assert_allclose(our_values[name], want, rtol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("optimizer", sorted(scenarios.OPTIMIZERS))
+def test_minimize_graph_matches_tensorflow(oracle, data, optimizer):
+    ours = scenarios.optimizer_graph(tf, data, optimizer)
+    theirs = dict(oracle["graphs"][optimizer])
+    assert _without_global_step_nodes(ours.pop("nodes")) == \
+        _without_global_step_nodes(theirs.pop("nodes"))
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("case", ["dense_tanh", "fan_out", "grad_ys_and_two_ys",
+                                  "stop_and_unconnected", "integer_path", "gated",
+                                  "through_cond"])
+def test_gradients_match_tensorflow(oracle, case):
+    ours = scenarios.gradient_cases(tf)[case]
+    theirs = oracle["gradients"][case]
+    assert ours["names"] == theirs["names"]
+    assert ours["grad_nodes"] == theirs["grad_nodes"]
+    for got, want in zip(ours["values"], theirs["values"]):
+        if want is None:
+            assert got is None
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("schedule", ["exponential", "exponential_staircase", "natural_exp",
+                                      "inverse_time", "polynomial", "polynomial_cycle",
+                                      "cosine", "piecewise_constant"])
+def test_learning_rate_schedules_match_tensorflow(oracle, schedule):
+    ours = scenarios.learning_rate_schedules(tf)[schedule]
+    theirs = oracle["schedules"][schedule]
+    assert ours["name"] == theirs["name"]
+    assert ours["nodes"] == theirs["nodes"]
+    # float32 pow and cos may differ from Eigen's in the last bit or two.
+    np.testing.assert_allclose(ours["values"], theirs["values"], rtol=1e-6)
+
+
+def _strip_colocation(nodes, names):
+    return [n[:4] + [[]] if n[0] in names else n for n in nodes]
+
+
+_VARIABLE_FROM_CALLABLE = ("global_step/Initializer/zeros", "global_step")
+
+
+def test_global_step_graph(oracle):
+    ours = scenarios.global_step_graph(tf)
+    theirs = dict(oracle["global_step"])
+    assert _strip_colocation(ours.pop("nodes"), _VARIABLE_FROM_CALLABLE) == \
+        _strip_colocation(theirs.pop("nodes"), _VARIABLE_FROM_CALLABLE)
+    assert ours == theirs
+
+
+@pytest.mark.xfail(reason="TensorFlow colocates a variable built from a callable initial value "
+                          "(and its Initializer ops) with itself (`_class: loc:@global_step`); "
+                          "ops/variables.py does not set that attr yet", strict=False)
+def test_global_step_colocation(oracle):
+    ours = scenarios.global_step_graph(tf)["nodes"]
+    theirs = oracle["global_step"]["nodes"]
+    assert [n for n in ours if n[0] in _VARIABLE_FROM_CALLABLE] == \
+        [n for n in theirs if n[0] in _VARIABLE_FROM_CALLABLE]
