@@ -61,6 +61,11 @@ from tensorkeep.ops.random_ops import (  # noqa: E402,F401
     random_normal, truncated_normal, random_uniform, random_shuffle, set_random_seed, get_seed)
 from tensorkeep.ops.control_flow_ops import (  # noqa: E402,F401
     no_op, group, tuple, with_dependencies, cond, while_loop, case)
+from tensorkeep.ops import resource_variable_ops as _resource_variable_ops  # noqa: E402,F401
+from tensorkeep.ops.tensor_array_ops import TensorArray  # noqa: E402,F401
+from tensorkeep.ops.misc_ops import (  # noqa: E402,F401
+    Assert, Print, depth_to_space, space_to_depth, fake_quant_with_min_max_vars,
+    fake_quant_with_min_max_args)
 from tensorkeep.ops.variables import (  # noqa: E402,F401
     Variable, global_variables, all_variables, local_variables, trainable_variables,
     model_variables, moving_average_variables, variables_initializer, initialize_variables,
@@ -85,17 +90,19 @@ from tensorkeep.runtime.session import Session, InteractiveSession  # noqa: E402
 
 # --- graph files: GraphDef import and TensorFlow's protobuf messages ---------------------------
 from tensorkeep.framework.importer import import_graph_def  # noqa: E402,F401
-from tensorkeep.io.protos import (  # noqa: E402,F401
-    GraphDef, MetaGraphDef, NodeDef, AttrValue, NameAttrList, TensorProto, TensorInfo,
-    ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunOptions, RunMetadata, Summary,
-    SummaryMetadata, HistogramProto)
+# tf.GraphDef, tf.ConfigProto, ...: resolved by __getattr__ below, so that importing tensorkeep
+# does not load the protobuf schemas.
+_PROTO_MESSAGES = frozenset([
+    "GraphDef", "MetaGraphDef", "NodeDef", "AttrValue", "NameAttrList", "TensorProto",
+    "TensorInfo", "ConfigProto", "GPUOptions", "GraphOptions", "OptimizerOptions", "RunOptions",
+    "RunMetadata", "Summary", "SummaryMetadata", "HistogramProto"])
 
 # --- namespaces --------------------------------------------------------------------------------
 from tensorkeep.api import graph_util, gfile  # noqa: E402,F401
 from tensorkeep.api import train, nn, random  # noqa: E402,F401
 from tensorkeep.api import math, linalg  # noqa: E402,F401
 from tensorkeep.api import initializers, contrib  # noqa: E402,F401
-from tensorkeep.api import losses  # noqa: E402,F401
+from tensorkeep.api import layers, losses  # noqa: E402,F401
 from tensorkeep import compat  # noqa: E402,F401
 
 
@@ -129,3 +136,10 @@ def enable_eager_execution(*args, **kwargs):
 
 def executing_eagerly():
     return False
+
+
+def __getattr__(name):
+    if name in _PROTO_MESSAGES:
+        from tensorkeep.io import protos
+        return getattr(protos, name)
+    raise AttributeError("module 'tensorkeep' has no attribute %r" % name)

@@ -19,6 +19,11 @@ def tensor(value):
     return {"tensor": np.asarray(value)}
 
 
+def function(path):
+    """Marks a builder argument that is a public function (e.g. an activation)."""
+    return {"function": path}
+
+
 def _rng(seed):
     return np.random.default_rng(seed)
 
@@ -36,10 +41,19 @@ def _f32(x):
     return np.asarray(x, dtype=np.float32)
 
 
-def op_case(case_id, op, inputs, attrs=None, grad=(), grad_output=0):
-    """inputs: list of (arg name, array); grad: the inputs to differentiate."""
+def op_case(case_id, op, inputs, attrs=None, grad=(), grad_output=0, unknown_shapes=False):
+    """inputs: list of (arg name, array); grad: the inputs to differentiate. With
+    unknown_shapes the placeholders have no static shape (run-time checks, not shape fns)."""
     return {"id": case_id, "kind": "op", "op": op, "inputs": list(inputs),
-            "attrs": dict(attrs or {}), "grad": list(grad), "grad_output": grad_output}
+            "attrs": dict(attrs or {}), "grad": list(grad), "grad_output": grad_output,
+            "unknown_shapes": unknown_shapes}
+
+
+def shape_case(case_id, op, inputs, attrs=None):
+    """Static shape inference only: inputs are (arg name, dtype name, shape or None); a shape
+    may hold None dims. Const inputs are given as (arg name, ndarray)."""
+    return {"id": case_id, "kind": "shape", "op": op, "inputs": list(inputs),
+            "attrs": dict(attrs or {})}
 
 
 def builder_case(case_id, fn, args=(), kwargs=None, grad=True):
@@ -251,9 +265,118 @@ def _misc_cases():
     ]
 
 
+def _runtime_error_cases():
+    r = _rng(10)
+    logits = _f32(r.standard_normal((3, 4)))
+    images = _f32(r.standard_normal((1, 5, 5, 3)))
+    return [
+        op_case("error_SparseSoftmaxXent_label_range", "SparseSoftmaxCrossEntropyWithLogits",
+                [("features", logits), ("labels", np.int32([0, 4, 1]))], unknown_shapes=True),
+        op_case("error_SparseSoftmaxXent_negative_label", "SparseSoftmaxCrossEntropyWithLogits",
+                [("features", logits), ("labels", np.int64([0, -1, 1]))], unknown_shapes=True),
+        op_case("error_Conv2D_depth", "Conv2D",
+                [("input", images), ("filter", _f32(r.standard_normal((3, 3, 2, 2))))],
+                {"strides": [1, 1, 1, 1], "padding": "SAME"}, unknown_shapes=True),
+        op_case("error_BiasAdd_channels", "BiasAdd",
+                [("value", logits), ("bias", _f32([1, 2, 3]))], unknown_shapes=True),
+        op_case("error_BiasAdd_rank", "BiasAdd",
+                [("value", _f32([1, 2, 3])), ("bias", _f32([1, 2, 3]))], unknown_shapes=True),
+        op_case("error_FusedBatchNormV3_mean_size", "FusedBatchNormV3",
+                [("x", images), ("scale", _f32([1, 1, 1])), ("offset", _f32([0, 0, 0])),
+                 ("mean", _f32([0, 0])), ("variance", _f32([1, 1]))],
+                {"is_training": False}, unknown_shapes=True),
+        op_case("error_SoftmaxXent_shapes", "SoftmaxCrossEntropyWithLogits",
+                [("features", logits), ("labels", _f32(r.uniform(0, 1, (3, 5))))],
+                unknown_shapes=True),
+    ]
+
+
+def shape_cases():
+    conv = {"strides": [1, 2, 2, 1], "padding": "SAME"}
+    return [
+        shape_case("shape_Conv2D_batch", "Conv2D",
+                   [("input", "float32", [None, 28, 28, 3]), ("filter", "float32", [5, 5, 3, 8])],
+                   conv),
+        shape_case("shape_Conv2D_spatial", "Conv2D",
+                   [("input", "float32", [None, None, 9, 3]), ("filter", "float32", [3, 3, 3, 8])],
+                   {"strides": [1, 1, 2, 1], "padding": "VALID", "dilations": [1, 2, 1, 1]}),
+        shape_case("shape_Conv2D_unknown_rank", "Conv2D",
+                   [("input", "float32", None), ("filter", "float32", [3, 3, 3, 8])], conv),
+        shape_case("shape_Conv2D_unknown_filter", "Conv2D",
+                   [("input", "float32", [2, 8, 8, 3]), ("filter", "float32", None)], conv),
+        shape_case("shape_Conv2D_depth_mismatch", "Conv2D",
+                   [("input", "float32", [1, 5, 5, 3]), ("filter", "float32", [3, 3, 4, 2])],
+                   conv),
+        shape_case("shape_Conv2D_rank", "Conv2D",
+                   [("input", "float32", [5, 5, 3]), ("filter", "float32", [3, 3, 3, 2])], conv),
+        shape_case("shape_Conv2D_explicit_length", "Conv2D",
+                   [("input", "float32", [1, 5, 5, 3]), ("filter", "float32", [3, 3, 3, 2])],
+                   {"strides": [1, 1, 1, 1], "padding": "EXPLICIT",
+                    "explicit_paddings": [0, 0, 1, 1]}),
+        shape_case("shape_Conv2D_batch_stride", "Conv2D",
+                   [("input", "float32", [1, 5, 5, 3]), ("filter", "float32", [3, 3, 3, 2])],
+                   {"strides": [2, 1, 1, 1], "padding": "SAME"}),
+        shape_case("shape_Conv2DBackpropInput", "Conv2DBackpropInput",
+                   [("input_sizes", np.int32([4, 9, 9, 3])), ("filter", "float32", [3, 3, 3, 8]),
+                    ("out_backprop", "float32", [None, 5, 5, 8])], conv),
+        shape_case("shape_Conv2DBackpropFilter", "Conv2DBackpropFilter",
+                   [("input", "float32", [None, 9, 9, 3]),
+                    ("filter_sizes", np.int32([3, 3, 3, 8])),
+                    ("out_backprop", "float32", [None, 5, 5, 8])], conv),
+        shape_case("shape_Depthwise", "DepthwiseConv2dNative",
+                   [("input", "float32", [None, 8, 8, 3]), ("filter", "float32", [3, 3, 3, 2])],
+                   conv),
+        shape_case("shape_MaxPool", "MaxPool", [("input", "float32", [None, 7, 7, 3])],
+                   {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "VALID"}),
+        shape_case("shape_AvgPool_NCHW", "AvgPool", [("value", "float32", [None, 3, 7, 7])],
+                   {"ksize": [1, 1, 3, 3], "strides": [1, 1, 2, 2], "padding": "SAME",
+                    "data_format": "NCHW"}),
+        shape_case("shape_MaxPool_batch_window", "MaxPool", [("input", "float32", [2, 7, 7, 3])],
+                   {"ksize": [2, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "VALID"}),
+        shape_case("shape_BiasAdd", "BiasAdd", [("value", "float32", [None, None, 5]),
+                                                ("bias", "float32", [5])]),
+        shape_case("shape_BiasAdd_rank1", "BiasAdd", [("value", "float32", [5]),
+                                                      ("bias", "float32", [5])]),
+        shape_case("shape_BiasAdd_mismatch", "BiasAdd", [("value", "float32", [2, 4]),
+                                                         ("bias", "float32", [5])]),
+        shape_case("shape_BiasAddGrad_NCHW", "BiasAddGrad",
+                   [("out_backprop", "float32", [None, 3, 4, 5])], {"data_format": "NCHW"}),
+        shape_case("shape_Softmax_scalar", "Softmax", [("logits", "float32", [])]),
+        shape_case("shape_SoftmaxXent", "SoftmaxCrossEntropyWithLogits",
+                   [("features", "float32", [None, 5]), ("labels", "float32", [4, 5])]),
+        shape_case("shape_SoftmaxXent_rank", "SoftmaxCrossEntropyWithLogits",
+                   [("features", "float32", [2, 3, 5]), ("labels", "float32", [2, 3, 5])]),
+        shape_case("shape_SparseXent", "SparseSoftmaxCrossEntropyWithLogits",
+                   [("features", "float32", [None, 5]), ("labels", "int32", [4])]),
+        shape_case("shape_SparseXent_labels_rank", "SparseSoftmaxCrossEntropyWithLogits",
+                   [("features", "float32", [4, 5]), ("labels", "int32", [4, 1])]),
+        shape_case("shape_SparseXent_batch", "SparseSoftmaxCrossEntropyWithLogits",
+                   [("features", "float32", [3, 5]), ("labels", "int32", [4])]),
+        shape_case("shape_FusedBatchNormV3", "FusedBatchNormV3",
+                   [("x", "float32", [None, 4, 4, 3]), ("scale", "float32", [3]),
+                    ("offset", "float32", [None]), ("mean", "float32", [0]),
+                    ("variance", "float32", [0])]),
+        shape_case("shape_FusedBatchNormV3_NCHW_infer", "FusedBatchNormV3",
+                   [("x", "float32", [None, None, 4, 4]), ("scale", "float32", [None]),
+                    ("offset", "float32", [None]), ("mean", "float32", [3]),
+                    ("variance", "float32", [3])], {"data_format": "NCHW",
+                                                    "is_training": False}),
+        shape_case("shape_FusedBatchNormGradV3", "FusedBatchNormGradV3",
+                   [("y_backprop", "float32", [None, 4, 4, 3]), ("x", "float32", [2, 4, 4, 3]),
+                    ("scale", "float32", [3]), ("reserve_space_1", "float32", [3]),
+                    ("reserve_space_2", "float32", [3]), ("reserve_space_3", "float32", None)]),
+        shape_case("shape_LRN_rank", "LRN", [("input", "float32", [2, 3, 4])]),
+        shape_case("shape_L2Loss", "L2Loss", [("t", "float32", [None, 3])]),
+        shape_case("shape_InTopK", "InTopK", [("predictions", "float32", [None, 5]),
+                                              ("targets", "int32", [7])], {"k": 2}),
+        shape_case("shape_ReluGrad", "ReluGrad", [("gradients", "float32", [None, 3]),
+                                                  ("features", "float32", [4, None])]),
+    ]
+
+
 def op_cases():
     return (_activation_cases() + _softmax_cases() + _bias_cases() + _conv_cases() +
-            _pool_cases() + _batch_norm_cases() + _misc_cases())
+            _pool_cases() + _batch_norm_cases() + _misc_cases() + _runtime_error_cases())
 
 
 # --- builder cases -----------------------------------------------------------------------------
@@ -344,6 +467,10 @@ def builder_cases():
                      [tensor(logits), tensor(np.int32([0, 1, 2, 3])), 2], grad=False),
         builder_case("nn.top_k", "nn.top_k", [tensor(logits)], {"k": 2}, grad=False),
         builder_case("nn.dropout_rate0", "nn.dropout", [tensor(x)], {"rate": 0.0}),
+        builder_case("nn.dropout_keep_prob", "nn.dropout", [tensor(x), 0.7], {"seed": 3}),
+        builder_case("nn.dropout_keep_prob_tensor", "nn.dropout",
+                     [tensor(_f32(r.standard_normal((5, 6)))), tensor(np.float32(0.6))],
+                     {"seed": 5, "noise_shape": [5, 1]}),
     ]
     weights = _f32([[1.0], [0.0], [2.0], [0.5]])
     for fn, args in (("mean_squared_error", [tensor(probs), tensor(logits)]),
@@ -365,8 +492,36 @@ def builder_cases():
     cases.append(builder_case("losses.softmax_cross_entropy_smoothing",
                               "losses.softmax_cross_entropy", [tensor(probs), tensor(logits)],
                               {"label_smoothing": 0.1}))
-    return cases
+    return cases + layer_cases()
+
+
+def layer_cases():
+    r = _rng(9)
+    x = _f32(r.standard_normal((4, 6)))
+    seq = _f32(r.standard_normal((2, 3, 6)))
+    images = _f32(r.standard_normal((2, 7, 6, 3)))
+    relu = function("nn.relu")
+    return [
+        builder_case("layers.dense", "layers.dense", [tensor(x), 5]),
+        builder_case("layers.dense_relu_named", "layers.dense", [tensor(x), 3],
+                     {"activation": relu, "name": "fc", "use_bias": False}),
+        builder_case("layers.dense_rank3", "layers.dense", [tensor(seq), 4]),
+        builder_case("layers.conv2d", "layers.conv2d", [tensor(images), 4, 3],
+                     {"strides": 2, "padding": "same", "activation": relu}),
+        builder_case("layers.conv2d_valid", "layers.conv2d", [tensor(images), 2, (2, 3)]),
+        builder_case("layers.max_pooling2d", "layers.max_pooling2d", [tensor(images), 2, 2]),
+        builder_case("layers.average_pooling2d", "layers.average_pooling2d",
+                     [tensor(images), 3, 1], {"padding": "same"}),
+        builder_case("layers.flatten", "layers.flatten", [tensor(images)]),
+        builder_case("layers.dropout_inference", "layers.dropout", [tensor(x)], {"rate": 0.3}),
+        builder_case("layers.batch_normalization_training", "layers.batch_normalization",
+                     [tensor(images)], {"training": True}),
+        builder_case("layers.batch_normalization_inference", "layers.batch_normalization",
+                     [tensor(images)], {"momentum": 0.9}),
+        builder_case("layers.batch_normalization_dense", "layers.batch_normalization",
+                     [tensor(x)], {"training": True, "momentum": 0.5}),
+    ]
 
 
 def all_cases():
-    return op_cases() + builder_cases()
+    return op_cases() + shape_cases() + builder_cases()

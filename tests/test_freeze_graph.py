@@ -109,7 +109,8 @@ node { name: "read" op: "ReadVariableOp" input: "v"
 node { name: "pass" op: "Identity" input: "v"
        attr { key: "T" value { type: DT_RESOURCE } }
        attr { key: "_output_shapes" value { list { shape { } } } } }
-node { name: "out" op: "AddV2" input: "read" input: "read" attr { key: "T" value { type: DT_FLOAT } } }
+node { name: "out" op: "AddV2" input: "read" input: "read"
+       attr { key: "T" value { type: DT_FLOAT } } }
 node { name: "unused" op: "NoOp" }
 """
 

@@ -4,7 +4,6 @@
 import logging
 import os
 
-import numpy as np
 import pytest
 from google.protobuf import text_format
 
@@ -13,7 +12,8 @@ from tensorkeep.framework import op_def as op_def_lib
 from tensorkeep.io import protos
 
 CONST = ('node { name: "c" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } } '
-         'attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: 1 } } } }\n')
+         'attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: 1 } '
+         '} } }\n')
 
 
 def graph_def(text):
@@ -115,7 +115,8 @@ def test_argument_types_are_checked():
 # (case, GraphDef text, keyword arguments, TensorFlow 2.21's message; each case imports into a
 # fresh graph under the default "import" prefix).
 MALFORMED = [
-    ("missing attr", 'node { name: "c" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } } }',
+    ("missing attr",
+     'node { name: "c" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } } }',
      {}, "NodeDef missing attr 'value' from Op<name=Const; signature= -> output:dtype; "
          "attr=value:tensor; attr=dtype:type>; NodeDef: {{node import/c}}"),
     ("input count", CONST + 'node { name: "a" op: "AddV2" input: "c" attr { key: "T" value { type: '
@@ -171,8 +172,8 @@ MALFORMED = [
      "GraphDef disallows consumer version 2474.  Please upgrade TensorFlow: this version is "
      "likely buggy."),
     ("no op", 'node { name: "x" }', {}, "Node 'x' does not specify an operation"),
-    ("back edge", identity("a", "n") + 'node { name: "n" op: "NextIteration" input: "a" attr { key: '
-                                       '"T" value { type: DT_FLOAT } } }',
+    ("back edge", identity("a", "n") + 'node { name: "n" op: "NextIteration" input: "a" attr { '
+                                       'key: "T" value { type: DT_FLOAT } } }',
      {}, "2 nodes in a cycle"),
 ]
 

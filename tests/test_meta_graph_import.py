@@ -172,7 +172,7 @@ def test_pre_1_9_meta_graphs_take_trainable_from_the_collection():
             ("w:0", True), ("frozen:0", False)]
 
 
-# --- the real-world corpus -------------------------------------------------------------------------
+# --- the real-world corpus ------------------------------------------------------------------------
 
 def _corpus_cases(shared_dir):
     root = os.path.join(shared_dir, "corpus")
@@ -221,6 +221,11 @@ def test_every_corpus_meta_graph_and_frozen_graph_imports(shared_dir):
                 report["meta imported"].append(label)
                 assert outcome.get("import_ok"), label  # TensorFlow imported it too
                 assert len(tf.get_default_graph().get_operations()) == meta["node_count"]
+                # Re-exported, every op type keeps an OpDef (the producer's where tensorkeep
+                # has no schema).
+                exported = tf.train.export_meta_graph()
+                assert sorted(op.name for op in exported.meta_info_def.stripped_op_list.op) == \
+                    sorted(meta["op_histogram"]), label
                 if not outcome.get("restore_ok") or saver is None:
                     continue
                 with tf.Session() as sess:

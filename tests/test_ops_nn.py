@@ -23,7 +23,9 @@ import nn_cases
 from tf_oracle import tf_python, SKIP_REASON
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OP_CASES = nn_cases.op_cases()
+OP_CASES = [c for c in nn_cases.op_cases() if not c["unknown_shapes"]]
+ERROR_CASES = [c for c in nn_cases.op_cases() if c["unknown_shapes"]]
+SHAPE_CASES = nn_cases.shape_cases()
 BUILDER_CASES = nn_cases.builder_cases()
 
 NN_OP_TYPES = sorted({
@@ -58,6 +60,9 @@ def tf_results(tmp_path_factory):
 
 def _theirs(tf_results, case_id):
     result = tf_results[case_id]
+    if "needs tf_keras" in result.get("error", ""):
+        pytest.skip("real TensorFlow's tf.layers.batch_normalization lives in tf_keras: install "
+                    "it into .venv-tf (pip install tf-keras==<TensorFlow's version>)")
     assert "error" not in result, "TensorFlow failed on this case: " + result["error"]
     return result
 
@@ -93,7 +98,8 @@ def _build_op(case, dtype_override=None):
         value = np.asarray(value)
         if dtype_override is not None and value.dtype.kind == "f":
             value = value.astype(dtype_override)
-        placeholder = tf.placeholder(dtypes.as_dtype(value.dtype), value.shape, name=name)
+        placeholder = tf.placeholder(dtypes.as_dtype(value.dtype),
+                                     None if case["unknown_shapes"] else value.shape, name=name)
         placeholders[name] = placeholder
         feeds[placeholder] = value
     outputs = _flat(apply_op(case["op"], **placeholders, **case["attrs"]))
@@ -137,6 +143,39 @@ def test_op_forward_and_static_shape_match_tensorflow(case, tf_results):
     for i, (ours, expected) in enumerate(zip(static, theirs["static_shapes"])):
         if expected is not None:
             assert ours == expected, "%s static shape of output %d" % (case["id"], i)
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("case", ERROR_CASES, ids=lambda c: c["id"])
+def test_op_runtime_error_matches_tensorflow(case, tf_results):
+    expected = tf_results[case["id"]].get("error_type")
+    assert expected is not None, "TensorFlow accepted these inputs"
+    with pytest.raises(getattr(tf.errors, expected)):
+        _run_op_case(case)
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("case", SHAPE_CASES, ids=lambda c: c["id"])
+def test_shape_inference_matches_tensorflow(case, tf_results):
+    theirs = tf_results[case["id"]]
+
+    def build():
+        with tf.Graph().as_default():
+            inputs = {}
+            for arg in case["inputs"]:
+                if len(arg) == 2:
+                    inputs[arg[0]] = tf.constant(arg[1], name=arg[0])
+                else:
+                    inputs[arg[0]] = tf.placeholder(arg[1], arg[2], name=arg[0])
+            outputs = _flat(apply_op(case["op"], **inputs, **case["attrs"]))
+            return [t.shape.as_list() if t.shape.ndims is not None else None for t in outputs]
+
+    if "error" in theirs:
+        assert theirs["error_type"] == "ValueError", theirs["error"]
+        with pytest.raises(ValueError):
+            build()
+    else:
+        assert build() == theirs["static_shapes"]
 
 
 GRAD_CASES = [c for c in OP_CASES if c["grad"]]
@@ -258,26 +297,50 @@ def _run_builder_case(case, dy=None):
                 placeholders.append(placeholder)
                 feeds[placeholder] = value
                 return placeholder
+            if isinstance(arg, dict) and "function" in arg:
+                return _resolve(arg["function"])
             return arg
 
         args = [convert(a) for a in case["args"]]
         kwargs = {k: convert(v) for k, v in case["kwargs"].items()}
         existing = set(op.name for op in graph.get_operations())
+        tf.set_random_seed(case["id"].count("_") + 7)
         outputs = _flat(_resolve(case["fn"])(*args, **kwargs))
         nodes = [(op.name, op.type, [t.name for t in op.inputs],
                   sorted(c.name for c in op.control_inputs))
                  for op in graph.get_operations() if op.name not in existing]
+        variables = tf.global_variables()
         grads = []
         if dy is not None:
             xs = [p for p in placeholders if p.dtype.is_floating]
-            grads = tf.gradients(outputs[0], xs, grad_ys=tf.constant(dy))
+            grads = [_dense(g) for g in tf.gradients(outputs[0], xs, grad_ys=tf.constant(dy))]
+        # The same runs in the same order as tf_oracle_nn.py, so that stateful random ops
+        # (dropout) draw the same numbers on both sides.
         with tf.Session() as sess:
-            values = sess.run(outputs + [g for g in grads if g is not None], feeds)
-        grad_values = iter(values[len(outputs):])
-        return {"outputs": values[:len(outputs)], "nodes": nodes,
-                "output_names": [t.name for t in outputs],
-                "losses": [t.name for t in tf.get_collection(tf.GraphKeys.LOSSES)],
-                "grads": [None if g is None else next(grad_values) for g in grads]}
+            sess.run(tf.global_variables_initializer())
+            result = {"outputs": sess.run(outputs, feeds), "nodes": nodes,
+                      "output_names": [t.name for t in outputs], "collections": _collections(),
+                      "variables": sess.run(variables)}
+            updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+            if updates:
+                sess.run(updates, feeds)
+                result["variables_after_updates"] = sess.run(variables)
+            grad_values = iter(sess.run([g for g in grads if g is not None], feeds))
+        result["grads"] = [None if g is None else next(grad_values) for g in grads]
+        return result
+
+
+def _dense(gradient):
+    """IndexedSlices (embedding_lookup's gradient) as a dense tensor."""
+    if gradient is not None and not isinstance(gradient, tf.Tensor):
+        return tf.convert_to_tensor(gradient)
+    return gradient
+
+
+def _collections():
+    keys = (tf.GraphKeys.LOSSES, tf.GraphKeys.REGULARIZATION_LOSSES, tf.GraphKeys.UPDATE_OPS,
+            tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.TRAINABLE_VARIABLES)
+    return {key: [item.name for item in tf.get_collection(key)] for key in keys}
 
 
 def _builder_available(case):
@@ -299,7 +362,11 @@ def test_builder_values_and_graph_match_tensorflow(case, tf_results):
     for i, (value, expected) in enumerate(zip(ours["outputs"], theirs["outputs"])):
         _assert_close(value, expected, "%s output %d" % (case["id"], i), rtol=2e-5)
     assert ours["nodes"] == [tuple(n) for n in theirs["nodes"]]
-    assert ours["losses"] == theirs["losses"]
+    assert ours["collections"] == theirs["collections"]
+    for key in ("variables", "variables_after_updates"):
+        assert len(ours.get(key, [])) == len(theirs.get(key, [])), key
+        for i, (value, expected) in enumerate(zip(ours.get(key, []), theirs.get(key, []))):
+            _assert_close(value, expected, "%s %s %d" % (case["id"], key, i), rtol=2e-5)
 
 
 @pytest.mark.tf

@@ -4,9 +4,9 @@ The server listens on 127.0.0.1 only, with dummy credentials, for the duration o
 """
 
 import filecmp
-import json
 import logging
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -134,3 +134,12 @@ def test_freeze_and_run_with_s3_paths(s3, tmp_path):
 def test_missing_remote_checkpoint_is_one_line_error(s3):
     code, _, err = run_cli("inspect", f"s3://{BUCKET}/nothing/model.ckpt")
     assert code == 1 and err.startswith("tensorkeep: error: ") and err.count("\n") == 1
+
+
+def test_missing_s3fs_names_the_extra(monkeypatch):
+    import fsspec  # noqa: F401 (loads fsspec.registry)
+
+    monkeypatch.delitem(sys.modules["fsspec.registry"]._registry, "s3", raising=False)
+    monkeypatch.setitem(sys.modules, "s3fs", None)  # import s3fs now fails
+    code, _, err = run_cli("inspect", f"s3://{BUCKET}/run/model.ckpt")
+    assert code == 1 and "pip install tensorkeep[s3]" in err and err.count("\n") == 1

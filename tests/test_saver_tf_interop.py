@@ -115,10 +115,12 @@ def _write_v1():
     with tf.Graph().as_default():
         tf.Variable([1.25], name="a")
         tf.Variable([2, 3], name="b")
+        emb = saver_cases.partitioned_variable(tf, 2)
         saver = tf.train.Saver(write_version=tf.train.SaverDef.V1)
         os.makedirs("v1")  # as with TensorFlow, a V1 save needs the directory to exist
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
+            sess.run(emb._get_variable_list()[1].assign(tf.ones([5, 4])))
             saver.save(sess, "v1/model.ckpt", write_meta_graph=False)
 
 
@@ -282,7 +284,10 @@ def test_debug_string_equals_tensorflows(ours_written, tf_read):
     directory, _ = ours_written
     for prefix, expected in tf_read["debug_strings"].items():
         with tf.train.NewCheckpointReader(str(directory / prefix)) as reader:
-            assert reader.debug_string() == expected, prefix
+            ours = reader.debug_string()
+        if prefix.startswith("v1/"):  # TensorFlow lists V1 tensors in hash order
+            ours, expected = sorted(ours.splitlines()), sorted(expected.splitlines())
+        assert ours == expected, prefix
 
 
 def test_tensorflow_reads_10000_variables_and_v1(tf_read):
@@ -291,4 +296,5 @@ def test_tensorflow_reads_10000_variables_and_v1(tf_read):
     for name, value in tf_read["many_sample"].items():
         assert value.tolist() == saver_cases.many_value(names.index(name)).tolist()
     assert tf_read["v1_reader"]["a"].tolist() == [1.25]
-    assert [v.tolist() for v in tf_read["v1_restored"]] == [[1.25], [2, 3]]
+    assert [v.tolist() for v in tf_read["v1_restored"]] == [
+        [1.25], [2, 3], [[0.0] * 4] * 5 + [[1.0] * 4] * 5]

@@ -133,7 +133,8 @@ def test_colocate_gradients_with_ops():
 def test_sparse_contributions_are_concatenated():
     with tf.Graph().as_default():
         params = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-        y = array_ops.concat([array_ops.gather(params, [0, 2]), array_ops.gather(params, [2])], axis=0)
+        y = array_ops.concat([array_ops.gather(params, [0, 2]), array_ops.gather(params, [2])],
+                             axis=0)
         (grad,) = tf.gradients(y, params, grad_ys=tf.constant([[1.0, 1.0], [2.0, 2.0],
                                                                [3.0, 3.0]]))
         assert isinstance(grad, IndexedSlices)

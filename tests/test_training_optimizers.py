@@ -176,6 +176,28 @@ def test_global_step_increment_is_the_training_op():
         assert [op.name for op in finish.control_inputs] == ["Momentum/update_w/ApplyMomentum"]
 
 
+def test_compute_gradients_gating():
+    graph = tf.Graph()
+    with graph.as_default():
+        w = tf.Variable(W0, name="w")
+        b = tf.Variable(B0, name="b")
+        loss = tf.reduce_sum(tf.matmul(tf.ones([1, 3]), w) + b)
+        opt = tf.train.GradientDescentOptimizer(0.1)
+        grads_and_vars = opt.compute_gradients(loss, gate_gradients=opt.GATE_GRAPH)
+        assert [v for _, v in grads_and_vars] == [w, b]
+        # GATE_GRAPH holds every gradient back until all are computed.
+        assert [g.name for g, _ in grads_and_vars] == ["tuple/control_dependency:0",
+                                                       "tuple/control_dependency_1:0"]
+        ungated = opt.compute_gradients(loss, var_list=[b], gate_gradients=opt.GATE_NONE)
+        assert ungated[0][0].name.startswith("gradients_1/add_grad/")
+        assert "tuple" not in ungated[0][0].name
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            grad_w, grad_b = sess.run([g for g, _ in grads_and_vars])
+        np.testing.assert_array_equal(grad_w, np.ones((3, 2)))
+        np.testing.assert_array_equal(grad_b, [1.0, 1.0])
+
+
 def test_sparse_gradient_uses_the_sparse_kernel_after_summing_duplicates():
     graph = tf.Graph()
     with graph.as_default():

@@ -28,10 +28,18 @@ def upstream_gradient(case_id, shape):
 
 def resolve(path):
     if path.startswith("layers."):
-        from tensorflow.python.keras.legacy_tf_layers import convolutional, core, pooling
-        for module in (core, convolutional, pooling):
+        # tf.layers lives in tf_keras (when installed), else in TensorFlow's internal copy
+        # (which lacks batch normalization).
+        try:
+            from tf_keras.src.legacy_tf_layers import convolutional, core, normalization, pooling
+            modules = (core, convolutional, pooling, normalization)
+        except ImportError:
+            from tensorflow.python.keras.legacy_tf_layers import convolutional, core, pooling
+            modules = (core, convolutional, pooling)
+        for module in modules:
             if hasattr(module, path[7:]):
                 return getattr(module, path[7:])
+        raise AttributeError("tf.%s needs tf_keras, which is not installed" % path)
     obj = tf
     for part in path.split("."):
         obj = getattr(obj, part)
@@ -47,8 +55,8 @@ def flatten(value):
     return [value]
 
 
-def gradients(session, target, xs, feeds, case_id):
-    value = session.run(target, feeds)
+def gradients(session, target, xs, feeds, case_id, value):
+    """One extra run: stateful ops (dropout's RandomUniform) advance exactly as on our side."""
     dy = upstream_gradient(case_id, np.shape(value)).astype(value.dtype)
     grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
              for g in tf.gradients(target, xs, grad_ys=tf.constant(dy))]
@@ -62,7 +70,9 @@ def run_op(case):
         feeds, placeholders = {}, {}
         for name, value in case["inputs"]:
             value = np.asarray(value)
-            placeholder = tf.placeholder(tf.as_dtype(value.dtype), value.shape, name=name)
+            placeholder = tf.placeholder(tf.as_dtype(value.dtype),
+                                         None if case["unknown_shapes"] else value.shape,
+                                         name=name)
             placeholders[name] = placeholder
             feeds[placeholder] = value
         outputs = flatten(getattr(tf.raw_ops, case["op"])(**placeholders, **case["attrs"]))
@@ -72,8 +82,21 @@ def run_op(case):
         if case["grad"]:
             result["dy"], result["grads"] = gradients(
                 session, outputs[case["grad_output"]], [placeholders[n] for n in case["grad"]],
-                feeds, case["id"])
+                feeds, case["id"], result["outputs"][case["grad_output"]])
         return result
+
+
+def run_shape(case):
+    with tf.Graph().as_default():
+        inputs = {}
+        for arg in case["inputs"]:
+            if len(arg) == 2:
+                inputs[arg[0]] = tf.constant(arg[1], name=arg[0])
+            else:
+                inputs[arg[0]] = tf.placeholder(arg[1], arg[2], name=arg[0])
+        outputs = flatten(getattr(tf.raw_ops, case["op"])(**inputs, **case["attrs"]))
+        return {"static_shapes": [t.shape.as_list() if t.shape.rank is not None else None
+                                  for t in outputs]}
 
 
 def run_builder(case):
@@ -89,22 +112,39 @@ def run_builder(case):
                 placeholders.append(placeholder)
                 feeds[placeholder] = value
                 return placeholder
+            if isinstance(arg, dict) and "function" in arg:
+                return resolve(arg["function"])
             return arg
 
         args = [convert(a) for a in case["args"]]
         kwargs = {k: convert(v) for k, v in case["kwargs"].items()}
         existing = set(op.name for op in graph.get_operations())
+        tf.set_random_seed(case["id"].count("_") + 7)
         outputs = flatten(resolve(case["fn"])(*args, **kwargs))
         nodes = [(op.name, op.type, [t.name for t in op.inputs],
                   sorted(c.name for c in op.control_inputs))
                  for op in graph.get_operations() if op.name not in existing]
+        variables = tf.global_variables()
+        session.run(tf.global_variables_initializer())
         result = {"outputs": session.run(outputs, feeds), "nodes": nodes,
                   "output_names": [t.name for t in outputs],
-                  "losses": [t.name for t in tf.get_collection(tf.GraphKeys.LOSSES)]}
+                  "collections": collections(), "variables": session.run(variables)}
+        updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+        if updates:
+            session.run(updates, feeds)
+            result["variables_after_updates"] = session.run(variables)
         if case["grad"]:
             xs = [p for p in placeholders if p.dtype.is_floating]
-            result["dy"], result["grads"] = gradients(session, outputs[0], xs, feeds, case["id"])
+            result["dy"], result["grads"] = gradients(session, outputs[0], xs, feeds, case["id"],
+                                                      result["outputs"][0])
         return result
+
+
+def collections():
+    """Names in the collections builders add to."""
+    keys = (tf.GraphKeys.LOSSES, tf.GraphKeys.REGULARIZATION_LOSSES, tf.GraphKeys.UPDATE_OPS,
+            tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.TRAINABLE_VARIABLES)
+    return {key: [item.name for item in tf.get_collection(key)] for key in keys}
 
 
 def op_def_bytes(op_type):
@@ -128,9 +168,11 @@ def main():
     results = {}
     for case in request["cases"]:
         try:
-            results[case["id"]] = (run_op if case["kind"] == "op" else run_builder)(case)
-        except Exception as exc:  # recorded: the test reports it next to our behaviour
-            results[case["id"]] = {"error": "%s: %s" % (type(exc).__name__, exc)}
+            runner = {"op": run_op, "shape": run_shape, "builder": run_builder}[case["kind"]]
+            results[case["id"]] = runner(case)
+        except Exception as exc:  # recorded: the test compares it with our behaviour
+            results[case["id"]] = {"error": "%s: %s" % (type(exc).__name__, exc),
+                                   "error_type": type(exc).__name__}
     results["__opdefs__"] = {name: op_def_bytes(name) for name in request["op_types"]}
     with open(sys.argv[2], "wb") as f:
         pickle.dump(results, f)

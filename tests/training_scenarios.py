@@ -125,6 +125,29 @@ def apply_gradients_graph(tf, optimizer):
                 "slot_names": opt.get_slot_names(), "values": values}
 
 
+def sparse_training(tf, optimizer, steps=4):
+    """An embedding trained through gather: IndexedSlices gradients with a repeated row reach
+    the optimizers' sparse paths. Returns the final variables and the nodes minimize() adds."""
+    rng = np.random.default_rng(5)
+    table = rng.standard_normal((6, 3)).astype(np.float32)
+    targets = rng.standard_normal((4, 3)).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default():
+        params = tf.Variable(table, name="embedding")
+        rows = tf.nn.embedding_lookup(params, tf.constant([0, 2, 2, 5]))
+        loss = tf.reduce_sum(tf.square(rows - tf.constant(targets)))
+        forward_nodes = len(graph.as_graph_def().node)
+        opt = OPTIMIZERS[optimizer](tf)
+        train = opt.minimize(loss)
+        with tf.Session(graph=graph) as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(steps):
+                sess.run(train)
+            values = {v.op.name: np.asarray(sess.run(v)).tolist() for v in tf.global_variables()}
+        return {"values": values,
+                "nodes": _node_summary(graph, skip_prefix="gradients/", skip_first=forward_nodes)}
+
+
 def _values(sess, tensors):
     results = sess.run([t for t in tensors if t is not None])
     it = iter(results)
@@ -203,6 +226,21 @@ def gradient_cases(tf):
                         ("integer_path", integer_path), ("gated", gated)]:
         record(name, build)
     return results
+
+
+def hessian_values(tf):
+    """tf.hessians of a cubic and a bilinear term (values only: TensorFlow builds them with a
+    while loop, tensorkeep unrolls it)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.Variable([[1.0, 2.0], [0.5, -1.0]], name="x")
+        v = tf.constant([0.3, -0.7])
+        y = tf.reduce_sum(tf.pow(x, 3.0)) + tf.reduce_sum(tf.matmul(x, x)) + \
+            tf.reduce_sum(tf.exp(v) * v)
+        hessians = tf.hessians(y, [x, v])
+        with tf.Session(graph=graph) as sess:
+            sess.run(tf.global_variables_initializer())
+            return [np.asarray(h).tolist() for h in sess.run(hessians)]
 
 
 def learning_rate_schedules(tf):

@@ -1,6 +1,5 @@
 """tf.train"""
 # Saver and checkpoint management
-from tensorkeep.io.protos import SaverDef, CheckpointState  # noqa: E402,F401
 from tensorkeep.training.saver import Saver  # noqa: E402,F401
 from tensorkeep.training.meta_graph_api import (  # noqa: E402,F401
     import_meta_graph, export_meta_graph, write_graph)
@@ -22,3 +21,11 @@ from tensorkeep.training.training_util import (  # noqa: E402,F401
     assert_global_step)
 # Moving averages
 from tensorkeep.training.moving_averages import ExponentialMovingAverage  # noqa: E402,F401
+
+
+def __getattr__(name):
+    # Protobuf message classes load on first use (tf.train.SaverDef, tf.train.CheckpointState).
+    if name in ("SaverDef", "CheckpointState"):
+        from tensorkeep.io import protos
+        return getattr(protos, name)
+    raise AttributeError("module 'tensorflow.train' has no attribute %r" % name)

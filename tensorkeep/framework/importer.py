@@ -1,4 +1,4 @@
-"""tf.import_graph_def: GraphDef protobufs into the default graph, checked as TensorFlow checks them.
+"""tf.import_graph_def: GraphDef protobufs into the default graph, checked as TensorFlow does.
 
 The import follows TensorFlow's C++ graph constructor: node names are prefixed by a unique
 name scope (`import/`, `import_1/`, ...) or, with `name=""`, kept and made unique only where

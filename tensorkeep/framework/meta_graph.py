@@ -37,7 +37,7 @@ _SAVE_AND_RESTORE_OPS = frozenset(["SaveV2", "Save", "SaveSlice", "LegacySave",
                                    "LegacyRestore", "LegacyRestoreSlice"])
 
 
-# --- collection proto functions --------------------------------------------------------------------
+# --- collection proto functions -------------------------------------------------------------------
 
 _proto_functions = {}  # collection key -> (proto_type, to_proto, from_proto)
 
@@ -67,7 +67,7 @@ def get_from_proto_function(collection_name):
     return _proto_functions.get(collection_name, (None, None, None))[2]
 
 
-# --- op lists --------------------------------------------------------------------------------------
+# --- op lists -------------------------------------------------------------------------------------
 
 def ops_used_by_graph_def(graph_def):
     """The op types a GraphDef uses, including inside its library functions (whose own names
@@ -140,7 +140,7 @@ def strip_graph_default_valued_attrs(meta_graph_def):
     meta_graph_def.meta_info_def.stripped_default_attrs = True
 
 
-# --- collections -----------------------------------------------------------------------------------
+# --- collections ----------------------------------------------------------------------------------
 
 def _node_name_of(item):
     if isinstance(item, str):
@@ -224,7 +224,7 @@ def add_collection_def(meta_graph_def, key, graph=None, export_scope=None, exclu
             del meta_graph_def.collection_def[key]
 
 
-# --- building and writing --------------------------------------------------------------------------
+# --- building and writing -------------------------------------------------------------------------
 
 def _tensorkeep_identity():
     import tensorkeep
@@ -407,7 +407,7 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     return meta_graph_def
 
 
-# --- reading and importing -------------------------------------------------------------------------
+# --- reading and importing ------------------------------------------------------------------------
 
 def read_meta_graph_file(filename):
     """The MetaGraphDef in `filename`, binary or text format; IOError when the file is missing
@@ -416,6 +416,19 @@ def read_meta_graph_file(filename):
 
     return graph_io.read_proto_file(filename, protos.MetaGraphDef,
                                     missing_message="File does not exist. Received: %s.")
+
+
+def as_meta_graph_def(meta_graph_or_file):
+    """A MetaGraphDef given as one (also another protobuf pool's, e.g. an installed
+    TensorFlow's) or as the path of a `.meta` file."""
+    from tensorkeep.io import protos
+
+    if isinstance(meta_graph_or_file, protos.MetaGraphDef):
+        return meta_graph_or_file
+    if type(meta_graph_or_file).__name__ == "MetaGraphDef" and \
+            hasattr(meta_graph_or_file, "SerializeToString"):
+        return protos.MetaGraphDef.FromString(meta_graph_or_file.SerializeToString())
+    return read_meta_graph_file(meta_graph_or_file)
 
 
 def _version_tuple(version_text):
@@ -456,10 +469,7 @@ def import_scoped_meta_graph_with_return_elements(
     the elements named by return_elements)."""
     from tensorkeep.io import protos
 
-    if isinstance(meta_graph_or_file, protos.MetaGraphDef):
-        meta_graph_def = meta_graph_or_file
-    else:
-        meta_graph_def = read_meta_graph_file(meta_graph_or_file)
+    meta_graph_def = as_meta_graph_def(meta_graph_or_file)
     _check_unbound_inputs(meta_graph_def, unbound_inputs_col_name, input_map)
     graph = graph or ops.get_default_graph()
     with graph.as_default():
@@ -521,8 +531,7 @@ def _restore_collections(graph, meta_graph_def, scope, unbound_inputs_col_name,
         if key == ops.GraphKeys.METRIC_VARIABLES:
             from_proto = get_from_proto_function(ops.GraphKeys.GLOBAL_VARIABLES)
         if from_proto is not None and kind == "bytes_list":
-            proto_type = get_collection_proto_type(key) or \
-                get_collection_proto_type(ops.GraphKeys.GLOBAL_VARIABLES)
+            proto_type = get_collection_proto_type(key)
             for value in collection_def.bytes_list.value:
                 if key in ops.GraphKeys._VARIABLE_COLLECTIONS:
                     item = variables.get(value)

@@ -101,7 +101,8 @@ class BundleWriter:
     """Writes a single-shard bundle; `add` tensors, then `finish()` (or use it as a context manager).
 
     Nothing appears under the final file names until `finish()`; `abort()` (or an exception
-    inside the `with` block) removes the temporary files.
+    inside the `with` block) removes the temporary files. Opening a writer first deletes the
+    temporary files that writers killed in the same directory left behind.
     """
 
     def __init__(self, prefix):
@@ -109,6 +110,7 @@ class BundleWriter:
         parent = _parent_directory(self._prefix)
         if parent:
             gfile.makedirs(parent)
+        gfile.remove_abandoned_temp_files(parent or ".")
         self._data = gfile.AtomicWriter(data_filename(self._prefix, 0, 1))
         self._entries = {}
         self._size = 0

@@ -13,10 +13,16 @@ reads on one shared handle) and `AtomicWriter` (temporary name, fsync, rename in
 import contextlib
 import errno
 import os
+import re
 import sys
 import threading
 
 from . import errors
+
+try:
+    import fcntl
+except ImportError:  # Windows: temporary files are not locked, so none is ever taken for abandoned.
+    fcntl = None
 
 # shutil, tempfile and glob are imported where used: `import tensorkeep` stays fast.
 
@@ -555,13 +561,81 @@ def _read_fully(read, length):
     return b"".join(chunks)
 
 
+_TEMP_SUFFIX = re.compile(r"\.tempstate\d+$")  # TensorFlow's temporary names, and ours.
+
+
+def _random_temp_name(path):
+    return f"{path}.tempstate{int.from_bytes(os.urandom(8), 'little')}"
+
+
+def _create_locked_temp_file(final_path):
+    """(temporary path, open binary file) next to `final_path`, exclusively locked (flock).
+
+    The lock lives as long as the writer: the OS drops it when the process dies, however it
+    dies, which is how `remove_abandoned_temp_files` tells an abandoned file from a live one.
+    """
+    while True:
+        temp_path = _random_temp_name(final_path)
+        handle = open(temp_path, "xb")
+        if fcntl is None:
+            return temp_path, handle
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        # A cleaner may have taken the file for abandoned between its creation and our lock.
+        try:
+            if os.path.samestat(os.fstat(handle.fileno()), os.stat(temp_path)):
+                return temp_path, handle
+        except FileNotFoundError:
+            pass
+        handle.close()
+
+
+def remove_abandoned_temp_files(directory):
+    """Delete the temporary files (`*.tempstate<digits>`) of writers that died in local
+    `directory`, such as a save killed by SIGKILL or a power cut; returns their paths.
+
+    A live writer holds a lock on its temporary file (see AtomicWriter), so a file that can
+    be locked has no writer left. Remote directories are skipped: their writers build files
+    locally (see AtomicWriter).
+    """
+    fs, local = _split(directory)
+    if fs is not None or fcntl is None:
+        return []
+    local = local or "."
+    try:
+        names = os.listdir(local)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        if not _TEMP_SUFFIX.search(name):
+            continue
+        path = os.path.join(local, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue  # committed or removed meanwhile, or not a regular file
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                os.remove(path)
+                removed.append(path)
+        except OSError:
+            pass  # locked by a live writer, or gone meanwhile
+        finally:
+            os.close(fd)
+    return removed
+
+
 class AtomicWriter:
     """Write a file so that its final name only ever holds complete content.
 
-    Local files are written under a temporary name in the same directory, flushed, fsynced
-    and renamed over the final name by `commit()`. Remote files are built in a local
-    temporary file and uploaded by `commit()` (object stores publish an object whole).
-    `abort()` (or leaving a `with` block by an exception) removes the temporary file.
+    Local files are written under a temporary name in the same directory (holding a lock on
+    it, see `remove_abandoned_temp_files`), flushed, fsynced and renamed over the final name
+    by `commit()`. Remote files are built in a local temporary file, uploaded under a
+    temporary name and moved over the final name by `commit()`: some fsspec file systems
+    publish a file as soon as it is opened, or when its writing fails, so writing to the
+    final name directly could replace good content with a partial file.
+    `abort()` (or leaving a `with` block by an exception) removes the temporary files.
     """
 
     def __init__(self, path):
@@ -569,8 +643,7 @@ class AtomicWriter:
         self._fs, self._local = _split(path)
         with _os_errors_as_op_errors(self.path):
             if self._fs is None:
-                self._temp_path = f"{self._local}.tempstate{int.from_bytes(os.urandom(8), 'little')}"
-                self._file = open(self._temp_path, "xb")
+                self._temp_path, self._file = _create_locked_temp_file(self._local)
             else:
                 import tempfile
 
@@ -597,22 +670,46 @@ class AtomicWriter:
             if self._fs is None:
                 self._file.flush()
                 os.fsync(self._file.fileno())
-                self._file.close()
-                os.replace(self._temp_path, self._local)
+                if fcntl is None:  # A file open elsewhere cannot be renamed on Windows.
+                    self._file.close()
+                    os.replace(self._temp_path, self._local)
+                else:  # Renamed before closing: the lock must outlive the temporary name.
+                    os.replace(self._temp_path, self._local)
+                    self._file.close()
+                self._temp_path = None
                 _fsync_directory(os.path.dirname(self._local) or ".")
             else:
-                import shutil
+                self._upload_and_move()
 
-                self._file.seek(0)
-                with self._fs.open(self._local, "wb") as remote:
-                    shutil.copyfileobj(self._file, remote, 1 << 22)
-                self._file.close()
+    def _upload_and_move(self):
+        import shutil
+
+        remote_temp = _random_temp_name(self._local)
+        self._file.seek(0)
+        try:
+            remote = self._fs.open(remote_temp, "wb")
+            try:
+                shutil.copyfileobj(self._file, remote, 1 << 22)
+            except BaseException:
+                # Closing would publish what was written so far; discarding aborts the upload.
+                getattr(remote, "discard", remote.close)()
+                raise
+            remote.close()
+            self._fs.mv(remote_temp, self._local)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                if self._fs.exists(remote_temp):
+                    self._fs.rm_file(remote_temp)
+            raise
+        self._file.close()
 
     def abort(self):
-        self._file.close()
         if self._temp_path is not None:
+            # Removed before the file is closed, which releases the lock (see __init__).
             with contextlib.suppress(OSError):
                 os.remove(self._temp_path)
+            self._temp_path = None
+        self._file.close()
 
     def __enter__(self):
         return self

@@ -7,7 +7,9 @@ Builders create the same nodes, with the same names, as TensorFlow's Python buil
 """
 
 import builtins
+import collections
 import numbers
+import weakref
 
 import numpy as np
 
@@ -28,9 +30,10 @@ _INDEX = "{int32, int64} = DT_INT32"
 
 # --- shape-inference errors ------------------------------------------------------------------
 
-def shape_error(op, message, computed_inputs=()):
+def shape_error(op, message, computed_inputs=(), partial_shape_inputs=()):
     """A ValueError worded like TensorFlow's shape-inference errors: the message, the node with
-    its attrs and inputs, the input shapes and the statically known values of `computed_inputs`."""
+    its attrs and inputs, the input shapes, the static values of `computed_inputs` and the
+    shapes that `partial_shape_inputs` (shape tensors) denote."""
     attrs = ", ".join("%s=%s" % (key, _attr_summary(op._attrs[key]))
                       for key in sorted(op._attrs) if not key.startswith("_"))
     text = "%s for '{{node %s}} = %s[%s](%s)' with input shapes: %s" % (
@@ -38,11 +41,15 @@ def shape_error(op, message, computed_inputs=()):
         ", ".join(_helpers._shape_str(t._shape_val) for t in op._inputs))
     known = []
     for index in computed_inputs:
-        value = tensor_util.constant_value(op._inputs[index])
+        value = static_value(op._inputs[index])
         if value is not None:
             known.append("input[%d] = <%s>" % (index, " ".join(str(v) for v in np.ravel(value))))
     if known:
         text += " and with computed input tensors: " + ", ".join(known)
+    if partial_shape_inputs:
+        text += " and with input tensors computed as partial shapes: " + ", ".join(
+            "input[%d] = %s" % (i, _helpers._shape_str(shape_from_tensor(op._inputs[i])))
+            for i in partial_shape_inputs)
     return ValueError(text + ".")
 
 
@@ -66,9 +73,73 @@ def _attr_summary(value):
     return str(value)
 
 
-def _const(op, index):
-    """Input `index`'s statically known value, or None."""
-    return tensor_util.constant_value(op._inputs[index])
+# --- static values for shape inference ------------------------------------------------------------
+# Like TensorFlow's shape inference, shape functions see through small constant subgraphs: a
+# tensor computed by stateless ops from constants (and from statically known shapes) has a
+# static value, obtained by running the ops' kernels once.
+
+_FOLD_LIMIT = 1000  # elements; larger values are not folded
+_FOLD_DEPTH = 64
+_UNFOLDABLE = frozenset(["Placeholder", "PlaceholderV2", "PlaceholderWithDefault", "Switch",
+                         "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter", "Exit",
+                         "RefExit", "NextIteration", "RefNextIteration", "LoopCond"])
+_folded = weakref.WeakKeyDictionary()
+
+
+def static_value(tensor, _depth=0):
+    """The value of `tensor` when the graph determines it statically, else None."""
+    value = tensor_util.constant_value(tensor)
+    if value is not None or not isinstance(tensor, ops.Tensor):
+        return value
+    if tensor in _folded:
+        return _folded[tensor]
+    if _depth > _FOLD_DEPTH:
+        return None
+    _folded[tensor] = None
+    value = _fold(tensor, _depth)
+    _folded[tensor] = value
+    return value
+
+
+def _fold(tensor, depth):
+    op = tensor.op
+    schema = op._schema
+    if schema is None or schema.kernel is None or schema.is_stateful or op.type in _UNFOLDABLE \
+            or any(t.dtype.base_dtype in (dtypes.resource, dtypes.variant) for t in op._outputs):
+        return None
+    inputs = []
+    for t in op._inputs:
+        if t.dtype.is_ref_dtype:
+            return None
+        value = static_value(t, depth + 1)
+        if value is None or np.size(value) > _FOLD_LIMIT:
+            return None
+        inputs.append(np.asarray(value))
+    try:
+        with np.errstate(all="ignore"):
+            value = schema.kernel(op, None)(*inputs)
+    except Exception:  # a kernel rejecting these inputs leaves the value unknown
+        return None
+    if len(op._outputs) > 1:
+        value = value[tensor.value_index]
+    value = np.asarray(value)
+    return value if value.size <= _FOLD_LIMIT else None
+
+
+def constant_input(op, index):
+    """Input `index`'s static value, or None (for shape functions)."""
+    return static_value(op._inputs[index])
+
+
+_const = constant_input
+
+
+def shape_from_tensor(tensor):
+    """The TensorShape a 1-D shape tensor denotes, as far as it is static (-1 = unknown)."""
+    value = static_value(tensor)
+    if value is not None and np.ndim(value) == 1:
+        return tensor_shape.TensorShape([None if d < 0 else int(d) for d in value.tolist()])
+    return tensor_util.constant_value_as_shape(tensor)
 
 
 def _rank_error(op, want, have, at_least=False):
@@ -155,7 +226,7 @@ ops.register_tensor_conversion_function(tensor_shape.TensorShape, _shape_convers
 ops.register_tensor_conversion_function(tensor_shape.Dimension, _dimension_conversion, 90)
 
 
-# --- lists holding tensors become Pack ops ("autopacking") ------------------------------------------
+# --- lists holding tensors become Pack ops ("autopacking") ----------------------------------------
 
 def _is_tensor_like(value):
     return isinstance(value, ops.Tensor) or (
@@ -275,7 +346,7 @@ register_op("PlaceholderV2", outputs=["output: dtype"], attrs=["dtype: type", "s
             kernel=_placeholder_kernel, shape=lambda op: [op._attrs["shape"]])
 
 
-# --- Identity and friends --------------------------------------------------------------------------
+# --- Identity and friends -------------------------------------------------------------------------
 
 register_op("Identity", inputs=["input: T"], outputs=["output: T"], attrs=["T: type"],
             compute=lambda x: x, shape=_helpers.unchanged_shape)
@@ -321,7 +392,7 @@ register_gradient("PlaceholderWithDefault", lambda op, grad: [grad])
 register_gradient("PreventGradient", _prevent_gradient_grad)
 
 
-# --- Shape, Size, Rank ------------------------------------------------------------------------------
+# --- Shape, Size, Rank ----------------------------------------------------------------------------
 # The builders return a Const when the answer is statically known, as TensorFlow's do.
 
 def _shape_kernel(op, ctx):
@@ -340,16 +411,21 @@ register_op("Shape", inputs=["input: T"], outputs=["output: out_type"],
 
 
 def shape(input, name=None, out_type=None):  # noqa: A002
-    return shape_internal(input, name, optimize=True, out_type=out_type)
+    return shape_internal(input, name, optimize=True,
+                          out_type=dtypes.int32 if out_type is None else out_type)
 
 
 def shape_internal(input, name=None, optimize=True, out_type=None):  # noqa: A002
+    """The Shape op, or a Const when the shape is static (named `shape_as_tensor` inside the
+    `Shape` scope when no out_type is given, as TensorFlow names it)."""
     with ops.name_scope(name, "Shape", [input]) as scope:
         input = ops.convert_to_tensor(input)
-        out_type = dtypes.int32 if out_type is None else dtypes.as_dtype(out_type)
         if optimize and input.shape.is_fully_defined():
+            if out_type is None:
+                return _shape_conversion(input.shape)
             return constant(input.shape.as_list(), out_type, name=scope)
-        return apply_op("Shape", input=input, out_type=out_type, name=scope)
+        return apply_op("Shape", input=input,
+                        out_type=dtypes.int32 if out_type is None else out_type, name=scope)
 
 
 def _shape_n_kernel(op, ctx):
@@ -413,7 +489,7 @@ for _op_type in ("Shape", "ShapeN", "Size", "Rank"):
     register_gradient(_op_type, None)
 
 
-# --- Reshape -----------------------------------------------------------------------------------------
+# --- Reshape --------------------------------------------------------------------------------------
 
 def _reshape_compute(x, new_shape):
     return np.reshape(x, [int(d) for d in new_shape])
@@ -421,7 +497,7 @@ def _reshape_compute(x, new_shape):
 
 def _reshape_shape(op):
     in_shape = op._inputs[0]._shape_val
-    target = tensor_util.constant_value_as_shape(op._inputs[1])
+    target = shape_from_tensor(op._inputs[1])
     if target.ndims is None:
         return [target]
     value = _const(op, 1)
@@ -436,12 +512,14 @@ def _reshape_shape(op):
     if known_in is not None:
         if not unknown and known_in != known_out:
             raise shape_error(op, "Cannot reshape a tensor with %d elements to shape %s (%d "
-                              "elements)" % (known_in, _helpers._shape_str(target), known_out))
+                              "elements)" % (known_in, _helpers._shape_str(target), known_out),
+                              partial_shape_inputs=[1])
         if len(unknown) == 1:
             if known_out == 0 or known_in % known_out:
                 if known_out or known_in:
                     raise shape_error(op, "Cannot reshape a tensor with %d elements to shape "
-                                      "%s" % (known_in, _helpers._shape_str(target)))
+                                      "%s" % (known_in, _helpers._shape_str(target)),
+                                      partial_shape_inputs=[1])
             else:
                 dims[unknown[0]] = known_in // known_out
     return [tensor_shape.TensorShape(dims)]
@@ -481,7 +559,7 @@ def _fill_shape(op):
     value_shape = op._inputs[1]._shape_val
     if value_shape.ndims not in (None, 0):
         raise _rank_error(op, 0, value_shape.ndims)
-    return [tensor_util.constant_value_as_shape(op._inputs[0])]
+    return [shape_from_tensor(op._inputs[0])]
 
 
 register_op("Fill", inputs=["dims: index_type", "value: T"], outputs=["output: T"],
@@ -572,7 +650,7 @@ def ones_like(tensor, dtype=None, name=None, optimize=True):
         return result
 
 
-# --- Pack / Unpack -----------------------------------------------------------------------------------
+# --- Pack / Unpack --------------------------------------------------------------------------------
 
 def _pack_kernel(op, ctx):
     axis = op._attrs["axis"]
@@ -587,10 +665,10 @@ def _pack_shape(op):
         except ValueError:
             if merged.ndims != t._shape_val.ndims:
                 raise shape_error(op, "Shapes must be equal rank, but are %d and %d\n\tFrom "
-                                  "merging shape %d with other shapes"
+                                  "merging shape %d with other shapes."
                                   % (merged.ndims, t._shape_val.ndims, max(i - 1, 0)))
             raise shape_error(op, "Shapes %s and %s are not compatible\n\tFrom merging shape "
-                              "%d with other shapes" % (merged, t._shape_val, max(i - 1, 0)))
+                              "%d with other shapes." % (merged, t._shape_val, max(i - 1, 0)))
     if merged.ndims is None:
         return [merged]
     dims = merged.as_list()
@@ -713,7 +791,7 @@ def _concat_shape(op, values, axis_index):
         for part in (range(axis), range(axis + 1, rank)):
             for i in part:
                 if out[i] is not None and dims[i] is not None and out[i] != dims[i]:
-                    sub = slice(0, axis) if i < axis else slice(axis + 1, rank)
+                    sub = builtins.slice(0, axis) if i < axis else builtins.slice(axis + 1, rank)
                     raise shape_error(
                         op, "Dimension %d in both shapes must be equal, but are %d and %d. Shapes "
                         "are %s and %s." % (i - sub.start, out[i], dims[i],
@@ -768,10 +846,11 @@ def concat(values, axis, name="concat"):
     if not isinstance(values, (list, tuple)):
         values = [values]
     if len(values) == 1:
-        with ops.name_scope(name) as scope:
+        with ops.name_scope(name):
             ops.convert_to_tensor(axis, name="concat_dim",
                                   dtype=dtypes.int32).shape.assert_has_rank(0)
-            return identity(values[0], name=scope)
+            # Inside the scope, so the Identity is named e.g. `concat/concat`.
+            return identity(values[0], name=name)
     return apply_op("ConcatV2", values=list(values), axis=axis, name=name)
 
 
@@ -851,7 +930,7 @@ register_gradient("Concat", lambda op, grad: _concat_grad(op, grad, op._inputs[1
                                                           op._inputs[0], dim_first=True))
 
 
-# --- Split / SplitV ------------------------------------------------------------------------------------
+# --- Split / SplitV -------------------------------------------------------------------------------
 
 def _split_kernel(op, ctx):
     num = op._attrs["num_split"]
@@ -970,7 +1049,7 @@ register_gradient("Split", lambda op, *grads: [None, concat(list(grads), op._inp
 register_gradient("SplitV", lambda op, *grads: [concat(list(grads), op._inputs[2]), None, None])
 
 
-# --- Transpose / InvertPermutation ------------------------------------------------------------------
+# --- Transpose / InvertPermutation ----------------------------------------------------------------
 
 def _transpose_shape(op):
     in_shape = op._inputs[0]._shape_val
@@ -1053,7 +1132,7 @@ register_gradient("Transpose", lambda op, grad: [transpose(grad, invert_permutat
     op._inputs[1])), None])
 
 
-# --- ExpandDims / Squeeze ----------------------------------------------------------------------------
+# --- ExpandDims / Squeeze -------------------------------------------------------------------------
 
 def _expand_dims_compute(x, dim):
     axis = int(np.ravel(dim)[0])
@@ -1162,7 +1241,7 @@ def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002
 register_gradient("Squeeze", lambda op, grad: [_reshape_to_input(op, grad)])
 
 
-# --- Tile ------------------------------------------------------------------------------------------
+# --- Tile -----------------------------------------------------------------------------------------
 
 def _tile_compute(x, multiples):
     multiples = [int(m) for m in np.ravel(multiples)]
@@ -1182,7 +1261,7 @@ def _tile_shape(op):
         raise _rank_error(op, 1, multiples_shape.ndims)
     length = multiples_shape[0].value if multiples_shape.ndims == 1 else None
     if in_shape.ndims is not None and length is not None and in_shape.ndims != length:
-        raise _rank_error(op, length, in_shape.ndims)
+        raise _rank_error(op, in_shape.ndims, length)
     rank_ = in_shape.ndims if in_shape.ndims is not None else length
     if rank_ is None:
         return [tensor_shape.unknown_shape()]
@@ -1246,7 +1325,7 @@ def _slice_shape(op):
     if rank_ is None and size_shape.ndims == 1:
         rank_ = size_shape[0].value
     if size_ is None:
-        partial = tensor_util.constant_value_as_shape(op._inputs[2])
+        partial = shape_from_tensor(op._inputs[2])
         if partial.ndims is None:
             return [tensor_shape.unknown_shape(rank_)]
         return [tensor_shape.TensorShape([d if d is None or d >= 0 else None
@@ -1298,7 +1377,7 @@ def _slice_grad(op, grad):
 register_gradient("Slice", _slice_grad)
 
 
-# --- StridedSlice ----------------------------------------------------------------------------------
+# --- StridedSlice ---------------------------------------------------------------------------------
 # A "sparse" spec (one entry per slice item, with ellipsis and new axes) is expanded to a "dense"
 # spec (one entry per input dimension), then each dimension's range is made explicit and clamped
 # like Python slices; shrunk dimensions must index inside the input.
@@ -1489,7 +1568,7 @@ register_op("StridedSliceGrad",
                    "ellipsis_mask: int = 0", "new_axis_mask: int = 0",
                    "shrink_axis_mask: int = 0"],
             kernel=_strided_slice_grad_kernel,
-            shape=lambda op: [tensor_util.constant_value_as_shape(op._inputs[0])])
+            shape=lambda op: [shape_from_tensor(op._inputs[0])])
 
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
@@ -2079,7 +2158,7 @@ register_op("ScatterNd", inputs=["indices: Tindices", "updates: T", "shape: Tind
             attrs=["T: type", "Tindices: {int16, int32, int64}",
                    "bad_indices_policy: string = ''"],
             kernel=_scatter_nd_kernel,
-            shape=lambda op: [tensor_util.constant_value_as_shape(op._inputs[2])])
+            shape=lambda op: [shape_from_tensor(op._inputs[2])])
 
 
 def scatter_nd(indices, updates, shape, name=None, bad_indices_policy=""):  # noqa: A002
@@ -2245,7 +2324,7 @@ register_gradient("Reverse", lambda op, grad: [apply_op("Reverse", tensor=grad,
 register_gradient("ReverseV2", lambda op, grad: [reverse(grad, op._inputs[1]), None])
 
 
-# --- BroadcastTo / BroadcastArgs / BroadcastGradientArgs ------------------------------------------------
+# --- BroadcastTo / BroadcastArgs / BroadcastGradientArgs ------------------------------------------
 
 def _shape_text(dims):
     return "[%s]" % ",".join(str(int(d)) for d in dims)
@@ -2268,7 +2347,7 @@ def _broadcast_to_compute(x, target):
 
 
 def _broadcast_to_shape(op):
-    target = tensor_util.constant_value_as_shape(op._inputs[1])
+    target = shape_from_tensor(op._inputs[1])
     in_shape = op._inputs[0]._shape_val
     if target.ndims is None or in_shape.ndims is None:
         return [target]
@@ -2298,7 +2377,7 @@ def _broadcast_to_grad(op, grad):
     broadcast_shape = op._inputs[1]
     shape_dtype = broadcast_shape.dtype
     input_value_shape = shape(input_value, out_type=shape_dtype)
-    static = tensor_util.constant_value(broadcast_shape)
+    static = static_value(broadcast_shape)
     if static is not None:
         broadcast_shape = constant(static.tolist(), dtype=shape_dtype)
     _, reduction_axes = broadcast_gradient_args(broadcast_shape, input_value_shape)
@@ -2387,8 +2466,12 @@ register_op("Unique", inputs=["x: T"], outputs=["y: T", "idx: out_idx"],
 register_gradient("Unique", None)
 
 
+_UniqueOutput = collections.namedtuple("Unique", ["y", "idx"])
+_ListDiffOutput = collections.namedtuple("ListDiff", ["out", "idx"])
+
+
 def unique(x, out_idx=dtypes.int32, name=None):
-    return apply_op("Unique", x=x, out_idx=out_idx, name=name)
+    return _UniqueOutput(*apply_op("Unique", x=x, out_idx=out_idx, name=name))
 
 
 def _list_diff_kernel(op, ctx):
@@ -2407,13 +2490,13 @@ register_gradient("ListDiff", None)
 
 
 def setdiff1d(x, y, index_dtype=dtypes.int32, name=None):
-    return apply_op("ListDiff", x=x, y=y, out_idx=index_dtype, name=name)
+    return _ListDiffOutput(*apply_op("ListDiff", x=x, y=y, out_idx=index_dtype, name=name))
 
 
 listdiff = setdiff1d
 
 
-# --- DynamicStitch / DynamicPartition ----------------------------------------------------------------
+# --- DynamicStitch / DynamicPartition -------------------------------------------------------------
 
 def _dynamic_stitch(*args):
     n = len(args) // 2
@@ -2432,7 +2515,7 @@ def _dynamic_stitch(*args):
 def _dynamic_stitch_shape(op):
     n = op._attrs["N"]
     indices, data = op._inputs[:n], op._inputs[n:]
-    values = [tensor_util.constant_value(t) for t in indices]
+    values = [static_value(t) for t in indices]
     rows = None
     if all(v is not None for v in values):
         rows = 1 + max((int(np.max(v)) for v in values if np.size(v)), default=-1)
@@ -2517,7 +2600,7 @@ def _dynamic_partition_grad(op, *grads):
 register_gradient("DynamicPartition", _dynamic_partition_grad)
 
 
-# --- SparseToDense / Bitcast --------------------------------------------------------------------------
+# --- SparseToDense / Bitcast ----------------------------------------------------------------------
 
 def _sparse_to_dense_kernel(op, ctx):
     validate = op._attrs["validate_indices"]
@@ -2546,7 +2629,7 @@ register_op("SparseToDense",
             outputs=["dense: T"],
             attrs=["validate_indices: bool = true", "T: type", "Tindices: {int32, int64}"],
             kernel=_sparse_to_dense_kernel,
-            shape=lambda op: [tensor_util.constant_value_as_shape(op._inputs[1])])
+            shape=lambda op: [shape_from_tensor(op._inputs[1])])
 
 
 def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0,
@@ -2606,7 +2689,7 @@ def bitcast(input, type, name=None):  # noqa: A002 (TF's argument names)
     return apply_op("Bitcast", input=input, type=type, name=name)
 
 
-# --- boolean_mask / sequence_mask / meshgrid ---------------------------------------------------------
+# --- boolean_mask / sequence_mask / meshgrid ------------------------------------------------------
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
     with ops.name_scope(name, values=[tensor, mask]):
@@ -2657,11 +2740,11 @@ def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool_, name=None):
                              "`maxlen` = %s with shape '%s' instead" % (maxlen, maxlen.shape))
         row_vector = apply_op("Range", start=constant(0, maxlen.dtype), limit=maxlen,
                               delta=constant(1, maxlen.dtype))
-        matrix = math_ops.cast(expand_dims(lengths, -1), maxlen.dtype)
+        matrix = apply_op("Cast", x=expand_dims(lengths, -1), DstT=maxlen.dtype)
         result = row_vector < matrix
         if dtype is None or result.dtype.is_compatible_with(dtypes.as_dtype(dtype)):
             return result
-        return math_ops.cast(result, dtype)
+        return apply_op("Cast", x=result, DstT=dtype)
 
 
 def meshgrid(*args, **kwargs):

@@ -422,24 +422,26 @@ def write_v1_checkpoint(filename, tensors):
     bundle.write_index(filename, items)
 
 
-# The TensorProto field each DataType's values go to in a V1 checkpoint (int_val otherwise).
+# The TensorProto field a V1 checkpoint keeps values in, by their numpy storage type
+# (int_val for the other integer types).
 _V1_VALUE_FIELDS = {
-    protos.DT_FLOAT: "float_val", protos.DT_DOUBLE: "double_val", protos.DT_INT64: "int64_val",
-    protos.DT_UINT32: "uint32_val", protos.DT_UINT64: "uint64_val", protos.DT_BOOL: "bool_val",
-    protos.DT_STRING: "string_val", protos.DT_HALF: "half_val", protos.DT_BFLOAT16: "half_val",
-    protos.DT_COMPLEX64: "scomplex_val", protos.DT_COMPLEX128: "dcomplex_val",
+    "float32": "float_val", "float64": "double_val", "int64": "int64_val",
+    "uint32": "uint32_val", "uint64": "uint64_val", "bool": "bool_val", "object": "string_val",
+    "float16": "half_val", "bfloat16": "half_val", "complex64": "scomplex_val",
+    "complex128": "dcomplex_val",
 }
 
 
 def _typed_tensor_proto(value, datatype):
     """A TensorProto holding `value` in its typed repeated field, as V1 checkpoints store it
     (no dtype or shape: the slice metadata has them)."""
-    field = _V1_VALUE_FIELDS.get(datatype, "int_val")
+    storage = numpy_codec.numpy_dtype(datatype)
+    field = _V1_VALUE_FIELDS.get(storage.name, "int_val")
     proto = protos.TensorProto()
     if field == "string_val":
         proto.string_val.extend(numpy_codec.to_bytes_array(value).reshape(-1).tolist())
         return proto
-    flat = np.ascontiguousarray(value, dtype=numpy_codec.numpy_dtype(datatype)).reshape(-1)
+    flat = np.ascontiguousarray(value, dtype=storage).reshape(-1)
     if field == "half_val":
         flat = flat.view(np.uint16)
     elif field in ("scomplex_val", "dcomplex_val"):

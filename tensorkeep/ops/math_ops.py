@@ -8,6 +8,7 @@ side by side. Gradients build the ops TensorFlow's gradient functions build, wit
 """
 
 import builtins
+import collections
 
 import numpy as np
 
@@ -657,7 +658,7 @@ register_gradient("ReciprocalGrad", _reciprocal_grad_grad)
 register_gradient("InvGrad", _reciprocal_grad_grad)
 
 
-# --- Cast ------------------------------------------------------------------------------------------
+# --- Cast -----------------------------------------------------------------------------------------
 
 def _cast_kernel(op, ctx):
     dst = op._attrs["DstT"]
@@ -726,7 +727,7 @@ def _cast_grad(op, grad):
 register_gradient("Cast", _cast_grad)
 
 
-# --- MatMul / BatchMatMul ----------------------------------------------------------------------------
+# --- MatMul / BatchMatMul -------------------------------------------------------------------------
 
 def _matmul_kernel(op, ctx):
     ta = op._attrs["transpose_a"]
@@ -930,7 +931,7 @@ def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_spa
         return array_ops.squeeze(output, axis=-1)
 
 
-# --- reductions ---------------------------------------------------------------------------------------
+# --- reductions -----------------------------------------------------------------------------------
 
 def _reduction_kernel(np_fn):
     def factory(op, ctx):
@@ -952,7 +953,7 @@ def _reduction_kernel(np_fn):
 
 def _reduction_shape(op):
     in_shape = op._inputs[0]._shape_val
-    axes = _helpers.const_input(op, 1)
+    axes = array_ops.constant_input(op, 1)
     keep_dims = op._attrs["keep_dims"]
     if in_shape.ndims is None:
         return [tensor_shape.unknown_shape()]
@@ -1100,8 +1101,18 @@ def reduced_shape(input_shape, axes):
                                                                  dtype=input_shape.dtype)])
 
 
-def _safe_shape_div(x, y):
-    return x // np.maximum(y, 1)
+def _kept_dims_and_tile_scaling(dims, axes):
+    """For a reduction of a static shape: the kept-dims output shape and the tile multiples
+    that undo it. TensorFlow computes the multiples with graph ops (x // maximum(kept, 1)) once
+    per graph and shape, then caches them on the graph; the same ops are built here."""
+    graph = ops.get_default_graph()
+    cache = graph.__dict__.setdefault("_reduced_shape_cache", {})
+    key = (dims, tuple(axes.tolist()))
+    if key not in cache:
+        kept = tuple(reduced_shape(dims, axes).tolist())
+        scaling = dims // maximum(kept, 1)
+        cache[key] = (kept, tuple(int(d) for d in array_ops.static_value(scaling)))
+    return cache[key]
 
 
 def _sum_grad(op, grad):
@@ -1120,8 +1131,7 @@ def _sum_grad(op, grad):
                     input_shape = array_ops.shape(op._inputs[0])
                 return [array_ops.tile(grad, input_shape), None]
             if None not in dims:
-                kept = tuple(int(d) for d in reduced_shape(dims, np.ravel(axes)))
-                scaling = tuple(int(d) for d in _safe_shape_div(np.array(dims), np.array(kept)))
+                kept, scaling = _kept_dims_and_tile_scaling(tuple(dims), np.ravel(axes))
                 grad = array_ops.reshape(grad, kept)
                 return [array_ops.tile(grad, scaling), None]
     input_shape = array_ops.shape(op._inputs[0])
@@ -1197,7 +1207,7 @@ register_gradient("Max", _min_or_max_grad)
 register_gradient("Min", _min_or_max_grad)
 
 
-# --- ArgMax / ArgMin -------------------------------------------------------------------------------
+# --- ArgMax / ArgMin ------------------------------------------------------------------------------
 
 def _arg_kernel(np_fn):
     def factory(op, ctx):
@@ -1218,7 +1228,7 @@ def _arg_kernel(np_fn):
 
 def _arg_shape(op):
     in_shape = op._inputs[0]._shape_val
-    dimension = _helpers.const_input(op, 1)
+    dimension = array_ops.constant_input(op, 1)
     if in_shape.ndims is None:
         return [tensor_shape.unknown_shape()]
     if dimension is None:
@@ -1265,7 +1275,7 @@ def argmin(input, axis=None, name=None, dimension=None,  # noqa: A002
                     output_type=output_type, name=name)
 
 
-# --- AddN ------------------------------------------------------------------------------------------
+# --- AddN -----------------------------------------------------------------------------------------
 
 def _add_n(*xs):
     total = np.array(xs[0], copy=True)
@@ -1442,7 +1452,7 @@ def _clip_by_value_grad(op, grad):
 register_gradient("ClipByValue", _clip_by_value_grad)
 
 
-# --- Range / LinSpace ------------------------------------------------------------------------------
+# --- Range / LinSpace -----------------------------------------------------------------------------
 
 def _range_kernel(op, ctx):
     dtype = op._attrs["Tidx"].as_numpy
@@ -1465,7 +1475,7 @@ def _range_kernel(op, ctx):
 
 
 def _range_shape(op):
-    start, limit, delta = (_helpers.const_input(op, i) for i in builtins.range(3))
+    start, limit, delta = (array_ops.constant_input(op, i) for i in builtins.range(3))
     if start is None or limit is None or delta is None or delta == 0:
         return [tensor_shape.TensorShape([None])]
     start, limit, delta = start.item(), limit.item(), delta.item()
@@ -1519,7 +1529,7 @@ def _lin_space_kernel(op, ctx):
 
 
 def _lin_space_shape(op):
-    num = _helpers.const_input(op, 2)
+    num = array_ops.constant_input(op, 2)
     return [tensor_shape.TensorShape([None if num is None else int(num)])]
 
 
@@ -1537,7 +1547,7 @@ def linspace(start, stop, num, name=None):
 lin_space = linspace
 
 
-# --- Cumsum / Cumprod ----------------------------------------------------------------------------------
+# --- Cumsum / Cumprod -----------------------------------------------------------------------------
 
 def _scan_kernel(np_fn, identity):
     def factory(op, ctx):
@@ -1601,7 +1611,7 @@ register_gradient("Cumsum", _cumsum_grad)
 register_gradient("Cumprod", _cumprod_grad)
 
 
-# --- SegmentSum / UnsortedSegmentSum -----------------------------------------------------------------
+# --- SegmentSum / UnsortedSegmentSum --------------------------------------------------------------
 
 def _segment_sum(data, segment_ids):
     ids = np.ravel(segment_ids)
@@ -1647,7 +1657,7 @@ def _segment_sum_shape(op):
 def _unsorted_segment_sum_shape(op):
     data = op._inputs[0]._shape_val
     ids_rank = op._inputs[1]._shape_val.ndims
-    num = _helpers.const_input(op, 2)
+    num = array_ops.constant_input(op, 2)
     if data.ndims is None or ids_rank is None:
         return [tensor_shape.unknown_shape()]
     return [tensor_shape.TensorShape([None if num is None else int(num)]).concatenate(
@@ -1716,7 +1726,7 @@ def _top_k_kernel(op, ctx):
 
 def _top_k_shape(op):
     in_shape = op._inputs[0]._shape_val
-    k = _helpers.const_input(op, 1)
+    k = array_ops.constant_input(op, 1)
     if in_shape.ndims is None:
         return [tensor_shape.unknown_shape(), tensor_shape.unknown_shape()]
     if in_shape.ndims < 1:
@@ -1736,8 +1746,12 @@ register_op("TopKV2", inputs=["input: T", "k: Tk"], outputs=["values: T", "indic
             kernel=_top_k_kernel, shape=_top_k_shape)
 
 
+_TopKOutput = collections.namedtuple("TopKV2", ["values", "indices"])
+
+
 def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa: A002
-    return apply_op("TopKV2", input=input, k=k, sorted=sorted, index_type=index_type, name=name)
+    return _TopKOutput(*apply_op("TopKV2", input=input, k=k, sorted=sorted,
+                                 index_type=index_type, name=name))
 
 
 def _top_k_grad(op, grad, _):
@@ -1776,7 +1790,7 @@ register_op("InTopKV2", inputs=["predictions: float", "targets: T", "k: T"],
 register_gradient("InTopKV2", None)
 
 
-# --- Einsum -----------------------------------------------------------------------------------------
+# --- Einsum ---------------------------------------------------------------------------------------
 
 def _einsum_kernel(op, ctx):
     equation = op._attrs["equation"].decode()
@@ -1853,7 +1867,7 @@ def _einsum_grad(op, grad):
 register_gradient("Einsum", _einsum_grad)
 
 
-# --- composite reductions, products and norms ------------------------------------------------------
+# --- composite reductions, products and norms -----------------------------------------------------
 
 def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=dtypes.int64, name=None,
                   reduction_indices=None, keep_dims=None, input=None):  # noqa: A002
@@ -2042,7 +2056,7 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None,  # noqa: 
         return result
 
 
-# --- clipping ------------------------------------------------------------------------------------------
+# --- clipping -------------------------------------------------------------------------------------
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     """Minimum then Maximum (the ClipByValue op is only read from imported graphs)."""
@@ -2126,7 +2140,7 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     return list_clipped, use_norm
 
 
-# --- operator overloads ------------------------------------------------------------------------------
+# --- operator overloads ---------------------------------------------------------------------------
 
 def _overload_binary(func, op_name):
     def binary_op_wrapper(x, y):

@@ -133,7 +133,8 @@ def _ftrl_v2(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power
 
 
 # Sparse updates touch the rows named by `indices`, one index after the other (so repeated
-# indices compound, as in TensorFlow's loop); `rows` are the gathered rows of each ref input.
+# indices compound, as in TensorFlow's loop), with the row-wise math below where TensorFlow's
+# sparse kernels order the terms differently from the dense ones, else the dense math.
 
 def _sparse_momentum(attrs, var, accum, lr, grad, momentum):
     accum = accum * momentum + grad
@@ -166,15 +167,7 @@ def _sparse_centered_rms_prop(attrs, var, mg, ms, mom, lr, rho, momentum, epsilo
     return var - mom, mg, ms, mom
 
 
-def _sparse_adadelta(attrs, var, accum, accum_update, lr, rho, epsilon, grad):
-    return _adadelta(attrs, var, accum, accum_update, lr, rho, epsilon, grad)
-
-
-def _sparse_proximal_gradient_descent(attrs, var, alpha, l1, l2, grad):
-    return _proximal_gradient_descent(attrs, var, alpha, l1, l2, grad)
-
-
-# --- kernels ---------------------------------------------------------------------------------------
+# --- kernels -------------------------------------------------------------------------------------
 
 def _dims(shape):
     return "[%s]" % ",".join(str(d) for d in shape)
@@ -347,7 +340,7 @@ _define("ApplyFtrlV2",
 
 _define("SparseApplyProximalGradientDescent",
         ["var: Ref(T)", "alpha: T", "l1: T", "l2: T", "grad: T", "indices: Tindices"], [],
-        _sparse_proximal_gradient_descent, sparse=True)
+        _proximal_gradient_descent, sparse=True)
 _define("SparseApplyMomentum",
         ["var: Ref(T)", "accum: Ref(T)", "lr: T", "grad: T", "indices: Tindices", "momentum: T"],
         ["use_nesterov: bool = false"], _sparse_momentum, sparse=True)
@@ -363,10 +356,10 @@ _define("SparseApplyCenteredRMSProp",
         _sparse_centered_rms_prop, sparse=True)
 _define("SparseApplyAdadelta",
         ["var: Ref(T)", "accum: Ref(T)", "accum_update: Ref(T)", "lr: T", "rho: T",
-         "epsilon: T", "grad: T", "indices: Tindices"], [], _sparse_adadelta, sparse=True)
+         "epsilon: T", "grad: T", "indices: Tindices"], [], _adadelta, sparse=True)
 
 
-# --- builders (the gen_training_ops wrappers) -------------------------------------------------------
+# --- builders (the gen_training_ops wrappers) ----------------------------------------------------
 
 def _builder(op_type):
     """apply_x(<inputs in OpDef order>, <attrs as keywords>, name=None), like TensorFlow's
@@ -414,7 +407,8 @@ resource_sparse_apply_adadelta = _builder("ResourceSparseApplyAdadelta")
 resource_sparse_apply_adagrad = _builder("ResourceSparseApplyAdagrad")
 resource_sparse_apply_centered_rms_prop = _builder("ResourceSparseApplyCenteredRMSProp")
 resource_sparse_apply_momentum = _builder("ResourceSparseApplyMomentum")
-resource_sparse_apply_proximal_gradient_descent = _builder("ResourceSparseApplyProximalGradientDescent")
+resource_sparse_apply_proximal_gradient_descent = _builder(
+    "ResourceSparseApplyProximalGradientDescent")
 resource_sparse_apply_rms_prop = _builder("ResourceSparseApplyRMSProp")
 sparse_apply_adadelta = _builder("SparseApplyAdadelta")
 sparse_apply_adagrad = _builder("SparseApplyAdagrad")

@@ -238,6 +238,17 @@ def build_parser():
     return parser
 
 
+_EXTRA_OF_PACKAGE = {"s3fs": "s3", "torch": "torch", "tqdm": "progress"}
+
+
+def _missing_package_message(error):
+    text = str(error)
+    for package, extra in _EXTRA_OF_PACKAGE.items():
+        if package in text:
+            return f"{text.rstrip('.')}: pip install tensorkeep[{extra}]"
+    return text
+
+
 def _fail(message):
     sys.stderr.write(f"tensorkeep: error: {message}\n")
     return 1
@@ -262,6 +273,8 @@ def main(argv=None):
         return _fail(str(error))
     except io_errors.OpError as error:
         return _fail(error.message)
+    except ImportError as error:  # fsspec naming the package a URL scheme needs
+        return _fail(_missing_package_message(error))
     except BrokenPipeError:  # `tensorkeep inspect ... | head`
         return 0
     except OSError as error:

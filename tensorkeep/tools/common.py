@@ -65,10 +65,6 @@ def format_bytes(count):
             return f"{count:.1f} {unit}"
 
 
-def element_count(shape):
-    return math.prod(shape)
-
-
 def print_table(rows, header, out, right_align=()):
     """Print rows of strings as aligned columns under `header`."""
     widths = [len(title) for title in header]

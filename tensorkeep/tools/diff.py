@@ -238,8 +238,8 @@ def print_report(report, out):
     for key, title in (("only_in_a", "only in A"), ("only_in_b", "only in B")):
         if report[key]:
             print(f"{title} ({len(report[key])}):", file=out)
-            for entry in report[key]:
-                print(f"  {entry['name']}  {entry['dtype']}  {format_shape(entry['shape'])}", file=out)
+            rows = [("  " + entry["name"], entry["dtype"] or "?", format_shape(entry["shape"])) for entry in report[key]]
+            print_table(rows, ("  name", "dtype", "shape"), out)
     if report["mismatched"]:
         print(f"shape/dtype mismatches ({len(report['mismatched'])}):", file=out)
         for entry in report["mismatched"]:

@@ -5,6 +5,7 @@ The `*_report` functions return plain dicts (the `--json` document, see docs/CLI
 """
 
 import collections
+import difflib
 import re
 import sys
 
@@ -113,14 +114,25 @@ def _attr_dtype(node, attr_name="dtype"):
     return dtype_name(node.attr[attr_name].type)
 
 
+def _is_variable_plumbing(node):
+    """A variable's initializer (`v/Assign`) or snapshot (`v/read`)."""
+    if not node.input:
+        return False
+    variable = node.input[0].lstrip("^").split(":")[0]
+    return (node.op == "Assign" and node.name == variable + "/Assign") or \
+        (node.op == "Identity" and node.name == variable + "/read")
+
+
 def likely_outputs(graph_def):
-    """Nodes no other node consumes (by data or control edge), less saving, init and constant nodes."""
+    """Nodes no other node consumes (by data or control edge), less saving, init, variable
+    plumbing (initializers, snapshots) and constant nodes."""
     consumed = set()
     for node in graph_def.node:
         consumed.update(_node_input_names(node))
     return [{"name": node.name, "op": node.op} for node in graph_def.node
             if node.name not in consumed and node.op not in _NEVER_OUTPUT_OPS
-            and not _SAVE_SCOPE.match(node.name) and not _INIT_NAME.search(node.name)]
+            and not _SAVE_SCOPE.match(node.name) and not _INIT_NAME.search(node.name)
+            and not _is_variable_plumbing(node)]
 
 
 def graph_report(graph_def):
@@ -265,6 +277,11 @@ def inspect_path(path, tensor_names=(), all_tensors=False):
         document["variables"] = report
     dtypes = {variable["name"]: variable["dtype"] for variable in report["variables"]}
     names = list(dtypes) if all_tensors else list(tensor_names)
+    for name in names:
+        if name not in dtypes:
+            close = difflib.get_close_matches(name, list(dtypes), n=3)
+            raise CommandError(f"no tensor {name} in checkpoint {prefix}"
+                               + (f"; closest names: {', '.join(close)}" if close else ""))
 
     def checkpoint_values():
         if not names:

@@ -64,7 +64,7 @@ def run_model(model, inputs, outputs):
 
     resolved = model_files.resolve(model)
     with tf.Graph().as_default() as graph:
-        restore = None
+        saver = prefix = None
         if resolved.kind == model_files.GRAPH_DEF:
             importer.import_graph_def(model_files.load_graph_def(resolved.path), name="")
         elif resolved.kind in (model_files.CHECKPOINT, model_files.META_GRAPH):
@@ -79,16 +79,13 @@ def run_model(model, inputs, outputs):
             saver = import_meta_graph(model_files.load_meta_graph(meta_path))
             if saver is None:
                 raise CommandError(f"{meta_path} has no variables to restore and no SaverDef")
-
-            def restore(sess):
-                saver.restore(sess, prefix)
         else:
             raise CommandError(f"{model}: SavedModels are not run by tensorkeep (freeze a meta graph instead)")
         feeds = {_graph_tensor(graph, name, "--input"): value for name, value in inputs.items()}
         fetches = [_graph_tensor(graph, name, "--output") for name in outputs]
         with tf.Session(graph=graph) as sess:
-            if restore is not None:
-                restore(sess)
+            if saver is not None:
+                saver.restore(sess, prefix)
             values = sess.run(fetches, feed_dict=feeds)
     return dict(zip(outputs, values))
 

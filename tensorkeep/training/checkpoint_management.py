@@ -12,9 +12,10 @@ import re
 from tensorkeep.framework import errors
 from tensorkeep.io import checkpoint_state
 from tensorkeep.io import gfile
-from tensorkeep.io import protos
 
 DEFAULT_STATE_FILENAME = checkpoint_state.DEFAULT_STATE_FILENAME
+# SaverDef.CheckpointFormatVersion (saver.proto), without loading the protos at import.
+V1, V2 = 1, 2
 
 get_checkpoint_state = checkpoint_state.get_checkpoint_state
 latest_checkpoint = checkpoint_state.latest_checkpoint
@@ -66,14 +67,14 @@ def meta_graph_filename(checkpoint_filename, meta_graph_suffix="meta"):
     return ".".join([basename, meta_graph_suffix])
 
 
-def checkpoint_files(checkpoint_prefix, checkpoint_format_version=protos.SaverDef.V2,
+def checkpoint_files(checkpoint_prefix, checkpoint_format_version=V2,
                      meta_graph_suffix="meta"):
     """The existing files of one checkpoint: its meta graph, and for V2 its index and data
     shards (matched by exact name, so the prefix may contain any characters); for V1 the
     checkpoint file(s) the prefix names."""
     prefix = os.fspath(checkpoint_prefix)
     candidates = [meta_graph_filename(prefix, meta_graph_suffix)]
-    if checkpoint_format_version == protos.SaverDef.V2:
+    if checkpoint_format_version == V2:
         candidates.append(prefix + ".index")
         directory, base = os.path.split(prefix)
         data_name = re.compile(re.escape(base) + r"\.data-\d{5}-of-\d{5}$")
@@ -88,7 +89,7 @@ def checkpoint_files(checkpoint_prefix, checkpoint_format_version=protos.SaverDe
     return [path for path in candidates if gfile.exists(path) and not gfile.isdir(path)]
 
 
-def remove_checkpoint(checkpoint_prefix, checkpoint_format_version=protos.SaverDef.V2,
+def remove_checkpoint(checkpoint_prefix, checkpoint_format_version=V2,
                       meta_graph_suffix="meta"):
     """Deletes the files of the checkpoint at `checkpoint_prefix` (see checkpoint_files)."""
     for path in checkpoint_files(checkpoint_prefix, checkpoint_format_version,

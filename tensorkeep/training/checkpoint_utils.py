@@ -45,29 +45,37 @@ class CheckpointReader:
         return value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
 
     def debug_string(self):
-        """One line "name (DT_TYPE) [dims]" per stored entry, as TensorFlow prints it: for a V2
-        checkpoint the slices of partitioned tensors are listed under their binary keys and
-        the partitioned tensors themselves are not."""
+        """One line "name (DT_TYPE) [dims]" per stored entry, as TensorFlow prints it. For a V2
+        checkpoint the slices of partitioned tensors are listed under their binary keys and the
+        partitioned tensors themselves are not; a V1 checkpoint lists each tensor, with
+        ", N slices" when it is partitioned (TensorFlow lists V1 tensors in hash order, here
+        they are sorted)."""
         lines = []
-        for key, datatype, shape in self._stored_entries():
-            lines.append(b"%s (%s) [%s]\n" % (key, protos.DataType.Name(datatype).encode(),
-                                              ",".join(str(d) for d in shape).encode()))
+        for key, datatype, shape, suffix in self._stored_entries():
+            lines.append(b"%s (%s) [%s]%s\n" % (
+                key, protos.DataType.Name(datatype).encode(),
+                ",".join(str(d) for d in shape).encode(), suffix))
         return b"".join(lines)
 
     def _stored_entries(self):
-        """(key bytes, DataType, shape) of every entry, in key order."""
+        """(key bytes, DataType, shape, line suffix) of every entry, in key order."""
         entries = []
         for name in self._reader.keys():
             datatype, shape = self._reader.dtype_and_shape(name)
-            slices = self._reader.entry(name).slices \
-                if isinstance(self._reader, bundle.BundleReader) else ()
-            if not slices:
-                entries.append((name.encode("utf-8", "surrogateescape"), datatype, shape))
+            key = name.encode("utf-8", "surrogateescape")
+            if not isinstance(self._reader, bundle.BundleReader):
+                slice_count = len(self._reader.entry(name).slice)
+                entries.append((key, datatype, shape,
+                                b", %d slices" % slice_count if slice_count > 1 else b""))
                 continue
+            slices = self._reader.entry(name).slices
+            if not slices:
+                entries.append((key, datatype, shape, b""))
             for slice_proto in slices:
-                key = tensor_slices.encode_tensor_name_slice(
+                slice_key = tensor_slices.encode_tensor_name_slice(
                     name, tensor_slices.extents_from_proto(slice_proto))
-                entries.append((key, datatype, self._reader.dtype_and_shape(key)[1]))
+                entries.append((slice_key, datatype, self._reader.dtype_and_shape(slice_key)[1],
+                                b""))
         return sorted(entries, key=lambda entry: entry[0])
 
     def close(self):

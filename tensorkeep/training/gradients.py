@@ -55,17 +55,6 @@ def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _convert_y(value):
-    if isinstance(value, IndexedSlices):
-        return value
-    return ops.convert_to_tensor(value, name="y")
-
-
-def _convert_x(value):
-    """xs given as variables stand for their ref tensor, as in TensorFlow."""
-    if isinstance(value, IndexedSlices):
-        return value
-    return ops.convert_to_tensor(value, name="x", as_ref=True)
 
 
 @contextlib.contextmanager
@@ -78,8 +67,9 @@ def _maybe_colocate_with(op, colocate):
 
 
 def _gradient_function(op):
-    """(fn, found) for op: the `_gradient_op_type` attr (set under gradient_override_map)
-    names the gradient to use, else the op's own type."""
+    """(fn, found) for op: the `_gradient_op_type` attr (TensorFlow sets it on ops created
+    under gradient_override_map) names the gradient to use; without it, the override map in
+    force now, then the op's own type."""
     graph = op.graph
     op_type = op._attrs.get("_gradient_op_type")
     if isinstance(op_type, bytes):
@@ -112,8 +102,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     with graph.as_default(), ops.name_scope(name, "gradients"):
         # TensorFlow reserves this name for its gradient uid; keep later names in step with it.
         graph.unique_name("uid")
-        ys = [_convert_y(y) for y in ys]
-        xs = [_convert_x(x) for x in xs]
+        ys = [ops.convert_to_tensor(y, name="y") for y in ys]
+        # Variables stand for their ref tensor (the VariableV2 output), as in TensorFlow.
+        xs = [ops.convert_to_tensor(x, name="x", as_ref=True) for x in xs]
         grad_ys = _default_grad_ys(grad_ys, ys, colocate_gradients_with_ops)
         grads = _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate_gradients_with_ops,
                           gate_gradients, aggregation_method)
@@ -172,7 +163,8 @@ def _reached_ops(from_ops):
 
 
 def _pending_counts(to_ops, from_ops):
-    """(to_ops reachable from from_ops, {op: consumers between xs and ys}, ops between)."""
+    """(the to_ops reachable from from_ops, {op: how many of its consumers lie between xs and
+    ys})."""
     reached = _reached_ops(from_ops)
     reachable_to_ops = set(op for op in to_ops if op in reached)
     between = set()

@@ -69,10 +69,7 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
 
 def _import_meta_graph_with_return_elements(meta_graph_or_file, clear_devices=False,
                                             import_scope=None, return_elements=None, **kwargs):
-    if isinstance(meta_graph_or_file, protos.MetaGraphDef):
-        meta_graph_def = meta_graph_or_file
-    else:
-        meta_graph_def = meta_graph.read_meta_graph_file(meta_graph_or_file)
+    meta_graph_def = meta_graph.as_meta_graph_def(meta_graph_or_file)
     imported_vars, return_values = meta_graph.import_scoped_meta_graph_with_return_elements(
         meta_graph_def, clear_devices=clear_devices, import_scope=import_scope,
         return_elements=return_elements, **kwargs)

@@ -27,6 +27,7 @@ from tensorkeep.ops import control_flow_ops
 from tensorkeep.ops import io_ops
 from tensorkeep.ops.partitioned_variables import PartitionedVariable
 from tensorkeep.training import checkpoint_management
+from tensorkeep.training.checkpoint_management import V1, V2
 from tensorkeep.training import saveable_object
 from tensorkeep.training.saveable_object import (  # noqa: F401 (tf.train.Saver's companions)
     ReferenceVariableSaveable, SaveableObject, SaveSpec)
@@ -93,7 +94,7 @@ class BaseSaverBuilder:
     SaveableObject = SaveableObject
     VariableSaveable = ReferenceVariableSaveable
 
-    def __init__(self, write_version=protos.SaverDef.V2):
+    def __init__(self, write_version=V2):
         self._write_version = write_version
 
     def save_op(self, filename_tensor, saveables):
@@ -104,10 +105,10 @@ class BaseSaverBuilder:
                 tensor_names.append(spec.name)
                 tensors.append(spec.tensor)
                 tensor_slices.append(spec.slice_spec)
-        if self._write_version == protos.SaverDef.V1:
+        if self._write_version == V1:
             return io_ops.save_slices(filename_tensor, tensor_names, tensor_slices, tensors,
                                       name="save")
-        if self._write_version == protos.SaverDef.V2:
+        if self._write_version == V2:
             # For V2 the "filename" is the prefix of a tensor bundle.
             return io_ops.save_v2(filename_tensor, tensor_names, tensor_slices, tensors)
         raise RuntimeError("Unexpected write_version: %r" % (self._write_version,))
@@ -160,7 +161,7 @@ class BaseSaverBuilder:
                     return array_ops.identity(checkpoint_prefix)
 
     def _add_sharded_save_ops(self, filename_tensor, per_device):
-        if self._write_version == protos.SaverDef.V2:
+        if self._write_version == V2:
             return self._add_sharded_save_ops_v2(filename_tensor, per_device)
         num_shards = array_ops.constant(len(per_device), name="num_shards")
         sharded_saves = []
@@ -299,7 +300,7 @@ class Saver:
     def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5,
                  keep_checkpoint_every_n_hours=10000.0, name=None, restore_sequentially=False,
                  saver_def=None, builder=None, defer_build=False, allow_empty=False,
-                 write_version=protos.SaverDef.V2, pad_step_number=False,
+                 write_version=V2, pad_step_number=False,
                  save_relative_paths=False, filename=None):
         if defer_build and var_list is not None:
             raise ValueError("If `var_list` is provided then build cannot be deferred. Either "

@@ -10,8 +10,6 @@ other tensors are read into memory, so then the whole state dict is held at once
 import os
 import tempfile
 
-import numpy as np
-
 from tensorkeep.io import gfile, numpy_codec
 from tensorkeep.tools.common import CommandError, MissingExtraError, contiguous, dtype_name, local_path
 
@@ -87,11 +85,16 @@ class TorchSource:
         local = local_path(path)
         if not gfile.exists(path):
             raise CommandError(f"{path}: no such file")
-        if local is not None:
-            state = torch.load(local, map_location="cpu", weights_only=True, mmap=True)
-        else:
-            with gfile.GFile(path, "rb") as handle:
-                state = torch.load(handle, map_location="cpu", weights_only=True)
+        try:
+            if local is not None:
+                state = torch.load(local, map_location="cpu", weights_only=True, mmap=True)
+            else:
+                with gfile.GFile(path, "rb") as handle:
+                    state = torch.load(handle, map_location="cpu", weights_only=True)
+        except Exception as error:  # torch raises many kinds (pickle, zip, runtime) for foreign files
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CommandError(f"{path} cannot be loaded as a PyTorch state dict "
+                               f"(torch.load with weights_only=True: {first_line})") from None
         self._tensors = {}
         self._flatten(torch, state, "")
         self.tensors = []

@@ -1,0 +1,712 @@
+"""Ops that real-world graphs contain and no other family owns: Assert and Print, summaries
+(serialized Summary protos), fake quantization, depth <-> space rearrangement, RefIdentity; and
+the schemas of input-pipeline ops (datasets, iterators, queues, readers, PyFunc) so that graphs
+holding them import, with a clear error if such an op is run.
+"""
+
+import sys
+import threading
+
+import numpy as np
+
+from tensorkeep.framework import dtypes
+from tensorkeep.framework import errors
+from tensorkeep.framework import ops
+from tensorkeep.framework import tensor_shape
+from tensorkeep.framework.op_builder import apply_op
+from tensorkeep.framework.op_def import register_op, register_gradient, get_schema
+from tensorkeep.ops import _helpers
+
+
+# --- formatting tensors as TensorFlow's logging ops do ---------------------------------------------
+
+def _element_text(value):
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, (float, np.floating)):
+        return "%.6g" % value
+    return str(value)
+
+
+def summarize_value(array, max_entries):
+    """A tensor as TensorFlow's logging ops print it: nested brackets, at most `max_entries`
+    elements (then "..."); a negative count prints everything."""
+    array = np.asarray(array)
+    if array.ndim == 0:
+        return _element_text(array[()])
+    limit = array.size if max_entries < 0 else max_entries
+    flat = array.reshape(-1)
+    printed = [0]
+
+    def dim(level, offset):
+        if level == array.ndim:
+            printed[0] += 1
+            return _element_text(flat[offset])
+        stride = int(np.prod(array.shape[level + 1:], dtype=np.int64))
+        parts = []
+        for i in range(array.shape[level]):
+            if printed[0] >= limit:
+                parts.append("...")
+                break
+            parts.append(dim(level + 1, offset + i * stride))
+        separator = " " if level == array.ndim - 1 else ""
+        return "[" + separator.join(parts) + "]"
+    return dim(0, 0)
+
+
+# --- Assert / Print --------------------------------------------------------------------------------
+
+def _assert_kernel(op, ctx):
+    summarize = op._attrs.get("summarize", 3)
+
+    def run(condition, *data):
+        if not np.all(condition):
+            raise errors.InvalidArgumentError(
+                None, op, "assertion failed: %s\n\t [[{{node %s}}]]" % (
+                    " ".join("[%s]" % summarize_value(d, summarize) for d in data), op.name))
+    return run
+
+
+register_op("Assert", inputs=["condition: bool", "data: T"],
+            attrs=["T: list(type) >= 1", "summarize: int = 3"], stateful=True,
+            kernel=_assert_kernel)
+register_gradient("Assert", None)
+
+
+def Assert(condition, data, summarize=None, name=None):  # noqa: N802 (TensorFlow's name)
+    """tf.Assert: fails the run with `data` in the message when `condition` is false. Unless
+    all of `data` is string or int32, the check sits in a tf.cond named AssertGuard (as in
+    TensorFlow), so the data is only computed when the check fails."""
+    from tensorkeep.ops import control_flow_ops
+
+    with ops.name_scope(name, "Assert", [condition, data]):
+        xs = [ops.convert_to_tensor(x) for x in data]
+        if all(x.dtype.base_dtype in (dtypes.string, dtypes.int32) for x in xs):
+            return apply_op("Assert", condition=condition, data=xs, summarize=summarize,
+                            name="Assert")
+        condition = ops.convert_to_tensor(condition, name="Condition")
+
+        def true_assert():
+            return apply_op("Assert", condition=condition, data=xs, summarize=summarize,
+                            name="Assert")
+        guarded = control_flow_ops.cond(condition, control_flow_ops.no_op, true_assert,
+                                        name="AssertGuard")
+        return guarded.op
+
+
+def _print_kernel(op, ctx):
+    message = op._attrs.get("message", b"")
+    message = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    first_n = op._attrs.get("first_n", -1)
+    summarize = op._attrs.get("summarize", 3)
+    counter = {"printed": 0}
+    lock = threading.Lock()
+
+    def run(value, *data):
+        with lock:
+            if first_n >= 0 and counter["printed"] >= first_n:
+                return value
+            counter["printed"] += 1
+        text = message + "".join("[%s]" % summarize_value(d, summarize) for d in data)
+        print(text, file=sys.stderr)
+        return value
+    return run
+
+
+register_op("Print", inputs=["input: T", "data: U"], outputs=["output: T"],
+            attrs=["T: type", "U: list(type) >= 0", "message: string = ''",
+                   "first_n: int = -1", "summarize: int = 3"],
+            stateful=True, kernel=_print_kernel, shape=_helpers.unchanged_shape)
+register_gradient("Print", lambda op, grad: [grad] + [None] * (len(op._inputs) - 1))
+
+
+def Print(input_, data, message=None, first_n=None, summarize=None, name=None):  # noqa: N802
+    """tf.Print: the identity of `input_` that prints `message` and `data` to stderr."""
+    return apply_op("Print", input=input_, data=list(data), message=message, first_n=first_n,
+                    summarize=summarize, name=name)
+
+
+def _string_format_kernel(op, ctx):
+    template = op._attrs.get("template", b"%s")
+    template = template.decode() if isinstance(template, bytes) else template
+    placeholder = op._attrs.get("placeholder", b"%s")
+    placeholder = placeholder.decode() if isinstance(placeholder, bytes) else placeholder
+    summarize = op._attrs.get("summarize", 3)
+    pieces = template.split(placeholder)
+
+    def run(*inputs):
+        if len(pieces) != len(inputs) + 1:
+            raise errors.InvalidArgumentError(
+                None, op, "%d placeholder(s) in template does not match %d input(s) provided"
+                % (len(pieces) - 1, len(inputs)))
+        text = pieces[0]
+        for value, piece in zip(inputs, pieces[1:]):
+            text += summarize_value(value, summarize) + piece
+        return np.array(text.encode(), dtype=object)
+    return run
+
+
+register_op("StringFormat", inputs=["inputs: T"], outputs=["output: string"],
+            attrs=["T: list(type) >= 0", "template: string = '%s'",
+                   "placeholder: string = '%s'", "summarize: int = 3"],
+            kernel=_string_format_kernel, shape=_helpers.scalar_shape)
+
+
+def _print_v2_kernel(op, ctx):
+    stream = op._attrs.get("output_stream", b"stderr")
+    stream = stream.decode() if isinstance(stream, bytes) else stream
+    end = op._attrs.get("end", b"\n")
+    end = end.decode() if isinstance(end, bytes) else end
+    target = sys.stdout if stream in ("stdout", "log(info)") else sys.stderr
+
+    def run(text):
+        target.write(bytes(np.asarray(text)[()]).decode("utf-8", "replace") + end)
+    return run
+
+
+_print_v2 = register_op("PrintV2", inputs=["input: string"],
+                        attrs=["output_stream: string = 'stderr'", "end: string = ''"],
+                        stateful=True, kernel=_print_v2_kernel)
+_print_v2.attrs["end"].default = b"\n"  # a newline cannot be spelled in a one-line attr spec
+
+
+# --- summaries -------------------------------------------------------------------------------------
+
+def _text(value):
+    return bytes(value).decode("utf-8", "replace")
+
+
+def _scalar_summary_kernel(op, ctx):
+    from tensorkeep.io import protos
+
+    def run(tags, values):
+        tags = np.asarray(tags)
+        values = np.asarray(values)
+        if tags.shape != values.shape:
+            raise errors.InvalidArgumentError(
+                None, op, "tags and values are not the same shape: %s != %s"
+                % (list(tags.shape), list(values.shape)))
+        summary = protos.Summary()
+        for tag, value in zip(tags.reshape(-1), values.reshape(-1)):
+            summary.value.add(tag=_text(tag), simple_value=float(value))
+        return np.array(summary.SerializeToString(), dtype=object)
+    return run
+
+
+_SUMMARY_TYPES = ("{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, "
+                  "uint32, uint64}")
+register_op("ScalarSummary", inputs=["tags: string", "values: T"], outputs=["summary: string"],
+            attrs=["T: " + _SUMMARY_TYPES], kernel=_scalar_summary_kernel,
+            shape=_helpers.scalar_shape)
+
+
+def _default_histogram_limits():
+    """Bucket edges growing by 10% from 1e-12 to 1e20, mirrored for negatives, around 0."""
+    positive = []
+    edge = 1.0e-12
+    while edge < 1.0e20:
+        positive.append(edge)
+        edge *= 1.1
+    positive.append(np.finfo(np.float64).max)
+    return np.array([-x for x in reversed(positive)] + [0.0] + positive)
+
+
+_HISTOGRAM_LIMITS = None
+
+
+def histogram_proto(values):
+    """A HistogramProto of `values` with TensorFlow's default buckets (runs of empty buckets
+    collapsed into one)."""
+    from tensorkeep.io import protos
+
+    global _HISTOGRAM_LIMITS
+    if _HISTOGRAM_LIMITS is None:
+        _HISTOGRAM_LIMITS = _default_histogram_limits()
+    limits = _HISTOGRAM_LIMITS
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    counts = np.bincount(np.searchsorted(limits, values, side="right"),
+                         minlength=len(limits)).astype(np.float64)[:len(limits)]
+    proto = protos.HistogramProto()
+    if values.size:
+        proto.min, proto.max = float(values.min()), float(values.max())
+    else:
+        proto.min, proto.max = float(limits[-1]), float(-limits[-1])
+    proto.num = float(values.size)
+    proto.sum = float(values.sum())
+    proto.sum_squares = float(np.dot(values, values))
+    i = 0
+    while i < len(counts):
+        end, count = limits[i], counts[i]
+        i += 1
+        if count <= 0.0:
+            while i < len(counts) and counts[i] <= 0.0:
+                end, count = limits[i], counts[i]
+                i += 1
+        proto.bucket_limit.append(float(end))
+        proto.bucket.append(float(count))
+    if not proto.bucket:
+        proto.bucket_limit.append(float(limits[-1]))
+        proto.bucket.append(0.0)
+    return proto
+
+
+def _histogram_summary_kernel(op, ctx):
+    from tensorkeep.io import protos
+
+    def run(tag, values):
+        tag_text = _text(np.asarray(tag)[()])
+        values = np.asarray(values, dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            raise errors.InvalidArgumentError(
+                None, op, "%s for: %s" % ("Nan in summary histogram" if np.any(np.isnan(values))
+                                          else "Infinity in summary histogram", tag_text))
+        summary = protos.Summary()
+        summary.value.add(tag=tag_text).histo.CopyFrom(histogram_proto(values))
+        return np.array(summary.SerializeToString(), dtype=object)
+    return run
+
+
+register_op("HistogramSummary", inputs=["tag: string", "values: T"],
+            outputs=["summary: string"], attrs=["T: " + _SUMMARY_TYPES + " = DT_FLOAT"],
+            kernel=_histogram_summary_kernel, shape=_helpers.scalar_shape)
+
+
+def _merge_summary_kernel(op, ctx):
+    from tensorkeep.io import protos
+
+    def run(*inputs):
+        merged = protos.Summary()
+        tags = set()
+        for serialized in inputs:
+            summary = protos.Summary()
+            try:
+                summary.ParseFromString(bytes(np.asarray(serialized)[()]))
+            except Exception:  # noqa: BLE001 (any parse failure means a corrupt input)
+                raise errors.InvalidArgumentError(None, op, "Could not parse one of the "
+                                                  "summary inputs")
+            for value in summary.value:
+                if value.tag in tags:
+                    raise errors.InvalidArgumentError(
+                        None, op, "Duplicate tag %s found in summary inputs " % value.tag)
+                tags.add(value.tag)
+                merged.value.add().CopyFrom(value)
+        return np.array(merged.SerializeToString(), dtype=object)
+    return run
+
+
+register_op("MergeSummary", inputs=["inputs: N * string"], outputs=["summary: string"],
+            attrs=["N: int >= 1"], kernel=_merge_summary_kernel, shape=_helpers.scalar_shape)
+register_op("ImageSummary", inputs=["tag: string", "tensor: T"], outputs=["summary: string"],
+            attrs=["max_images: int >= 1 = 3", "T: {uint8, float, half, double} = DT_FLOAT",
+                   "bad_color: tensor"],
+            shape=_helpers.scalar_shape)
+for _op_type in ("ScalarSummary", "HistogramSummary", "MergeSummary", "ImageSummary"):
+    register_gradient(_op_type, None)
+
+
+def _clean_tag(name):
+    import re
+
+    if name is not None:
+        name = re.sub(r"[^-/\w\.]", "_", name).lstrip("/")
+    return name
+
+
+class _SummaryScope:
+    """(tag, scope) for a summary named `name` (under `family`), as TensorFlow names them."""
+
+    def __init__(self, name, family, values):
+        self._name = _clean_tag(name)
+        self._family = _clean_tag(family)
+        self._values = values
+        self._scope = None
+
+    def __enter__(self):
+        base = self._name if self._family is None else "%s/%s" % (self._family, self._name)
+        self._scope = ops.name_scope(base, None, self._values)
+        scope = self._scope.__enter__()
+        tag = scope.rstrip("/")
+        if self._family is not None:
+            tag = "%s/%s" % (self._family, tag)
+        return tag, scope
+
+    def __exit__(self, *exc):
+        return self._scope.__exit__(*exc)
+
+
+def _collect(value, collections, default_collections):
+    for key in default_collections if collections is None else collections:
+        ops.add_to_collection(key, value)
+
+
+def scalar_summary(name, tensor, collections=None, family=None):
+    """tf.summary.scalar: a serialized Summary with one simple value."""
+    with _SummaryScope(name, family, [tensor]) as (tag, scope):
+        value = apply_op("ScalarSummary", tags=tag, values=tensor, name=scope)
+        _collect(value, collections, [ops.GraphKeys.SUMMARIES])
+    return value
+
+
+def histogram_summary(name, values, collections=None, family=None):
+    """tf.summary.histogram: a serialized Summary with a histogram of `values`."""
+    with _SummaryScope(name, family, [values]) as (tag, scope):
+        value = apply_op("HistogramSummary", tag=tag, values=values, name=scope)
+        _collect(value, collections, [ops.GraphKeys.SUMMARIES])
+    return value
+
+
+def merge_summary(inputs, collections=None, name=None):
+    """tf.summary.merge: one Summary holding the values of all `inputs`."""
+    with ops.name_scope(name, "Merge", inputs):
+        value = apply_op("MergeSummary", inputs=list(inputs), name=name)
+        _collect(value, collections, [])
+    return value
+
+
+def merge_all_summaries(key=ops.GraphKeys.SUMMARIES, scope=None, name=None):
+    """tf.summary.merge_all: merges the summaries collected under `key` (None if there are
+    none)."""
+    summaries = ops.get_collection(key, scope=scope)
+    if not summaries:
+        return None
+    return merge_summary(summaries, name=name)
+
+
+# --- fake quantization -----------------------------------------------------------------------------
+
+def _nudged_range(min_value, max_value, num_bits, narrow_range):
+    """TensorFlow's nudging of [min, max] so that zero is exactly representable (float32)."""
+    f32 = np.float32
+    quant_min = f32(1 if narrow_range else 0)
+    quant_max = f32((1 << num_bits) - 1)
+    min_value, max_value = f32(min_value), f32(max_value)
+    scale = (max_value - min_value) / (quant_max - quant_min)
+    zero_point_from_min = quant_min - min_value / scale
+    if zero_point_from_min < quant_min:
+        nudged_zero_point = quant_min
+    elif zero_point_from_min > quant_max:
+        nudged_zero_point = quant_max
+    else:
+        # std::round: halves away from zero
+        nudged_zero_point = f32(np.sign(zero_point_from_min) *
+                                np.floor(np.abs(zero_point_from_min) + f32(0.5)))
+    nudged_min = (quant_min - nudged_zero_point) * scale
+    nudged_max = (quant_max - nudged_zero_point) * scale
+    return f32(nudged_min), f32(nudged_max), f32(scale)
+
+
+def fake_quantize(inputs, min_value, max_value, num_bits, narrow_range):
+    f32 = np.float32
+    inputs = np.asarray(inputs, dtype=f32)
+    if f32(min_value) == 0 and f32(max_value) == 0:
+        return np.zeros_like(inputs)
+    nudged_min, nudged_max, scale = _nudged_range(min_value, max_value, num_bits, narrow_range)
+    inv_scale = f32(1.0) / scale
+    clamped = np.clip(inputs, nudged_min, nudged_max)
+    shifted = clamped - nudged_min
+    return (np.floor(shifted * inv_scale + f32(0.5)) * scale + nudged_min).astype(f32)
+
+
+def _check_fake_quant_attrs(op):
+    num_bits = op._attrs.get("num_bits", 8)
+    if not 2 <= num_bits <= 16:
+        raise ValueError("num_bits is out of range, expected between 2 and 16, was: %d"
+                         % num_bits)
+    return num_bits, bool(op._attrs.get("narrow_range", False))
+
+
+def _fake_quant_vars_kernel(op, ctx):
+    num_bits, narrow_range = _check_fake_quant_attrs(op)
+
+    def run(inputs, min_value, max_value):
+        if min_value > max_value:
+            raise errors.InvalidArgumentError(
+                None, op, "min has to be smaller or equal to max: min=%s, max=%s"
+                % (min_value, max_value))
+        return fake_quantize(inputs, min_value, max_value, num_bits, narrow_range)
+    return run
+
+
+def _fake_quant_args_kernel(op, ctx):
+    num_bits, narrow_range = _check_fake_quant_attrs(op)
+    min_value, max_value = op._attrs.get("min", -6.0), op._attrs.get("max", 6.0)
+    return lambda inputs: fake_quantize(inputs, min_value, max_value, num_bits, narrow_range)
+
+
+def _fake_quant_vars_gradient_kernel(op, ctx):
+    num_bits, narrow_range = _check_fake_quant_attrs(op)
+
+    def run(gradients, inputs, min_value, max_value):
+        f32 = np.float32
+        nudged_min, nudged_max, _ = _nudged_range(min_value, max_value, num_bits, narrow_range)
+        below = inputs < nudged_min
+        above = inputs > nudged_max
+        inside = ~(below | above)
+        zero = f32(0)
+        return (np.where(inside, gradients, zero).astype(f32),
+                np.asarray(np.sum(np.where(below, gradients, zero)), dtype=f32),
+                np.asarray(np.sum(np.where(above, gradients, zero)), dtype=f32))
+    return run
+
+
+_FAKE_QUANT_ATTRS = ["num_bits: int = 8", "narrow_range: bool = false"]
+register_op("FakeQuantWithMinMaxVars", inputs=["inputs: float", "min: float", "max: float"],
+            outputs=["outputs: float"], attrs=_FAKE_QUANT_ATTRS,
+            kernel=_fake_quant_vars_kernel, shape=_helpers.unchanged_shape)
+register_op("FakeQuantWithMinMaxArgs", inputs=["inputs: float"], outputs=["outputs: float"],
+            attrs=["min: float = -6.0", "max: float = 6.0"] + _FAKE_QUANT_ATTRS,
+            kernel=_fake_quant_args_kernel, shape=_helpers.unchanged_shape)
+register_op("FakeQuantWithMinMaxVarsGradient",
+            inputs=["gradients: float", "inputs: float", "min: float", "max: float"],
+            outputs=["backprops_wrt_input: float", "backprop_wrt_min: float",
+                     "backprop_wrt_max: float"],
+            attrs=_FAKE_QUANT_ATTRS, kernel=_fake_quant_vars_gradient_kernel,
+            shape=lambda op: [op._inputs[1]._shape_val, tensor_shape.TensorShape([]),
+                              tensor_shape.TensorShape([])])
+register_op("FakeQuantWithMinMaxArgsGradient", inputs=["gradients: float", "inputs: float"],
+            outputs=["backprops: float"],
+            attrs=["min: float = -6.0", "max: float = 6.0"] + _FAKE_QUANT_ATTRS,
+            kernel=lambda op, ctx: _fake_quant_args_gradient(op),
+            shape=_helpers.unchanged_shape)
+
+
+def _fake_quant_args_gradient(op):
+    num_bits, narrow_range = _check_fake_quant_attrs(op)
+    nudged_min, nudged_max, _ = _nudged_range(op._attrs.get("min", -6.0),
+                                              op._attrs.get("max", 6.0), num_bits, narrow_range)
+
+    def run(gradients, inputs):
+        inside = (inputs >= nudged_min) & (inputs <= nudged_max)
+        return np.where(inside, gradients, np.float32(0)).astype(np.float32)
+    return run
+
+
+def _fake_quant_vars_grad(op, grad):
+    return apply_op("FakeQuantWithMinMaxVarsGradient", gradients=grad, inputs=op._inputs[0],
+                    min=op._inputs[1], max=op._inputs[2], num_bits=op._attrs["num_bits"],
+                    narrow_range=op._attrs["narrow_range"])
+
+
+def _fake_quant_args_grad(op, grad):
+    return [apply_op("FakeQuantWithMinMaxArgsGradient", gradients=grad, inputs=op._inputs[0],
+                     min=op._attrs["min"], max=op._attrs["max"],
+                     num_bits=op._attrs["num_bits"], narrow_range=op._attrs["narrow_range"])]
+
+
+register_gradient("FakeQuantWithMinMaxVars", _fake_quant_vars_grad)
+register_gradient("FakeQuantWithMinMaxArgs", _fake_quant_args_grad)
+
+
+def fake_quant_with_min_max_vars(inputs, min, max, num_bits=8, narrow_range=False,  # noqa: A002
+                                 name=None):
+    return apply_op("FakeQuantWithMinMaxVars", inputs=inputs, min=min, max=max,
+                    num_bits=num_bits, narrow_range=narrow_range, name=name)
+
+
+def fake_quant_with_min_max_args(inputs, min=-6.0, max=6.0, num_bits=8,  # noqa: A002
+                                 narrow_range=False, name=None):
+    return apply_op("FakeQuantWithMinMaxArgs", inputs=inputs, min=min, max=max,
+                    num_bits=num_bits, narrow_range=narrow_range, name=name)
+
+
+# --- depth <-> space -------------------------------------------------------------------------------
+
+def _data_format(op):
+    fmt = op._attrs.get("data_format", b"NHWC")
+    return fmt.decode() if isinstance(fmt, bytes) else fmt
+
+
+def _depth_to_space_kernel(op, ctx):
+    block = op._attrs["block_size"]
+    data_format = _data_format(op)
+    if data_format == "NCHW_VECT_C":
+        raise errors.UnimplementedError(None, op, "DepthToSpace with data_format NCHW_VECT_C "
+                                        "(quantized int8 layout) is not supported")
+
+    def run(x):
+        if x.ndim != 4:
+            raise errors.InvalidArgumentError(None, op, "Input rank should be: 4 instead of: %d"
+                                              % x.ndim)
+        if data_format == "NHWC":
+            n, h, w, c = x.shape
+            if c % (block * block):
+                raise errors.InvalidArgumentError(
+                    None, op, "Input depth dimension %d should be divisible by: %d"
+                    % (c, block * block))
+            depth = c // (block * block)
+            y = x.reshape(n, h, w, block, block, depth).transpose(0, 1, 3, 2, 4, 5)
+            return np.ascontiguousarray(y).reshape(n, h * block, w * block, depth)
+        n, c, h, w = x.shape
+        if c % (block * block):
+            raise errors.InvalidArgumentError(
+                None, op, "Input depth dimension %d should be divisible by: %d"
+                % (c, block * block))
+        depth = c // (block * block)
+        y = x.reshape(n, block, block, depth, h, w).transpose(0, 3, 4, 1, 5, 2)
+        return np.ascontiguousarray(y).reshape(n, depth, h * block, w * block)
+    return run
+
+
+def _space_to_depth_kernel(op, ctx):
+    block = op._attrs["block_size"]
+    data_format = _data_format(op)
+    if data_format == "NCHW_VECT_C":
+        raise errors.UnimplementedError(None, op, "SpaceToDepth with data_format NCHW_VECT_C "
+                                        "(quantized int8 layout) is not supported")
+
+    def run(x):
+        if x.ndim != 4:
+            raise errors.InvalidArgumentError(None, op, "Input rank should be: 4 instead of: %d"
+                                              % x.ndim)
+        if data_format == "NHWC":
+            n, h, w, c = x.shape
+            if h % block or w % block:
+                raise errors.InvalidArgumentError(
+                    None, op, "Image width %d and height %d should be divisible by block_size: "
+                    "%d" % (w, h, block))
+            y = x.reshape(n, h // block, block, w // block, block, c).transpose(0, 1, 3, 2, 4, 5)
+            return np.ascontiguousarray(y).reshape(n, h // block, w // block, block * block * c)
+        n, c, h, w = x.shape
+        if h % block or w % block:
+            raise errors.InvalidArgumentError(
+                None, op, "Image width %d and height %d should be divisible by block_size: %d"
+                % (w, h, block))
+        y = x.reshape(n, c, h // block, block, w // block, block).transpose(0, 3, 5, 1, 2, 4)
+        return np.ascontiguousarray(y).reshape(n, block * block * c, h // block, w // block)
+    return run
+
+
+def _rearrange_shape(to_depth):
+    def shape(op):
+        block = op._attrs["block_size"]
+        input_shape = op._inputs[0]._shape_val
+        if input_shape.ndims is None:
+            return [tensor_shape.unknown_shape(4)]
+        if input_shape.ndims != 4:
+            raise ValueError("Shape must be rank 4 but is rank %d for '{{node %s}} = %s'"
+                             % (input_shape.ndims, op.name, op.type))
+        dims = input_shape.as_list()
+        if _data_format(op) == "NHWC":
+            spatial, channel = [1, 2], 3
+        else:
+            spatial, channel = [2, 3], 1
+
+        def scaled(value, factor, divide):
+            if value is None:
+                return None
+            if divide:
+                if value % factor:
+                    raise ValueError("Dimension size must be evenly divisible by %d but is %d "
+                                     "for '{{node %s}} = %s'" % (factor, value, op.name, op.type))
+                return value // factor
+            return value * factor
+        out = list(dims)
+        for axis in spatial:
+            out[axis] = scaled(dims[axis], block, to_depth)
+        out[channel] = scaled(dims[channel], block * block, not to_depth)
+        return [tensor_shape.TensorShape(out)]
+    return shape
+
+
+_REARRANGE_ATTRS = ["T: type", "block_size: int >= 2",
+                    "data_format: {'NHWC', 'NCHW', 'NCHW_VECT_C'} = 'NHWC'"]
+register_op("DepthToSpace", inputs=["input: T"], outputs=["output: T"], attrs=_REARRANGE_ATTRS,
+            kernel=_depth_to_space_kernel, shape=_rearrange_shape(to_depth=False))
+register_op("SpaceToDepth", inputs=["input: T"], outputs=["output: T"], attrs=_REARRANGE_ATTRS,
+            kernel=_space_to_depth_kernel, shape=_rearrange_shape(to_depth=True))
+
+
+def depth_to_space(input, block_size, name=None, data_format="NHWC"):  # noqa: A002
+    return apply_op("DepthToSpace", input=input, block_size=block_size,
+                    data_format=data_format, name=name)
+
+
+def space_to_depth(input, block_size, name=None, data_format="NHWC"):  # noqa: A002
+    return apply_op("SpaceToDepth", input=input, block_size=block_size,
+                    data_format=data_format, name=name)
+
+
+register_gradient("DepthToSpace", lambda op, grad: [space_to_depth(
+    grad, op._attrs["block_size"], data_format=_data_format(op))])
+register_gradient("SpaceToDepth", lambda op, grad: [depth_to_space(
+    grad, op._attrs["block_size"], data_format=_data_format(op))])
+
+
+# --- RefIdentity (ref-typed loop variables pass through it in tf.while_loop) -----------------------
+
+if get_schema("RefIdentity") is None:
+    register_op("RefIdentity", inputs=["input: Ref(T)"], outputs=["output: Ref(T)"],
+                attrs=["T: type"], compute=lambda ref: ref, shape=_helpers.unchanged_shape)
+    register_gradient("RefIdentity", lambda op, grad: [grad])
+
+
+# --- input pipelines: schemas only -----------------------------------------------------------------
+# Graphs exported from training scripts carry their input pipeline (tf.data, queues, readers,
+# py_func). They import and their other parts run; running the pipeline itself needs the
+# original Python program or files, so these ops have no kernel (running one raises
+# UnimplementedError naming the op).
+
+_DATASET_ATTRS = ["output_types: list(type) >= 1", "output_shapes: list(shape) >= 1"]
+_PIPELINE_SCHEMAS = [
+    ("TensorDataset", ["components: Toutput_types"], ["handle: variant"],
+     ["Toutput_types: list(type) >= 1", "output_shapes: list(shape) >= 1", "metadata: string = ''"],
+     True),
+    ("BatchDatasetV2", ["input_dataset: variant", "batch_size: int64", "drop_remainder: bool"],
+     ["handle: variant"], ["parallel_copy: bool = false"] + _DATASET_ATTRS +
+     ["metadata: string = ''"], False),
+    ("RepeatDataset", ["input_dataset: variant", "count: int64"], ["handle: variant"],
+     _DATASET_ATTRS + ["metadata: string = ''"], False),
+    ("FlatMapDataset", ["input_dataset: variant", "other_arguments: Targuments"],
+     ["handle: variant"], ["f: func", "Targuments: list(type) >= 0"] + _DATASET_ATTRS +
+     ["metadata: string = ''"], False),
+    ("GeneratorDataset", ["init_func_other_args: Tinit_func_args",
+                          "next_func_other_args: Tnext_func_args",
+                          "finalize_func_other_args: Tfinalize_func_args"],
+     ["handle: variant"],
+     ["init_func: func", "next_func: func", "finalize_func: func",
+      "Tinit_func_args: list(type) >= 0", "Tnext_func_args: list(type) >= 0",
+      "Tfinalize_func_args: list(type) >= 0"] + _DATASET_ATTRS + ["metadata: string = ''"],
+     True),
+    ("OptimizeDataset", ["input_dataset: variant", "optimizations: string"],
+     ["handle: variant"], _DATASET_ATTRS + ["optimization_configs: list(string) = []"], False),
+    ("ModelDataset", ["input_dataset: variant"], ["handle: variant"],
+     ["algorithm: int = 0", "cpu_budget: int = 0", "ram_budget: int = 0"] + _DATASET_ATTRS,
+     False),
+    ("IteratorV2", [], ["handle: resource"],
+     ["shared_name: string", "container: string"] + _DATASET_ATTRS, True),
+    ("MakeIterator", ["dataset: variant", "iterator: resource"], [], [], True),
+    ("IteratorGetNext", ["iterator: resource"], ["components: output_types"], _DATASET_ATTRS,
+     True),
+    ("IteratorToStringHandle", ["resource_handle: resource"], ["string_handle: string"], [],
+     True),
+    ("PyFunc", ["input: Tin"], ["output: Tout"],
+     ["token: string", "Tin: list(type) >= 0", "Tout: list(type) >= 0"], True),
+    ("FIFOQueueV2", [], ["handle: resource"],
+     ["component_types: list(type) >= 1", "shapes: list(shape) >= 0 = []",
+      "capacity: int = -1", "container: string = ''", "shared_name: string = ''"], True),
+    ("RandomShuffleQueueV2", [], ["handle: resource"],
+     ["component_types: list(type) >= 1", "shapes: list(shape) >= 0 = []",
+      "capacity: int = -1", "min_after_dequeue: int = 0", "seed: int = 0", "seed2: int = 0",
+      "container: string = ''", "shared_name: string = ''"], True),
+    ("QueueEnqueueV2", ["handle: resource", "components: Tcomponents"], [],
+     ["Tcomponents: list(type) >= 1", "timeout_ms: int = -1"], True),
+    ("QueueEnqueueManyV2", ["handle: resource", "components: Tcomponents"], [],
+     ["Tcomponents: list(type) >= 1", "timeout_ms: int = -1"], True),
+    ("QueueDequeueManyV2", ["handle: resource", "n: int32"], ["components: component_types"],
+     ["component_types: list(type) >= 1", "timeout_ms: int = -1"], True),
+    ("QueueCloseV2", ["handle: resource"], [], ["cancel_pending_enqueues: bool = false"], True),
+    ("QueueSizeV2", ["handle: resource"], ["size: int32"], [], True),
+    ("FixedLengthRecordReaderV2", [], ["reader_handle: resource"],
+     ["header_bytes: int = 0", "record_bytes: int", "footer_bytes: int = 0",
+      "hop_bytes: int = 0", "container: string = ''", "shared_name: string = ''",
+      "encoding: string = ''"], True),
+    ("ReaderReadV2", ["reader_handle: resource", "queue_handle: resource"],
+     ["key: string", "value: string"], [], True),
+]
+for _name, _inputs, _outputs, _attrs, _stateful in _PIPELINE_SCHEMAS:
+    if get_schema(_name) is None:
+        register_op(_name, inputs=_inputs, outputs=_outputs, attrs=_attrs, stateful=_stateful,
+                    shape=_helpers.unknown_shapes)
+        register_gradient(_name, None)

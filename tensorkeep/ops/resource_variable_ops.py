@@ -1,0 +1,735 @@
+"""Resource variables: VarHandleOp and the ops reading and writing through its handle
+(ReadVariableOp, AssignVariableOp, AssignAdd/SubVariableOp, VarIsInitializedOp, ResourceGather,
+ResourceScatter*, VariableShape, DestroyResourceOp), and the ResourceVariable class that
+tf.get_variable(use_resource=True) and TF2-era graphs use.
+
+At run time a handle's value is the session's VariableStorage for (container, shared name),
+kept in `ctx.resources`. It has the interface of a ref variable's storage (`value`, `get()`),
+so the ResourceApply* training ops (training_ops.py) update it like their ref twins.
+"""
+
+import numpy as np
+
+from tensorkeep.framework import dtypes
+from tensorkeep.framework import errors
+from tensorkeep.framework import ops
+from tensorkeep.framework import tensor_shape
+from tensorkeep.framework.op_builder import apply_op
+from tensorkeep.framework.op_def import register_op, register_gradient
+from tensorkeep.ops import _helpers
+
+
+# --- handles ---------------------------------------------------------------------------------------
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else (value or "")
+
+
+class VariableStorage:
+    """The state behind a resource handle: `value` is the current ndarray (None until
+    assigned). Kernels replace `value`, never mutate it."""
+
+    __slots__ = ("value", "name", "dtype", "shape")
+
+    def __init__(self, name, dtype, shape):
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.value = None
+
+    def get(self, reader_name=None):
+        if self.value is None:
+            raise errors.FailedPreconditionError(
+                None, None, "Error while reading resource variable %s from Container: "
+                "localhost. This could mean that the variable was uninitialized. Not found: "
+                "Resource localhost/%s/N10tensorflow3VarE does not exist.\n\t [[{{node %s}}]]"
+                "\nRun its initializer first (sess.run(tf.global_variables_initializer())) or "
+                "restore it from a checkpoint (saver.restore(sess, path))."
+                % (self.name, self.name, reader_name or self.name))
+        return self.value
+
+    def __repr__(self):
+        return "<VariableStorage %s %s>" % (self.name, "uninitialized" if self.value is None
+                                            else "shape=%s" % (self.value.shape,))
+
+
+def _var_handle_kernel(op, ctx):
+    container = _text(op._attrs.get("container", b""))
+    shared_name = _text(op._attrs.get("shared_name", b"")) or op.name
+    key = ("variable", container, shared_name)
+    with ctx.lock:
+        storage = ctx.resources.get(key)
+        if storage is None:
+            storage = VariableStorage(shared_name, op._attrs["dtype"], op._attrs.get("shape"))
+            ctx.resources[key] = storage
+    return lambda: storage
+
+
+register_op("VarHandleOp", outputs=["resource: resource"],
+            attrs=["container: string = ''", "shared_name: string = ''",
+                   "debug_name: string = ''", "dtype: type", "shape: shape",
+                   "allowed_devices: list(string) = []"],
+            stateful=True, kernel=_var_handle_kernel, shape=_helpers.scalar_shape)
+register_gradient("VarHandleOp", None)
+
+
+def handle_variable_shape(handle):
+    """The static shape of the variable behind `handle`, found through the ops that forward
+    handles (Identity, Enter, Switch, ...) back to its VarHandleOp; unknown otherwise."""
+    seen = 0
+    while seen < 64:
+        op = handle.op
+        if op._type == "VarHandleOp":
+            return op._attrs.get("shape") or tensor_shape.unknown_shape()
+        if op._type in ("Identity", "Enter", "Exit", "Switch", "Merge", "NextIteration") \
+                and op._inputs:
+            handle = op._inputs[0]
+            seen += 1
+            continue
+        break
+    return tensor_shape.unknown_shape()
+
+
+def _current(op, ref):
+    return ref.get(op.name)
+
+
+def _check_dtype(op, ref, dtype):
+    stored = ref.dtype
+    if stored is not None and dtypes.as_dtype(stored).base_dtype != dtype:
+        raise errors.InvalidArgumentError(
+            None, op, "Trying to access resource %s with dtype %s but it has dtype %s"
+            % (ref.name, dtype.name, dtypes.as_dtype(stored).base_dtype.name))
+
+
+def _store(ref, value, dtype):
+    new = np.array(value, dtype=dtype.as_numpy, copy=True)
+    new.flags.writeable = False
+    ref.value = new
+
+
+def _read_kernel(op, ctx):
+    dtype = op._attrs["dtype"]
+
+    def run(ref):
+        _check_dtype(op, ref, dtype)
+        return _current(op, ref)
+    return run
+
+
+register_op("ReadVariableOp", inputs=["resource: resource"], outputs=["value: dtype"],
+            attrs=["dtype: type"], stateful=True, kernel=_read_kernel,
+            shape=lambda op: [handle_variable_shape(op._inputs[0])])
+register_gradient("ReadVariableOp", lambda op, grad: [grad])
+
+
+def _assign_kernel(op, ctx):
+    dtype = op._attrs["dtype"]
+    validate = op._attrs.get("validate_shape", False)
+
+    def run(ref, value):
+        _check_dtype(op, ref, dtype)
+        if validate and ref.value is not None and ref.value.shape != np.shape(value):
+            raise errors.InvalidArgumentError(
+                None, op, "Trying to assign to variable with tensor with wrong shape. Expected "
+                "%s got %s" % (list(ref.value.shape), list(np.shape(value))))
+        if ref.dtype is None:
+            ref.dtype = dtype
+        _store(ref, value, dtype)
+    return run
+
+
+def _update_kernel(sign):
+    def factory(op, ctx):
+        dtype = op._attrs["dtype"]
+
+        def run(ref, value):
+            _check_dtype(op, ref, dtype)
+            current = _current(op, ref)
+            if current.shape != np.shape(value):
+                raise errors.InvalidArgumentError(
+                    None, op, "Cannot update variable with shape %s using a Tensor with shape "
+                    "%s, shapes must be equal." % (list(current.shape), list(np.shape(value))))
+            value = np.asarray(value, dtype=current.dtype)
+            _store(ref, current + value if sign > 0 else current - value, dtype)
+        return run
+    return factory
+
+
+register_op("AssignVariableOp", inputs=["resource: resource", "value: dtype"],
+            attrs=["dtype: type", "validate_shape: bool = false"], stateful=True,
+            kernel=_assign_kernel)
+register_op("AssignAddVariableOp", inputs=["resource: resource", "value: dtype"],
+            attrs=["dtype: type"], stateful=True, kernel=_update_kernel(+1))
+register_op("AssignSubVariableOp", inputs=["resource: resource", "value: dtype"],
+            attrs=["dtype: type"], stateful=True, kernel=_update_kernel(-1))
+for _op_type in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"):
+    register_gradient(_op_type, None)
+
+register_op("VarIsInitializedOp", inputs=["resource: resource"],
+            outputs=["is_initialized: bool"], stateful=True,
+            compute=lambda ref: np.array(ref.value is not None), shape=_helpers.scalar_shape)
+register_gradient("VarIsInitializedOp", None)
+
+
+def _destroy_kernel(op, ctx):
+    ignore_lookup_error = op._attrs.get("ignore_lookup_error", True)
+
+    def run(ref):
+        with ctx.lock:
+            for key, value in list(ctx.resources.items()):
+                if value is ref:
+                    del ctx.resources[key]
+                    return
+        if not ignore_lookup_error:
+            raise errors.NotFoundError(None, op, "Resource %s does not exist." % ref.name)
+    return run
+
+
+register_op("DestroyResourceOp", inputs=["resource: resource"],
+            attrs=["ignore_lookup_error: bool = true"], stateful=True, kernel=_destroy_kernel)
+
+
+def _variable_shape_kernel(op, ctx):
+    out_type = op._attrs["out_type"].as_numpy
+    return lambda ref: np.array(_current(op, ref).shape, dtype=out_type)
+
+
+register_op("VariableShape", inputs=["input: resource"], outputs=["output: out_type"],
+            attrs=["out_type: {int32, int64} = DT_INT32"], stateful=True,
+            kernel=_variable_shape_kernel,
+            shape=lambda op: [tensor_shape.TensorShape([handle_variable_shape(
+                op._inputs[0]).ndims])])
+register_gradient("VariableShape", None)
+
+
+# --- gather and scatter ----------------------------------------------------------------------------
+
+def _check_indices(op, indices, limit):
+    bad = (indices < 0) | (indices >= limit)
+    if np.any(bad):
+        position = np.unravel_index(int(np.argmax(bad)), indices.shape)
+        raise errors.InvalidArgumentError(
+            None, op, "indices%s = %d is not in [0, %d)" % (
+                "".join("[%d]" % p for p in position), int(indices[position]), limit))
+
+
+def _resource_gather_kernel(op, ctx):
+    batch_dims = op._attrs.get("batch_dims", 0)
+    dtype = op._attrs["dtype"]
+
+    def run(ref, indices):
+        _check_dtype(op, ref, dtype)
+        params = _current(op, ref)
+        indices = np.asarray(indices)
+        if batch_dims:
+            from tensorkeep.ops import array_ops
+
+            return array_ops._gather(params, indices, batch_dims, batch_dims)
+        _check_indices(op, indices, params.shape[0])
+        return np.take(params, indices, axis=0)
+    return run
+
+
+def _resource_gather_shape(op):
+    params = handle_variable_shape(op._inputs[0])
+    indices = op._inputs[1]._shape_val
+    if params.ndims is None or indices.ndims is None:
+        return [tensor_shape.unknown_shape()]
+    batch_dims = op._attrs.get("batch_dims", 0)
+    return [tensor_shape.TensorShape(indices.as_list() + params.as_list()[batch_dims + 1:])]
+
+
+register_op("ResourceGather", inputs=["resource: resource", "indices: Tindices"],
+            outputs=["output: dtype"],
+            attrs=["batch_dims: int = 0", "validate_indices: bool = true", "dtype: type",
+                   "Tindices: {int32, int64}"],
+            stateful=True, kernel=_resource_gather_kernel, shape=_resource_gather_shape)
+
+
+def _resource_gather_grad(op, grad):
+    from tensorkeep.framework.indexed_slices import IndexedSlices
+    from tensorkeep.ops import array_ops
+
+    handle, indices = op._inputs
+    params_shape = apply_op("VariableShape", input=handle)
+    size = array_ops.expand_dims(array_ops.size(indices), 0)
+    values_shape = array_ops.concat([size, params_shape[1:]], 0)
+    values = array_ops.reshape(grad, values_shape)
+    indices = array_ops.reshape(indices, size)
+    return [IndexedSlices(values, indices, params_shape), None]
+
+
+register_gradient("ResourceGather", _resource_gather_grad)
+
+
+def _scatter_kernel(combine):
+    def factory(op, ctx):
+        dtype = op._attrs["dtype"]
+
+        def run(ref, indices, updates):
+            _check_dtype(op, ref, dtype)
+            current = _current(op, ref)
+            indices = np.asarray(indices)
+            updates = np.asarray(updates, dtype=current.dtype)
+            _check_indices(op, indices, current.shape[0])
+            expected = indices.shape + current.shape[1:]
+            if updates.ndim and updates.shape != expected:
+                raise errors.InvalidArgumentError(
+                    None, op, "updates.shape %s must be equal to indices.shape + "
+                    "params.shape[1:] %s" % (list(updates.shape), list(expected)))
+            new = np.array(current, copy=True)
+            combine(new, indices.reshape(-1), np.broadcast_to(
+                updates, expected).reshape((-1,) + current.shape[1:]))
+            _store(ref, new, dtype)
+        return run
+    return factory
+
+
+def _scatter_update(new, indices, updates):
+    new[indices] = updates
+
+
+_SCATTER_ATTRS = ["dtype: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, "
+                  "quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, "
+                  "uint64}", "Tindices: {int32, int64}"]
+for _op_type, _combine in (("ResourceScatterAdd", np.add.at), ("ResourceScatterSub",
+                                                               np.subtract.at),
+                           ("ResourceScatterMul", np.multiply.at),
+                           ("ResourceScatterDiv", np.divide.at),
+                           ("ResourceScatterMin", np.minimum.at),
+                           ("ResourceScatterMax", np.maximum.at)):
+    register_op(_op_type, inputs=["resource: resource", "indices: Tindices", "updates: dtype"],
+                attrs=_SCATTER_ATTRS, stateful=True, kernel=_scatter_kernel(_combine))
+    register_gradient(_op_type, None)
+register_op("ResourceScatterUpdate",
+            inputs=["resource: resource", "indices: Tindices", "updates: dtype"],
+            attrs=["dtype: type", "Tindices: {int32, int64}"], stateful=True,
+            kernel=_scatter_kernel(_scatter_update))
+register_gradient("ResourceScatterUpdate", None)
+
+
+# --- builders (TensorFlow's gen_resource_variable_ops) ---------------------------------------------
+
+def var_handle_op(dtype, shape, container="", shared_name="", debug_name="",
+                  allowed_devices=(), name=None):
+    return apply_op("VarHandleOp", dtype=dtype, shape=tensor_shape.as_shape(shape),
+                    container=container, shared_name=shared_name, debug_name=debug_name,
+                    allowed_devices=list(allowed_devices), name=name)
+
+
+def read_variable_op(resource, dtype, name=None):
+    return apply_op("ReadVariableOp", resource=resource, dtype=dtype, name=name)
+
+
+def assign_variable_op(resource, value, validate_shape=False, name=None):
+    return apply_op("AssignVariableOp", resource=resource, value=value,
+                    validate_shape=validate_shape, name=name)
+
+
+def assign_add_variable_op(resource, value, name=None):
+    return apply_op("AssignAddVariableOp", resource=resource, value=value, name=name)
+
+
+def assign_sub_variable_op(resource, value, name=None):
+    return apply_op("AssignSubVariableOp", resource=resource, value=value, name=name)
+
+
+def var_is_initialized_op(resource, name=None):
+    return apply_op("VarIsInitializedOp", resource=resource, name=name)
+
+
+def destroy_resource_op(resource, ignore_lookup_error=True, name=None):
+    return apply_op("DestroyResourceOp", resource=resource,
+                    ignore_lookup_error=ignore_lookup_error, name=name)
+
+
+def variable_shape(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    return apply_op("VariableShape", input=input, out_type=out_type, name=name)
+
+
+def resource_gather(resource, indices, dtype, batch_dims=0, validate_indices=True, name=None):
+    return apply_op("ResourceGather", resource=resource, indices=indices, dtype=dtype,
+                    batch_dims=batch_dims, validate_indices=validate_indices, name=name)
+
+
+def resource_scatter_add(resource, indices, updates, name=None):
+    return apply_op("ResourceScatterAdd", resource=resource, indices=indices, updates=updates,
+                    name=name)
+
+
+def resource_scatter_sub(resource, indices, updates, name=None):
+    return apply_op("ResourceScatterSub", resource=resource, indices=indices, updates=updates,
+                    name=name)
+
+
+def resource_scatter_update(resource, indices, updates, name=None):
+    return apply_op("ResourceScatterUpdate", resource=resource, indices=indices,
+                    updates=updates, name=name)
+
+
+# --- ResourceVariable ------------------------------------------------------------------------------
+
+class ResourceVariable:
+    """A variable held behind a resource handle (VarHandleOp), with TensorFlow's graph layout:
+    `v` (VarHandleOp), `v/Initializer/...`, `v/IsInitialized/VarIsInitializedOp`,
+    `v/Assign` (AssignVariableOp) and `v/Read/ReadVariableOp` (the value)."""
+
+    def __init__(self, initial_value=None, trainable=None, collections=None,
+                 validate_shape=True, caching_device=None, name=None, dtype=None,
+                 variable_def=None, import_scope=None, constraint=None, shape=None):
+        if variable_def is not None:
+            self._init_from_proto(variable_def, import_scope)
+            return
+        self._init_from_args(initial_value, True if trainable is None else trainable,
+                             collections, caching_device, name, dtype, constraint, shape)
+
+    def _init_from_args(self, initial_value, trainable, collections, caching_device, name,
+                        dtype, constraint, shape):
+        if initial_value is None:
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified except "
+                             "when you are not providing a `variable_def`. You provided "
+                             "neither.")
+        init_from_fn = callable(initial_value)
+        if collections is None:
+            collections = [ops.GraphKeys.GLOBAL_VARIABLES]
+        collections = list(collections)
+        if trainable and ops.GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections.append(ops.GraphKeys.TRAINABLE_VARIABLES)
+        graph = ops.get_default_graph()
+        with ops.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope:
+            handle_name = scope[:-1]
+            with graph._attr_scope_ctx({"_class": [("loc:@" + handle_name).encode()]}):
+                with ops.name_scope("Initializer"), graph.device(None):
+                    if init_from_fn:
+                        initial_value = initial_value()
+                    initial_value = ops.convert_to_tensor(initial_value, name="initial_value",
+                                                          dtype=dtype)
+                if shape is not None:
+                    shape = tensor_shape.as_shape(shape)
+                    if not initial_value.shape.is_compatible_with(shape):
+                        raise ValueError(
+                            "In this `tf.Variable` creation, the initial value's shape (%s) is "
+                            "not compatible with the explicitly supplied `shape` argument (%s)."
+                            % (initial_value.shape, shape))
+                else:
+                    shape = initial_value.shape
+                self._handle = var_handle_op(initial_value.dtype.base_dtype, shape,
+                                             shared_name=handle_name, debug_name=scope,
+                                             name=scope)
+            dtype = initial_value.dtype.base_dtype
+            with ops.name_scope("IsInitialized"):
+                self._is_initialized_op = var_is_initialized_op(self._handle)
+            with ops.name_scope("Assign") as assign_scope, \
+                    ops.colocate_with(None, ignore_existing=True):
+                self._initializer_op = assign_variable_op(self._handle, initial_value,
+                                                          name=assign_scope)
+            with ops.name_scope("Read"):
+                self._graph_element = read_variable_op(self._handle, dtype)
+            if caching_device is not None:
+                with ops.colocate_with(None, ignore_existing=True), graph.device(caching_device):
+                    self._cached_value = apply_op("Identity", input=self._graph_element)
+            else:
+                self._cached_value = None
+            ops.add_to_collections(collections, self)
+        self._initial_value = initial_value
+        self._dtype = dtype
+        self._shape = shape
+        self._trainable = bool(trainable)
+        self._constraint = constraint
+        self._save_slice_info = None
+        self._caching_device = caching_device
+
+    def _init_from_proto(self, variable_def, import_scope=None):
+        graph = ops.get_default_graph()
+
+        def element(name):
+            return graph.as_graph_element(ops.prepend_name_scope(name, import_scope))
+        self._handle = element(variable_def.variable_name)
+        self._initializer_op = element(variable_def.initializer_name)
+        self._initial_value = (element(variable_def.initial_value_name)
+                               if variable_def.initial_value_name else None)
+        self._graph_element = (element(variable_def.snapshot_name)
+                               if variable_def.snapshot_name else None)
+        self._cached_value = None
+        self._is_initialized_op = None
+        handle_op = self._handle.op
+        self._dtype = handle_op._attrs.get("dtype") if handle_op._type == "VarHandleOp" else (
+            self._graph_element.dtype if self._graph_element is not None else None)
+        self._shape = handle_variable_shape(self._handle)
+        self._trainable = bool(variable_def.trainable)
+        self._constraint = None
+        self._caching_device = None
+        self._save_slice_info = None
+        if variable_def.HasField("save_slice_info_def"):
+            from tensorkeep.ops.variables import SaveSliceInfo
+
+            self._save_slice_info = SaveSliceInfo(
+                save_slice_info_def=variable_def.save_slice_info_def, import_scope=import_scope)
+
+    # --- properties ---------------------------------------------------------------------------
+    @property
+    def name(self):
+        return self._handle.name
+
+    @property
+    def handle(self):
+        return self._handle
+
+    @property
+    def op(self):
+        return self._handle.op
+
+    @property
+    def graph(self):
+        return self._handle.graph
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def shape(self):
+        return self._shape
+
+    def get_shape(self):
+        return self._shape
+
+    @property
+    def device(self):
+        return self._handle.device
+
+    @property
+    def initializer(self):
+        return self._initializer_op
+
+    @property
+    def initial_value(self):
+        return self._initial_value
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def create(self):
+        return self._initializer_op
+
+    @property
+    def _shared_name(self):
+        return self.name[:self.name.index(":")]
+
+    # --- reading ------------------------------------------------------------------------------
+    def value(self):
+        """A fresh read of the variable (each use in a graph reads it again, as in TF)."""
+        if self._cached_value is not None:
+            return self._cached_value
+        with ops.colocate_with(None, ignore_existing=True):
+            return self._read_variable_op()
+
+    def read_value(self):
+        with ops.name_scope("Read"):
+            value = self._read_variable_op()
+        return apply_op("Identity", input=value)
+
+    def _read_variable_op(self):
+        return read_variable_op(self._handle, self._dtype)
+
+    def sparse_read(self, indices, name=None):
+        with ops.name_scope("Gather" if name is None else name) as scope:
+            return resource_gather(self._handle, indices, dtype=self._dtype, name=scope)
+
+    def _as_graph_element(self):
+        return self._graph_element
+
+    def _as_graph_element_for_control(self):
+        return self._handle.op
+
+    def eval(self, session=None):
+        return self.value().eval(session=session)
+
+    def initialized_value(self):
+        from tensorkeep.ops import control_flow_ops
+
+        return control_flow_ops.cond(self.is_initialized(), self.read_value,
+                                     lambda: self._initial_value)
+
+    def is_initialized(self, name=None):
+        return var_is_initialized_op(self._handle, name=name)
+
+    # --- writing ------------------------------------------------------------------------------
+    def _maybe_read(self, op, read_value):
+        return _UnreadVariable(self, op) if read_value else op
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        value = ops.convert_to_tensor(value, dtype=self._dtype)
+        return self._maybe_read(assign_variable_op(self._handle, value, name=name), read_value)
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        delta = ops.convert_to_tensor(delta, dtype=self._dtype)
+        return self._maybe_read(assign_add_variable_op(self._handle, delta, name=name),
+                                read_value)
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        delta = ops.convert_to_tensor(delta, dtype=self._dtype)
+        return self._maybe_read(assign_sub_variable_op(self._handle, delta, name=name),
+                                read_value)
+
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        return self._maybe_read(resource_scatter_add(
+            self._handle, sparse_delta.indices, sparse_delta.values, name=name), True)
+
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        return self._maybe_read(resource_scatter_sub(
+            self._handle, sparse_delta.indices, sparse_delta.values, name=name), True)
+
+    def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        return self._maybe_read(resource_scatter_update(
+            self._handle, sparse_delta.indices, sparse_delta.values, name=name), True)
+
+    def load(self, value, session=None):
+        if session is None:
+            session = ops.get_default_session()
+            if session is None:
+                raise ValueError("Either session argument should be provided or default "
+                                 "session should be established")
+        session.run(self._initializer_op, {self._initializer_op._inputs[1]: value})
+
+    # --- serialization ------------------------------------------------------------------------
+    def to_proto(self, export_scope=None):
+        from tensorkeep.io import protos
+
+        if export_scope is not None and not self._handle.name.startswith(export_scope):
+            return None
+        var_def = protos.VariableDef()
+        var_def.variable_name = ops.strip_name_scope(self._handle.name, export_scope)
+        if self._initial_value is not None:
+            var_def.initial_value_name = ops.strip_name_scope(self._initial_value.name,
+                                                              export_scope)
+        var_def.initializer_name = ops.strip_name_scope(self._initializer_op.name, export_scope)
+        if self._cached_value is not None:
+            var_def.snapshot_name = ops.strip_name_scope(self._cached_value.name, export_scope)
+        elif self._graph_element is not None:
+            var_def.snapshot_name = ops.strip_name_scope(self._graph_element.name, export_scope)
+        var_def.is_resource = True
+        var_def.trainable = self._trainable
+        if self._save_slice_info:
+            var_def.save_slice_info_def.MergeFrom(self._save_slice_info.to_proto(export_scope))
+        return var_def
+
+    @staticmethod
+    def from_proto(variable_def, import_scope=None):
+        return ResourceVariable(variable_def=variable_def, import_scope=import_scope)
+
+    def _set_save_slice_info(self, save_slice_info):
+        self._save_slice_info = save_slice_info
+
+    def _get_save_slice_info(self):
+        return self._save_slice_info
+
+    # --- python protocol ----------------------------------------------------------------------
+    def __repr__(self):
+        return "<tf.Variable '%s' shape=%s dtype=%s>" % (self.name, self._shape,
+                                                         self._dtype.name)
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    def __bool__(self):
+        raise TypeError("Using a `tf.Variable` as a Python `bool` is not allowed.")
+
+    def __iter__(self):
+        raise TypeError("'ResourceVariable' object is not iterable.")
+
+    def __getitem__(self, slice_spec):
+        return self.value()[slice_spec]
+
+    def __array__(self, dtype=None, copy=None):
+        raise NotImplementedError("Cannot convert a symbolic tf.Variable (%s) to a numpy array; "
+                                  "run it in a session." % self.name)
+
+
+class _UnreadVariable:
+    """What assign* return: the variable as it is after `parent_op`, read only if used."""
+
+    def __init__(self, variable, parent_op):
+        self._variable = variable
+        self._parent_op = parent_op
+        self._read = None
+
+    @property
+    def op(self):
+        return self._parent_op
+
+    @property
+    def name(self):
+        return self._variable.name
+
+    @property
+    def dtype(self):
+        return self._variable.dtype
+
+    @property
+    def shape(self):
+        return self._variable.shape
+
+    @property
+    def graph(self):
+        return self._parent_op.graph
+
+    def value(self):
+        if self._read is None:
+            with ops.control_dependencies([self._parent_op]):
+                self._read = self._variable._read_variable_op()
+        return self._read
+
+    def _as_graph_element(self):
+        return self.value()
+
+    def _as_graph_element_for_control(self):
+        return self._parent_op
+
+
+def _install_operators():
+    def forward(operator):
+        def run(self, *args):
+            return getattr(self.value(), operator)(*args)
+        return run
+    for operator in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+                     "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+                     "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__and__",
+                     "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__neg__",
+                     "__abs__", "__invert__", "__lt__", "__le__", "__gt__", "__ge__"):
+        setattr(ResourceVariable, operator, forward(operator))
+        setattr(_UnreadVariable, operator, forward(operator))
+
+
+_install_operators()
+
+
+def _resource_variable_conversion(value, dtype=None, name=None, as_ref=False):
+    if dtype is not None and not dtypes.as_dtype(dtype).is_compatible_with(value.dtype):
+        raise ValueError("Incompatible type conversion requested to type '%s' for variable of "
+                         "type '%s'" % (dtypes.as_dtype(dtype).name, value.dtype.name))
+    return value.value()
+
+
+ops.register_tensor_conversion_function(ResourceVariable, _resource_variable_conversion,
+                                        priority=10)
+ops.register_tensor_conversion_function(_UnreadVariable, _resource_variable_conversion,
+                                        priority=10)
+
+
+def is_resource_variable(var):
+    return isinstance(var, ResourceVariable) or (
+        getattr(var, "op", None) is not None and var.op.type == "VarHandleOp")
