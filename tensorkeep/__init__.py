@@ -87,6 +87,7 @@ from tensorkeep.training.gradients import (  # noqa: E402,F401
 
 # --- runtime -----------------------------------------------------------------------------------
 from tensorkeep.runtime.session import Session, InteractiveSession  # noqa: E402,F401
+from tensorkeep.runtime import functions as _functions  # noqa: E402,F401
 
 # --- graph files: GraphDef import and TensorFlow's protobuf messages ---------------------------
 from tensorkeep.framework.importer import import_graph_def  # noqa: E402,F401
@@ -98,10 +99,11 @@ _PROTO_MESSAGES = frozenset([
     "RunMetadata", "Summary", "SummaryMetadata", "HistogramProto"])
 
 # --- namespaces --------------------------------------------------------------------------------
-from tensorkeep.api import graph_util, gfile  # noqa: E402,F401
+from tensorkeep.api import graph_util, gfile, logging  # noqa: E402,F401
 from tensorkeep.api import train, nn, random  # noqa: E402,F401
 from tensorkeep.api import math, linalg  # noqa: E402,F401
 from tensorkeep.api import initializers, contrib  # noqa: E402,F401
+from tensorkeep.api import saved_model  # noqa: E402,F401
 from tensorkeep.api import layers, losses  # noqa: E402,F401
 from tensorkeep import compat  # noqa: E402,F401
 

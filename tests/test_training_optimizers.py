@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import tensorkeep as tf
-from tensorkeep.framework import errors
 from tensorkeep.framework.indexed_slices import IndexedSlices
 
 RNG = np.random.default_rng(11)
@@ -280,3 +279,23 @@ def test_global_step_helpers():
             tf.train.get_global_step()
         with pytest.raises(TypeError, match="is not scalar"):
             tf.train.assert_global_step(tf.Variable([1, 2], name="v"))
+
+
+def test_resource_variable_updates_through_its_handle():
+    from tensorkeep.ops.resource_variable_ops import ResourceVariable
+
+    graph = tf.Graph()
+    with graph.as_default():
+        w = ResourceVariable(W0, name="w")
+        loss = tf.reduce_sum(tf.square(w.read_value()))
+        (grad, var), = tf.train.GradientDescentOptimizer(0.1).compute_gradients(loss)
+        assert var is w
+        train = tf.train.GradientDescentOptimizer(0.1).apply_gradients([(grad, w)])
+        update = graph.get_operation_by_name("GradientDescent/update_w/"
+                                             "ResourceApplyGradientDescent")
+        assert update.inputs[0] is w.handle
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train)
+            got = sess.run(w.read_value())
+    np.testing.assert_allclose(got, W0 - 0.1 * 2 * W0, rtol=1e-6)

@@ -13,6 +13,11 @@ its own tensor under a key made by `tensor_slices.encode_tensor_name_slice`.
 renamed into place by `finish()` (the index last). `BundleReader` reads only the index when
 opened, reads one tensor per `read()`, and checks every offset, size and checksum against
 the real files before allocating or returning anything.
+
+Rewriting an existing prefix removes its index before the new data file replaces the old
+one, so a concurrent reader never pairs an old index with new data unnoticed: it finds no
+checkpoint (NotFoundError), or its reads fail their checks and, the index having changed
+since it was opened, raise AbortedError (read again) rather than DataLossError.
 """
 
 import difflib
@@ -26,7 +31,7 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from . import crc32c, gfile, numpy_codec, protos, tensor_slices
-from .errors import DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError
+from .errors import AbortedError, DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError
 from .numpy_codec import DT_STRING
 from .table import BytesSource, FormatError, TableReader, TableWriter, decode_varint, encode_varint
 
@@ -203,6 +208,10 @@ class BundleWriter:
             self._data.abort()
             raise
         try:
+            # An index of this prefix written earlier goes first (see the module docstring).
+            index_path = index_filename(self._prefix)
+            if gfile.exists(index_path):
+                gfile.remove(index_path)
             self._data.commit()
         except BaseException:
             index.abort()
@@ -230,11 +239,16 @@ class BundleWriter:
 
 def _read_index(path):
     """(BundleHeaderProto, iterator over the other (key, serialized entry) pairs) of an index file."""
+    return _parse_index(gfile.read_file(path), path)
+
+
+def _parse_index(data, path):
+    """_read_index of the bytes `data` of index file `path`."""
     def corrupt(detail):
         return DataLossError(None, None, f"Unable to read checkpoint index {path}: {detail}. "
                                          "The file is corrupt or was not written by TensorFlow.")
 
-    entries = iter(TableReader(BytesSource(gfile.read_file(path), path)))
+    entries = iter(TableReader(BytesSource(data, path)))
     header_item = next(entries, None)
     if header_item is None or header_item[0] != HEADER_KEY:
         raise corrupt("the header entry is missing")
@@ -278,7 +292,8 @@ class BundleReader:
     def __init__(self, prefix):
         self._prefix = gfile.path_str(prefix)
         self._index_path = index_filename(self._prefix)
-        header, entries = _read_index(self._index_path)
+        self._index_bytes = gfile.read_file(self._index_path)
+        header, entries = _parse_index(self._index_bytes, self._index_path)
         self._check_version(header.version)
         self._num_shards = header.num_shards
         self._big_endian = header.endianness == _BIG
@@ -384,9 +399,24 @@ class BundleReader:
         dtype = self._numpy_dtype(key, entry)
         if out is not None:
             self._check_out(key, out, dtype, shape)
-        if entry.slices:
-            return self._read_partitioned(key, entry, shape, dtype, out)
-        return self._read_stored(key, entry, shape, dtype, out)
+        try:
+            if entry.slices:
+                return self._read_partitioned(key, entry, shape, dtype, out)
+            return self._read_stored(key, entry, shape, dtype, out)
+        except DataLossError as error:
+            if self._index_replaced():
+                raise AbortedError(
+                    None, None, f"The checkpoint {self._prefix} was replaced while it was being read (by a "
+                                f"concurrent save?); read it again. Reading tensor {_key_str(key)} failed with: "
+                                f"{error.message}") from error
+            raise
+
+    def _index_replaced(self):
+        """Whether the index file no longer holds what this reader parsed."""
+        try:
+            return gfile.read_file(self._index_path) != self._index_bytes
+        except NotFoundError:
+            return True
 
     def _numpy_dtype(self, key, entry):
         if entry.dtype in (numpy_codec.DT_VARIANT, numpy_codec.DT_RESOURCE):

@@ -60,7 +60,8 @@ def _same_dtype(fn):
 def _int_division(fn):
     """Integer division and modulo fail on a zero divisor, as in TensorFlow."""
     def run(x, y):
-        if np.asarray(x).dtype.kind in "iu" and np.any(np.asarray(y) == 0):
+        if np.asarray(x).dtype.kind in "iu" and np.any(np.asarray(y) == 0) and \
+                np.broadcast(x, y).size:
             raise ValueError("Integer division by zero")
         return fn(x, y)
     return run
@@ -983,9 +984,13 @@ def _reduction_shape(op):
 
 def _mean(x, axis, keepdims):
     if x.dtype.kind in "iu":
-        total = np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64)
+        # The sum in the input's type, then C's truncating division.
+        total = np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
         count = x.size // max(np.size(total), 1) if x.size else 0
-        return total // count if count else total
+        if not count:
+            return total
+        quotient = np.abs(total) // count
+        return np.where(total < 0, -quotient, quotient)
     return np.mean(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
 
 

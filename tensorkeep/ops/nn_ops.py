@@ -366,26 +366,21 @@ def _softmax_xent(features, labels):
 
 
 def _softmax_xent_shape(op):
-    features = _dims(op, 0)
-    labels = _dims(op, 1)
-    if features is None or labels is None:
-        batch = classes = None
-        known = features or labels
-        if known is not None and len(known) == 2:
-            batch, classes = known
-        return [tensor_shape.TensorShape([batch]), tensor_shape.TensorShape([batch, classes])]
-    if len(features) != 2 or len(labels) != 2:
-        raise _rank_error(op, 0 if len(features) != 2 else 1, 2)
-    dims = []
-    for a, b in zip(features, labels):
-        if a is not None and b is not None and a != b and a != 1 and b != 1:
-            raise ValueError("logits and labels must be broadcastable: logits_size=%s "
-                             "labels_size=%s for '{{node %s}} = %s'"
-                             % (_helpers._shape_str(op._inputs[0]._shape_val),
-                                _helpers._shape_str(op._inputs[1]._shape_val), op.name,
-                                op.type))
-        dims.append(a if b in (None, 1) else b if a in (None, 1) else a)
-    return [tensor_shape.TensorShape(dims[:1]), tensor_shape.TensorShape(dims)]
+    """Same-shaped rank-2 inputs merge; otherwise they must broadcast to rank 2."""
+    features, labels = op._inputs[0]._shape_val, op._inputs[1]._shape_val
+    try:
+        merged = features.with_rank(2).merge_with(labels)
+    except ValueError:
+        merged = None
+    if merged is None:
+        merged = _helpers.broadcast_static_shapes(features, labels)
+        if merged.ndims is not None and merged.ndims != 2:
+            raise ValueError("Shape must be rank 2 but is rank %d for '{{node %s}} = %s' with "
+                             "input shapes: %s, %s." % (
+                                 merged.ndims, op.name, op.type, _helpers._shape_str(features),
+                                 _helpers._shape_str(labels)))
+        merged = merged.merge_with(tensor_shape.unknown_shape(2))
+    return [tensor_shape.TensorShape(merged.as_list()[:1]), merged]
 
 
 register_op("SoftmaxCrossEntropyWithLogits", inputs=["features: T", "labels: T"],
@@ -548,7 +543,8 @@ def _bias_add_kernel(op, ctx):
 
 
 def _bias_add_shape(op):
-    value = _dims(op, 0, at_least=2)
+    nchw = "data_format" in op._attrs and _str_attr(op, "data_format") == "NCHW"
+    value = _dims(op, 0, at_least=3 if nchw else 2)
     bias = _dims(op, 1, rank=1)
     if value is None:
         return [tensor_shape.unknown_shape()]
@@ -579,7 +575,7 @@ def _bias_add_grad_kernel(op, ctx):
 
 
 def _bias_add_grad_shape(op):
-    dims = _dims(op, 0, at_least=2)
+    dims = _dims(op, 0, at_least=3 if _str_attr(op, "data_format") == "NCHW" else 2)
     if dims is None:
         return [tensor_shape.unknown_shape(1)]
     return [tensor_shape.TensorShape([dims[_channel_axis(len(dims),
@@ -721,15 +717,23 @@ class _Window:
 
     def _check_four(self, name, values):
         if len(values) != 4:
-            raise ValueError("Sliding window %s field must specify 4 dimensions" % name)
-        channel = 1 if self.data_format == "NCHW" else 3
-        if values[0] != 1 or values[channel] != 1:
-            if "Pool" in self.op.type:
-                raise ValueError("Pooling is not yet supported on the batch or depth "
-                                 "dimension (%s=%s)." % (name, values))
-            raise ValueError("Current implementation does not yet support %s in the batch "
-                             "and depth dimensions." % name)
+            raise ValueError("%s on data format %s requires the %s attribute to contain 4 "
+                             "values, but got: %d for '{{node %s}}'"
+                             % (self.op.type, self.data_format, name, len(values), self.op.name))
+        self._full = getattr(self, "_full", {})
+        self._full[name] = list(values)
         return _spatial_pair(values, self.data_format)
+
+    def check_supported(self):
+        """Run-time check (TensorFlow's shape functions accept these; its kernels do not)."""
+        channel = 1 if self.data_format == "NCHW" else 3
+        for name, values in self._full.items():
+            if values[0] != 1 or values[channel] != 1:
+                if "Pool" in self.op.type:
+                    raise ValueError("Pooling is not yet supported on the batch or depth "
+                                     "dimension (%s=%s)." % (name, values))
+                raise ValueError("Current implementation does not yet support %s in the batch "
+                                 "and depth dimensions." % name)
 
     def geometry(self, in_h, in_w, k_h, k_w):
         return nn_kernels.Geometry(in_h, in_w, k_h, k_w, self.strides, self.dilations,
@@ -741,11 +745,19 @@ class _Window:
         for size, k, stride, dilation, explicit in (
                 (in_h, k_h, self.strides[0], self.dilations[0], self.explicit[0]),
                 (in_w, k_w, self.strides[1], self.dilations[1], self.explicit[1])):
+            if size is not None and self.padding == "SAME":
+                out.append((size + stride - 1) // stride)
+                continue
             if size is None or k is None:
                 out.append(None)
-            else:
-                out.append(nn_kernels.output_size_and_padding(size, k, stride, dilation,
-                                                              self.padding, explicit)[0])
+                continue
+            effective_k = (k - 1) * dilation + 1
+            if self.padding == "VALID" and effective_k > size:
+                raise ValueError("Negative dimension size caused by subtracting %d from %d for "
+                                 "'{{node %s}} = %s'" % (effective_k, size, self.op.name,
+                                                         self.op.type))
+            out.append(nn_kernels.output_size_and_padding(size, k, stride, dilation,
+                                                          self.padding, explicit)[0])
         return out
 
 
@@ -769,6 +781,7 @@ _CONV_ATTRS = ["strides: list(int)", "use_cudnn_on_gpu: bool = true", _PADDING_E
 
 def _conv2d_kernel(op, ctx):
     window = _Window(op)
+    window.check_supported()
 
     def run(x, w):
         _check_rank4("input", x)
@@ -821,17 +834,19 @@ def _shape_from_sizes(index):
 
 
 def _backprop_input_shape(op):
-    """The input_sizes value; the batch size also follows from out_backprop."""
-    shape = _sizes_input_shape(op, 0)
-    dims = shape.as_list() if shape.ndims == 4 else [None] * 4
-    out_backprop = op._inputs[2]._shape_val
-    if out_backprop.ndims == 4:
-        dims[0] = _merge_dim(dims[0], out_backprop.as_list()[0], op, "batch size")
+    """input_sizes gives the shape, except the batch size, which comes from out_backprop."""
+    sizes = _sizes_input_shape(op, 0)
+    dims = sizes.as_list() if sizes.ndims == 4 else [None] * 4
+    out_backprop = _dims(op, 2, rank=4)
+    batch = out_backprop[0] if out_backprop is not None else None
+    _merge_dim(dims[0], batch, op, "batch size of input_sizes vs out_backprop")
+    dims[0] = batch
     return [tensor_shape.TensorShape(dims)]
 
 
 def _conv2d_backprop_input_kernel(op, ctx):
     window = _Window(op)
+    window.check_supported()
 
     def run(input_sizes, w, dy):
         sizes = [int(d) for d in np.ravel(input_sizes)]
@@ -853,6 +868,7 @@ def _conv2d_backprop_input_kernel(op, ctx):
 
 def _conv2d_backprop_filter_kernel(op, ctx):
     window = _Window(op)
+    window.check_supported()
 
     def run(x, filter_sizes, dy):
         sizes = [int(d) for d in np.ravel(filter_sizes)]
@@ -1003,6 +1019,7 @@ _DEPTHWISE_ATTRS = ["T: {half, bfloat16, float, double}", "strides: list(int)",
 
 def _depthwise_kernel(op, ctx):
     window = _Window(op)
+    window.check_supported()
 
     def run(x, w):
         _check_rank4("input", x)
@@ -1034,6 +1051,7 @@ def _depthwise_shape(op):
 
 def _depthwise_backprop_input_kernel(op, ctx):
     window = _Window(op)
+    window.check_supported()
 
     def run(input_sizes, w, dy):
         n, in_h, in_w, channels = _nhwc_dims([int(d) for d in np.ravel(input_sizes)],
@@ -1047,6 +1065,7 @@ def _depthwise_backprop_input_kernel(op, ctx):
 
 def _depthwise_backprop_filter_kernel(op, ctx):
     window = _Window(op)
+    window.check_supported()
 
     def run(x, filter_sizes, dy):
         sizes = [int(d) for d in np.ravel(filter_sizes)]
@@ -1133,6 +1152,7 @@ def _pool_shape(op, ksize):
 def _pool_kernel(pool_fn, ksize_from_inputs=False):
     def factory(op, ctx):
         window = _Window(op, ksize=None if ksize_from_inputs else op._attrs["ksize"])
+        window.check_supported()
 
         def run(x, *window_inputs):
             if ksize_from_inputs:
@@ -1149,11 +1169,13 @@ def _pool_kernel(pool_fn, ksize_from_inputs=False):
 def _set_window_inputs(window, ksize, strides):
     window.ksize = window._check_four("ksize", [int(v) for v in np.ravel(ksize)])
     window.strides = window._check_four("strides", [int(v) for v in np.ravel(strides)])
+    window.check_supported()
 
 
 def _max_pool_grad_kernel(ksize_from_inputs=False):
     def factory(op, ctx):
         window = _Window(op, ksize=None if ksize_from_inputs else op._attrs["ksize"])
+        window.check_supported()
 
         def run(orig_input, orig_output, grad, *window_inputs):
             if ksize_from_inputs:
@@ -1174,6 +1196,7 @@ def _max_pool_grad_kernel(ksize_from_inputs=False):
 def _max_pool_grad_grad_kernel(ksize_from_inputs=False):
     def factory(op, ctx):
         window = _Window(op, ksize=None if ksize_from_inputs else op._attrs["ksize"])
+        window.check_supported()
 
         def run(orig_input, orig_output, grad, *window_inputs):
             if ksize_from_inputs:
@@ -1247,6 +1270,7 @@ register_op("AvgPool", inputs=["value: T"], outputs=["output: T"], attrs=_AVG_PO
 
 def _avg_pool_grad_kernel(op, ctx):
     window = _Window(op, ksize=op._attrs["ksize"])
+    window.check_supported()
 
     def run(orig_input_shape, grad):
         sizes = [int(d) for d in np.ravel(orig_input_shape)]
@@ -1484,17 +1508,24 @@ def _fused_batch_norm_grad_kernel(op, ctx):
 
 
 def _fused_batch_norm_grad_shape(op):
+    """x_backprop has y_backprop's shape (x is only checked for rank)."""
     data_format = _str_attr(op, "data_format")
-    x = op._inputs[1]._shape_val.merge_with(op._inputs[0]._shape_val)
-    channels = None
-    if x.ndims is not None:
-        channels = x.as_list()[1 if data_format.startswith("NC") else -1]
-    dims = _dims(op, 2, rank=1)
-    if dims is not None:
-        channels = _merge_dim(channels, dims[0], op, "scale vs channels")
+    rank = 5 if data_format in ("NDHWC", "NCDHW") else 4
+    y_backprop = _dims(op, 0, rank=rank)
+    _dims(op, 1, rank=rank)
+    channel_axis = 1 if data_format.startswith("NC") else rank - 1
+    channels = y_backprop[channel_axis] if y_backprop is not None else None
+    for index, what in ((2, "scale"), (3, "reserve_space_1"), (4, "reserve_space_2")):
+        dims = _dims(op, index, rank=1)
+        if dims is not None:
+            channels = _merge_dim(channels, dims[0], op, what + " vs channels")
+    x_backprop = tensor_shape.unknown_shape(rank)
+    if y_backprop is not None:
+        y_backprop[channel_axis] = channels
+        x_backprop = tensor_shape.TensorShape(y_backprop)
     vector = tensor_shape.TensorShape([channels])
     empty = tensor_shape.TensorShape([0])
-    return [x, vector, vector, empty, empty]
+    return [x_backprop, vector, vector, empty, empty]
 
 
 _BN_GRAD_ATTRS = ["epsilon: float = 0.0001"]
@@ -1617,9 +1648,16 @@ _LRN_ATTRS = ["depth_radius: int = 5", "bias: float = 1", "alpha: float = 1",
 register_op("LRN", inputs=["input: T"], outputs=["output: T"], attrs=_LRN_ATTRS,
             kernel=_lrn_kernel, shape=lambda op: [op._inputs[0]._shape_val.merge_with(
                 tensor_shape.unknown_shape(4))])
+def _lrn_grad_shape(op):
+    shape = tensor_shape.unknown_shape(4)
+    for tensor in op._inputs:
+        shape = shape.merge_with(tensor._shape_val)
+    return [shape]
+
+
 register_op("LRNGrad", inputs=["input_grads: T", "input_image: T", "output_image: T"],
             outputs=["output: T"], attrs=_LRN_ATTRS, kernel=_lrn_grad_kernel,
-            shape=lambda op: [op._inputs[1]._shape_val])
+            shape=_lrn_grad_shape)
 
 
 def _lrn_attrs(op):

@@ -17,6 +17,8 @@ from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.op_def import register_op, register_gradient
 
 _SCALAR = tensor_shape.TensorShape([])
+# Resource handles of these ops have TensorFlow's legacy (container, name) vector shape.
+_HANDLE = tensor_shape.TensorShape([2])
 
 
 class TensorArrayStorage:
@@ -119,8 +121,7 @@ def _tensor_array_kernel(op, ctx):
         size = int(size)
         if size < 0:
             raise errors.InvalidArgumentError(None, op, "Size should be >= 0.")
-        storage = TensorArrayStorage(name, attrs["dtype"], size,
-                                     attrs.get("element_shape") or tensor_shape.unknown_shape(),
+        storage = TensorArrayStorage(name, attrs["dtype"], size, _shape_attr(op, "element_shape"),
                                      attrs.get("dynamic_size", False),
                                      attrs.get("clear_after_read", True),
                                      attrs.get("identical_element_shapes", False))
@@ -133,7 +134,7 @@ register_op("TensorArrayV3", inputs=["size: int32"], outputs=["handle: resource"
                    "clear_after_read: bool = true", "identical_element_shapes: bool = false",
                    "tensor_array_name: string = ''"],
             stateful=True, kernel=_tensor_array_kernel,
-            shape=lambda op: [_SCALAR, _SCALAR])
+            shape=lambda op: [_HANDLE, _SCALAR])
 
 
 def _read_kernel(op, ctx):
@@ -185,11 +186,17 @@ def _gather_kernel(op, ctx):
     return run
 
 
+def _shape_attr(op, name):
+    shape = op._attrs.get(name)
+    return tensor_shape.unknown_shape() if shape is None else shape
+
+
 def _gather_shape(op):
-    element = op._attrs.get("element_shape") or tensor_shape.unknown_shape()
-    if element.ndims is None:
+    element = _shape_attr(op, "element_shape")
+    indices = op._inputs[1]._shape_val
+    if element.ndims is None or indices.ndims is None:
         return [tensor_shape.unknown_shape()]
-    return [tensor_shape.TensorShape([None]).concatenate(element)]
+    return [indices.concatenate(element)]
 
 
 register_op("TensorArrayGatherV3",
@@ -223,7 +230,7 @@ def _concat_kernel(op, ctx):
         values = [handle.read(op, i) for i in range(handle.size())]
         lengths = np.array([v.shape[0] if v.ndim else 0 for v in values], dtype=np.int64)
         if not values:
-            rest = op._attrs.get("element_shape_except0") or tensor_shape.unknown_shape()
+            rest = _shape_attr(op, "element_shape_except0")
             if not rest.is_fully_defined():
                 raise errors.UnimplementedError(
                     None, op, "TensorArray has size zero, but element_shape_except0 %s is not "
@@ -290,11 +297,11 @@ def _grad_kernel(op, ctx):
 
 register_op("TensorArrayGradV3", inputs=["handle: resource", "flow_in: float"],
             outputs=["grad_handle: resource", "flow_out: float"], attrs=["source: string"],
-            stateful=True, kernel=_grad_kernel, shape=lambda op: [_SCALAR, _SCALAR])
+            stateful=True, kernel=_grad_kernel, shape=lambda op: [_HANDLE, _SCALAR])
 register_op("TensorArrayGradWithShape",
             inputs=["handle: resource", "flow_in: float", "shape_to_prepend: int32"],
             outputs=["grad_handle: resource", "flow_out: float"], attrs=["source: string"],
-            stateful=True, kernel=_grad_kernel, shape=lambda op: [_SCALAR, _SCALAR])
+            stateful=True, kernel=_grad_kernel, shape=lambda op: [_HANDLE, _SCALAR])
 
 for _op_type in ("TensorArrayV3", "TensorArraySizeV3", "TensorArrayCloseV3",
                  "TensorArrayGradV3", "TensorArrayGradWithShape"):
@@ -337,7 +344,7 @@ def _pop_kernel(op, ctx):
 
 register_op("StackV2", inputs=["max_size: int32"], outputs=["handle: resource"],
             attrs=["elem_type: type", "stack_name: string = ''"], stateful=True,
-            kernel=_stack_kernel, shape=lambda op: [_SCALAR])
+            kernel=_stack_kernel, shape=lambda op: [_HANDLE])
 register_op("StackPushV2", inputs=["handle: resource", "elem: T"], outputs=["output: T"],
             attrs=["T: type", "swap_memory: bool = false"], stateful=True, kernel=_push_kernel,
             shape=lambda op: [op._inputs[1]._shape_val])

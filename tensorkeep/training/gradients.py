@@ -25,6 +25,7 @@ from tensorkeep.framework.indexed_slices import IndexedSlices
 from tensorkeep.ops import array_ops
 from tensorkeep.ops import control_flow_ops
 from tensorkeep.ops import math_ops
+from tensorkeep.ops import resource_variable_ops
 
 _TRAINABLE_DTYPES = frozenset([dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64,
                                dtypes.complex64, dtypes.complex128, dtypes.resource,
@@ -103,8 +104,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         # TensorFlow reserves this name for its gradient uid; keep later names in step with it.
         graph.unique_name("uid")
         ys = [ops.convert_to_tensor(y, name="y") for y in ys]
-        # Variables stand for their ref tensor (the VariableV2 output), as in TensorFlow.
-        xs = [ops.convert_to_tensor(x, name="x", as_ref=True) for x in xs]
+        # Variables stand for their ref tensor (VariableV2's output) or resource handle.
+        xs = [x.handle if resource_variable_ops.is_resource_variable(x) else
+              ops.convert_to_tensor(x, name="x", as_ref=True) for x in xs]
         grad_ys = _default_grad_ys(grad_ys, ys, colocate_gradients_with_ops)
         grads = _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate_gradients_with_ops,
                           gate_gradients, aggregation_method)

@@ -13,6 +13,7 @@ from tensorkeep.framework.indexed_slices import IndexedSlices
 from tensorkeep.ops import array_ops
 from tensorkeep.ops import control_flow_ops
 from tensorkeep.ops import math_ops
+from tensorkeep.ops import resource_variable_ops
 from tensorkeep.ops import state_ops
 from tensorkeep.ops import variables
 from tensorkeep.training import gradients as gradients_lib
@@ -31,10 +32,6 @@ def _deduplicate_indexed_slices(values, indices):
 def _var_key(var):
     """Slots are keyed by (graph, op name) of their primary."""
     return (var.op.graph, var.op.name)
-
-
-def _is_resource_variable(var):
-    return getattr(var, "op", None) is not None and var.op.type == "VarHandleOp"
 
 
 class _RefVariableProcessor:
@@ -88,7 +85,7 @@ class _TensorProcessor:
 
 
 def _get_processor(v):
-    if _is_resource_variable(v):
+    if resource_variable_ops.is_resource_variable(v):
         return _ResourceVariableProcessor(v)
     if isinstance(v, variables.Variable):
         return _RefVariableProcessor(v)
@@ -277,8 +274,13 @@ class Optimizer:
                 if self._use_own_namescope_for_non_slot_vars:
                     with ops.name_scope(""), variable_scope.variable_scope(
                             self._non_slot_variable_scope):
-                        v = variable_scope.get_variable(initializer=initial_value, name=name,
-                                                        trainable=False)
+                        v = variable_scope.get_variable(
+                            initializer=initial_value, name=name, trainable=False,
+                            use_resource=resource_variable_ops.is_resource_variable(
+                                colocate_with))
+                elif resource_variable_ops.is_resource_variable(colocate_with):
+                    v = resource_variable_ops.ResourceVariable(initial_value, name=name,
+                                                               trainable=False)
                 else:
                     v = variables.Variable(initial_value, name=name, trainable=False)
             self._non_slot_dict[key] = v

@@ -13,6 +13,7 @@ from tensorkeep.framework import ops
 from tensorkeep.framework import tensor_shape
 from tensorkeep.ops import array_ops
 from tensorkeep.ops import init_ops
+from tensorkeep.ops import resource_variable_ops
 from tensorkeep.ops import variables
 from tensorkeep.training import variable_scope
 
@@ -40,7 +41,8 @@ def _create_slot_var(primary, val, validate_shape, shape, dtype):
     try:
         slot = variable_scope.get_variable("", initializer=val, trainable=False,
                                            shape=shape if callable(val) else None, dtype=dtype,
-                                           validate_shape=validate_shape)
+                                           validate_shape=validate_shape,
+                                           use_resource=_slot_uses_resource(primary))
     finally:
         scope.set_partitioner(partitioner)
     slice_info = getattr(primary, "_save_slice_info", None)
@@ -53,6 +55,15 @@ def _create_slot_var(primary, val, validate_shape, shape, dtype):
                 slice_info.full_name + "/" + real_slot_name, slice_info.full_shape[:rank],
                 slice_info.var_offset[:rank], slice_info.var_shape[:rank]))
     return slot
+
+
+def _slot_uses_resource(primary):
+    """Slots of resource variables are resource variables, of ref variables ref ones."""
+    if resource_variable_ops.is_resource_variable(primary):
+        return True
+    if isinstance(primary, variables.Variable):
+        return False
+    return None
 
 
 def _slot_scope(primary, name, colocate_with_primary):
