@@ -180,6 +180,19 @@ n = tf.meshgrid(a, b, indexing="ij")
 outputs = m + n + [tf.range(5), tf.range(2, 11, 3), tf.range(5.0, 1.0, -1.5),
                    tf.range(tf.constant(4, tf.int64))]
 """),
+    ("dynamic_shapes_grads", """
+x = tf.placeholder(tf.float64, [None, None], name="x")
+y = tf.placeholder(tf.float64, None, name="y")
+axis = tf.placeholder(tf.int32, [], name="axis")
+i = tf.constant(1, tf.int64)
+outputs = [tf.reduce_sum(x, axis), tf.reduce_prod(x, 1), tf.reduce_max(x, axis, keepdims=True),
+           tf.reduce_mean(x, 0), x[i], x[:, 1:tf.constant(3)], tf.squeeze(x[:, :1]),
+           tf.matmul(tf.reshape(y, [-1, 2, 3]), x), tf.concat([x, x[:1]], 0), tf.tile(x, [1, 2]),
+           tf.gather(x, [0, 1], axis=1), tf.pad(x, [[1, 0], [0, 1]]), tf.transpose(x)]
+ys = outputs
+xs = [x, y]
+feeds = {x: _r(19, 3, 3), y: _r(42, 2, 2, 3), axis: 1}
+"""),
     # --- math --------------------------------------------------------------------------------------
     ("broadcast_binary_grads", """
 x = tf.placeholder(tf.float64, [2, 3], name="x")

@@ -61,7 +61,7 @@ def builder_case(case_id, fn, args=(), kwargs=None, grad=True):
             "kwargs": dict(kwargs or {}), "grad": grad}
 
 
-# --- op cases --------------------------------------------------------------------------------------
+# --- op cases ------------------------------------------------------------------------------------
 
 def _activation_cases():
     r = _rng(1)

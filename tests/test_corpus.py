@@ -525,13 +525,17 @@ def test_corpus_case(case):
 
 
 def test_corpus_totals(capsys):
-    """Prints the per-kind table (the other tests of this module fill it)."""
-    if not _RESULTS:
-        pytest.skip("no corpus results (no corpus at %s, or cases deselected)" % CORPUS)
-    outcomes = [o for case in sorted(_RESULTS) for o in _RESULTS[case]]
+    """Prints the per-kind table of pass / xfail / fail counts (failures are reported by the
+    per-case tests; cases they did not run are run here)."""
+    cases = case_dirs(CORPUS)
+    if not cases:
+        pytest.skip("no corpus at %s (set TENSORKEEP_CORPUS)" % CORPUS)
+    for case in cases:
+        if case not in _RESULTS:
+            _RESULTS[case] = CaseChecker(CORPUS, case).run()
+    outcomes = [o for case in cases for o in _RESULTS[case]]
     with capsys.disabled():
-        print("\ncorpus %s: %d cases\n%s" % (CORPUS, len(_RESULTS), summarize(outcomes)))
-    assert all(o.status != "fail" for o in outcomes)
+        print("\ncorpus %s: %d cases\n%s" % (CORPUS, len(cases), summarize(outcomes)))
 
 
 def main(argv):

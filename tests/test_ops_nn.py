@@ -193,7 +193,7 @@ def test_op_gradient_matches_tensorflow(case, tf_results):
             _assert_close(ours, expected, "%s d/d%s" % (case["id"], name), rtol=1e-4)
 
 
-# --- finite differences (float64, no TensorFlow) ----------------------------------------------------
+# --- finite differences (float64, no TensorFlow) -------------------------------------------------
 
 def _float64_capable(case):
     schema = op_def_lib.get_schema(case["op"])
@@ -262,7 +262,7 @@ def test_batch_norm_kernels_match_finite_differences():
             np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-6)
 
 
-# --- OpDefs -----------------------------------------------------------------------------------------
+# --- OpDefs --------------------------------------------------------------------------------------
 
 @pytest.mark.tf
 @pytest.mark.parametrize("op_type", NN_OP_TYPES)
@@ -275,7 +275,7 @@ def test_op_def_matches_tensorflow(op_type, tf_results):
     assert str(ours) == str(expected)
 
 
-# --- builders --------------------------------------------------------------------------------------
+# --- builders ------------------------------------------------------------------------------------
 
 def _resolve(path):
     obj = tf

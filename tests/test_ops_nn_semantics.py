@@ -135,7 +135,7 @@ def _run_float32_conv():
         return _run(y)
 
 
-# --- layers: variables, scopes, reuse -------------------------------------------------------------
+# --- layers: variables, scopes, reuse ------------------------------------------------------------
 
 def test_layer_object_shares_variables_between_calls():
     with tf.Graph().as_default():
@@ -202,7 +202,7 @@ def test_dropout_layer_training_tensor_builds_a_cond():
     assert set(np.unique(dropped)) <= {0.0, 2.0}
 
 
-# --- losses collections ---------------------------------------------------------------------------
+# --- losses collections --------------------------------------------------------------------------
 
 def test_total_loss_sums_losses_and_regularization():
     with tf.Graph().as_default():

@@ -688,6 +688,9 @@ class Graph:
             attrs["_class"] = groups
         for key, value in self._attr_scope.items():
             attrs.setdefault(key, value)
+        override = self._gradient_override_map.get(op_type)
+        if override is not None:
+            attrs["_gradient_op_type"] = override.encode()
         device = self._current_device(op_type) if self._device_stack else ""
         op = Operation(self, name, op_type, inputs, output_dtypes, attrs, control_ops, schema,
                        device)

@@ -572,7 +572,7 @@ def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=
     return layer.apply(inputs, training=training)
 
 
-# --- BatchNormalization ----------------------------------------------------------------------------
+# --- BatchNormalization --------------------------------------------------------------------------
 
 class BatchNormalization(Layer):
     """Normalizes over all axes but `axis`; in training uses batch statistics and updates the

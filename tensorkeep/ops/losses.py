@@ -37,7 +37,7 @@ class Reduction:
                              % (key, cls.all()))
 
 
-# --- the LOSSES collection -------------------------------------------------------------------------
+# --- the LOSSES collection -----------------------------------------------------------------------
 
 def add_loss(loss, loss_collection=ops.GraphKeys.LOSSES):
     if loss_collection:
@@ -66,7 +66,7 @@ def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None
     return math_ops.add_n(losses, name=name)
 
 
-# --- weights ---------------------------------------------------------------------------------------
+# --- weights -------------------------------------------------------------------------------------
 
 _BROADCAST_ERROR = "weights can not be broadcast to values."
 
@@ -169,7 +169,7 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=ops.G
             return loss
 
 
-# --- losses ----------------------------------------------------------------------------------------
+# --- losses --------------------------------------------------------------------------------------
 
 def _require(**arguments):
     for name, value in arguments.items():

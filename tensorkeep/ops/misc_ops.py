@@ -634,6 +634,114 @@ register_gradient("SpaceToDepth", lambda op, grad: [depth_to_space(
     grad, op._attrs["block_size"], data_format=_data_format(op))])
 
 
+# --- DecodeRaw, AdjustContrastv2, DenseToDenseSetOperation ------------------------------------------
+
+def _decode_raw_kernel(op, ctx):
+    dtype = op._attrs["out_type"].as_numpy
+    order = "<" if op._attrs.get("little_endian", True) else ">"
+    element = np.dtype(dtype).newbyteorder(order) if np.dtype(dtype).itemsize > 1 else \
+        np.dtype(dtype)
+
+    def run(data):
+        data = np.asarray(data)
+        flat = [bytes(x) for x in data.reshape(-1)]
+        if not flat:
+            return np.zeros(data.shape + (0,), dtype)
+        size = len(flat[0])
+        if size % element.itemsize:
+            raise errors.InvalidArgumentError(
+                None, op, "Input to DecodeRaw has length %d that is not a multiple of %d, the "
+                "size of %s" % (size, element.itemsize, op._attrs["out_type"].name))
+        for i, item in enumerate(flat):
+            if len(item) != size:
+                raise errors.InvalidArgumentError(
+                    None, op, "DecodeRaw requires input strings to all be the same size, but "
+                    "element %d has size %d != %d" % (i, len(item), size))
+        values = np.frombuffer(b"".join(flat), dtype=element).astype(dtype)
+        return values.reshape(data.shape + (size // element.itemsize,))
+    return run
+
+
+register_op("DecodeRaw", inputs=["bytes: string"], outputs=["output: out_type"],
+            attrs=["out_type: {half, float, double, int32, uint16, uint8, int16, int8, int64, "
+                   "complex64, complex128, bool, bfloat16}", "little_endian: bool = true"],
+            kernel=_decode_raw_kernel,
+            shape=lambda op: [op._inputs[0]._shape_val.concatenate([None])
+                              if op._inputs[0]._shape_val.ndims is not None
+                              else tensor_shape.unknown_shape()])
+register_gradient("DecodeRaw", None)
+
+
+def _adjust_contrast_kernel(op, ctx):
+    dtype = op._attrs["T"].as_numpy
+
+    def run(images, contrast_factor):
+        images = np.asarray(images)
+        if images.ndim < 3:
+            raise errors.InvalidArgumentError(None, op, "input must be at least 3-D, got shape"
+                                              "%s" % list(images.shape))
+        if np.ndim(contrast_factor) != 0:
+            raise errors.InvalidArgumentError(None, op, "contrast_factor must be scalar: %s"
+                                              % list(np.shape(contrast_factor)))
+        values = images.astype(np.float32)
+        means = values.mean(axis=(-3, -2), keepdims=True, dtype=np.float32)
+        factor = np.float32(contrast_factor)
+        return ((values - means) * factor + means).astype(dtype)
+    return run
+
+
+register_op("AdjustContrastv2", inputs=["images: T", "contrast_factor: float"],
+            outputs=["output: T"], attrs=["T: {half, float} = DT_FLOAT"],
+            kernel=_adjust_contrast_kernel, shape=_helpers.unchanged_shape)
+register_gradient("AdjustContrastv2", None)
+
+_SET_OPERATIONS = {
+    "a-b": lambda a, b: a - b, "b-a": lambda a, b: b - a,
+    "intersection": lambda a, b: a & b, "union": lambda a, b: a | b,
+}
+
+
+def _set_operation_kernel(op, ctx):
+    operation_name = op._attrs["set_operation"]
+    operation_name = operation_name.decode() if isinstance(operation_name, bytes) \
+        else operation_name
+    operation = _SET_OPERATIONS.get(operation_name.lower())
+    if operation is None:
+        raise ValueError("Invalid set_operation %s." % operation_name)
+    dtype = op._attrs["T"].as_numpy
+
+    def run(set1, set2):
+        set1, set2 = np.asarray(set1), np.asarray(set2)
+        if set1.ndim < 2 or set1.shape[:-1] != set2.shape[:-1]:
+            raise errors.InvalidArgumentError(
+                None, op, "Shapes %s and %s must match in all but the last dimension"
+                % (list(set1.shape), list(set2.shape)))
+        groups = set1.shape[:-1]
+        indices, values, max_size = [], [], 0
+        for group in np.ndindex(*groups):
+            result = sorted(operation(set(set1[group].tolist()), set(set2[group].tolist())))
+            max_size = max(max_size, len(result))
+            for position, value in enumerate(result):
+                indices.append(list(group) + [position])
+                values.append(value)
+        rank = set1.ndim
+        return (np.array(indices, dtype=np.int64).reshape(-1, rank),
+                np.array(values, dtype=dtype),
+                np.array(list(groups) + [max_size], dtype=np.int64))
+    return run
+
+
+register_op("DenseToDenseSetOperation", inputs=["set1: T", "set2: T"],
+            outputs=["result_indices: int64", "result_values: T", "result_shape: int64"],
+            attrs=["set_operation: string", "validate_indices: bool = true",
+                   "T: {int8, int16, int32, int64, uint8, uint16, string}"],
+            kernel=_set_operation_kernel,
+            shape=lambda op: [tensor_shape.TensorShape([None, op._inputs[0]._shape_val.ndims]),
+                              tensor_shape.TensorShape([None]),
+                              tensor_shape.TensorShape([op._inputs[0]._shape_val.ndims])])
+register_gradient("DenseToDenseSetOperation", None)
+
+
 # --- RefIdentity (ref-typed loop variables pass through it in tf.while_loop) -----------------------
 
 if get_schema("RefIdentity") is None:

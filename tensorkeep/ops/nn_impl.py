@@ -26,7 +26,7 @@ def _deprecated_alias(new_name, new_value, old_name, old_value):
     return new_value if new_value is not None else old_value
 
 
-# --- softmax over an axis --------------------------------------------------------------------------
+# --- softmax over an axis ------------------------------------------------------------------------
 
 def _swap_axis(tensor, dim_index, last_index, name=None):
     """Transposes dims dim_index and last_index (last_index may be a tensor)."""
@@ -389,7 +389,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     return dropout_v2(x, rate, noise_shape=noise_shape, seed=seed, name=name)
 
 
-# --- depthwise and separable convolution -------------------------------------------------------------
+# --- depthwise and separable convolution ---------------------------------------------------------
 
 def _dilated(rate, strides, padding, data_format, build):
     """TensorFlow routes these through with_space_to_batch; for rate 1 that only converts the

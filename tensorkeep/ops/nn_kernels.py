@@ -100,7 +100,12 @@ def compute_dtype(dtype):
 def _im2col(x, geom):
     windows = geom.windows(geom.pad(x))
     n = x.shape[0]
-    return windows.reshape(n * geom.out_h * geom.out_w, -1)
+    return windows.reshape(n * geom.out_h * geom.out_w, geom.k_h * geom.k_w * x.shape[3])
+
+
+def _rows(x):
+    """x as a matrix [everything but the last axis, last axis] (also when empty)."""
+    return x.reshape(int(np.prod(x.shape[:-1])), x.shape[-1])
 
 
 def conv2d(x, w, geom):
@@ -109,7 +114,7 @@ def conv2d(x, w, geom):
     k_h, k_w, c, o = w.shape
     if k_h == 1 and k_w == 1 and geom.s_h == 1 and geom.s_w == 1 and \
             not (geom.pad_top or geom.pad_left or geom.pad_bottom or geom.pad_right):
-        out = x.reshape(-1, c) @ w.reshape(c, o)
+        out = x.reshape(x.size // max(c, 1), c) @ w.reshape(c, o)
     else:
         out = _im2col(x, geom) @ w.reshape(k_h * k_w * c, o)
     return out.reshape(n, geom.out_h, geom.out_w, o)
@@ -118,7 +123,7 @@ def conv2d(x, w, geom):
 def conv2d_backprop_input(input_shape, w, dy, geom):
     n, in_h, in_w, c = input_shape
     k_h, k_w, _, o = w.shape
-    columns = (dy.reshape(-1, o) @ w.reshape(-1, o).T).reshape(
+    columns = (_rows(dy) @ w.reshape(k_h * k_w * c, o).T).reshape(
         n, geom.out_h, geom.out_w, k_h, k_w, c)
     dx = geom.padded_zeros(n, in_h, in_w, c, columns.dtype)
     for i in range(k_h):
@@ -130,7 +135,7 @@ def conv2d_backprop_input(input_shape, w, dy, geom):
 
 def conv2d_backprop_filter(x, filter_shape, dy, geom):
     k_h, k_w, c, o = filter_shape
-    dw = _im2col(x, geom).T @ dy.reshape(-1, o)
+    dw = _im2col(x, geom).T @ _rows(dy)
     return dw.reshape(k_h, k_w, c, o)
 
 
@@ -254,7 +259,7 @@ def batch_norm_training(x, scale, offset, running_mean, running_var, epsilon, av
     """Returns y, new running mean, new running variance (Bessel-corrected), batch mean,
     batch variance (biased)."""
     u = scale.dtype
-    rows = x.reshape(-1, x.shape[-1]).astype(u, copy=False)
+    rows = _rows(x).astype(u, copy=False)
     count = rows.shape[0]
     mean = rows.sum(axis=0, dtype=u) * u.type(1.0 / count)
     centered = rows - mean
@@ -273,7 +278,7 @@ def batch_norm_training(x, scale, offset, running_mean, running_var, epsilon, av
 
 def batch_norm_inference(x, scale, offset, mean, var, epsilon):
     u = scale.dtype
-    rows = x.reshape(-1, x.shape[-1]).astype(u, copy=False)
+    rows = _rows(x).astype(u, copy=False)
     factor = np.reciprocal(np.sqrt(var + u.type(epsilon))) * scale
     y = (rows - mean) * factor + offset
     return y.astype(x.dtype, copy=False).reshape(x.shape)
@@ -283,9 +288,8 @@ def batch_norm_grad(dy, x, scale, mean, var, epsilon, is_training):
     """Returns dx, dscale, doffset. In training mode mean/var are the batch statistics the
     forward pass saved; otherwise the population statistics it used."""
     u = scale.dtype
-    channels = x.shape[-1]
-    dy_rows = dy.reshape(-1, channels).astype(u, copy=False)
-    centered = x.reshape(-1, channels).astype(u, copy=False) - mean
+    dy_rows = _rows(dy).astype(u, copy=False)
+    centered = _rows(x).astype(u, copy=False) - mean
     inv_std = np.reciprocal(np.sqrt(var + u.type(epsilon)))
     doffset = dy_rows.sum(axis=0, dtype=u)
     dscale = (dy_rows * centered).sum(axis=0, dtype=u) * inv_std

@@ -655,7 +655,7 @@ def l2_loss(t, name=None):
 register_gradient("L2Loss", lambda op, grad: [op.inputs[0] * grad])
 
 
-# --- window attrs (conv and pool) ------------------------------------------------------------------
+# --- window attrs (conv and pool) ----------------------------------------------------------------
 
 def _spatial_pair(values, data_format):
     """The (H, W) entries of a 4-element strides/ksize/dilations list."""
@@ -773,7 +773,7 @@ def _check_rank4(name, value):
                                                                               value.shape))))
 
 
-# --- Conv2D ------------------------------------------------------------------------------------------
+# --- Conv2D --------------------------------------------------------------------------------------
 
 _CONV_ATTRS = ["strides: list(int)", "use_cudnn_on_gpu: bool = true", _PADDING_EXPLICIT,
                _EXPLICIT_PADDINGS, _DATA_FORMAT, _DILATIONS]
@@ -789,11 +789,12 @@ def _conv2d_kernel(op, ctx):
         x_nhwc = _to_nhwc(x, window.data_format)
         n, in_h, in_w, channels = x_nhwc.shape
         k_h, k_w, filter_channels, _ = w.shape
-        if channels != filter_channels:
+        if channels % max(filter_channels, 1):
             raise ValueError("input depth must be evenly divisible by filter depth: %d vs %d"
-                             % (channels, filter_channels) if channels % max(filter_channels, 1)
-                             else "Grouped convolution is not supported by tensorkeep "
-                             "(input depth %d, filter depth %d)" % (channels, filter_channels))
+                             % (channels, filter_channels))
+        if channels != filter_channels:
+            raise ValueError("Grouped convolution is not supported by tensorkeep (input depth "
+                             "%d, filter depth %d)" % (channels, filter_channels))
         geom = window.geometry(in_h, in_w, k_h, k_w)
         out = nn_kernels.conv2d(_work(x_nhwc), _work(w), geom)
         return _from_nhwc(out.astype(x.dtype, copy=False), window.data_format)
@@ -1132,7 +1133,7 @@ def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",
                     data_format=data_format or "NHWC", dilations=dilations, name=name)
 
 
-# --- pooling ---------------------------------------------------------------------------------------
+# --- pooling -------------------------------------------------------------------------------------
 
 _MAX_POOL_TYPES = ("T: {half, bfloat16, float, double, int32, int64, uint8, int16, int8, "
                    "uint16, qint8} = DT_FLOAT")
@@ -1602,7 +1603,7 @@ def fused_batch_norm_v3(x, scale, offset, mean, variance, epsilon=0.0001,
                     is_training=is_training, name=name)
 
 
-# --- LRN ---------------------------------------------------------------------------------------------
+# --- LRN -----------------------------------------------------------------------------------------
 
 def _window_sum_over_depth(values, radius):
     """sum over d' in [d - radius, d + radius] of values[..., d'] (clipped at the edges)."""
@@ -1675,7 +1676,7 @@ def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.
                     beta=beta, name=name)
 
 
-# --- InTopK ----------------------------------------------------------------------------------------
+# --- InTopK --------------------------------------------------------------------------------------
 
 def _in_top_k(predictions, targets, k):
     """Whether each target scores among the k best; any non-finite score in a row (or a target
