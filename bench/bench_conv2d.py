@@ -1,9 +1,10 @@
 """Conv2D forward + both backward passes on a 64x28x28x32 batch with 5x5x32x64 filters (SAME),
-tensorkeep vs TensorFlow (same machine, same run). Usage: .venv/bin/python bench/bench_conv2d.py"""
+tensorkeep vs TensorFlow (same machine, same run). Usage: .venv/bin/python bench/bench_conv2d.py [--quick]"""
 
 import sys
 
-from common import emit, have_tensorflow, machine_facts, run_python, summarize, TF_PYTHON
+from common import (TENSORFLOW_IMPORTS, TENSORKEEP_IMPORTS, TF_PYTHON, have_tensorflow, row,
+                    run_python, standard_main, summarize)
 
 CODE = """
 import json, time
@@ -20,7 +21,7 @@ dw = tf.nn.conv2d_backprop_filter(x, [5, 5, 32, 64], y, strides, "SAME")
 sess = tf.Session()
 feed = {{x: x_value, w: w_value}}
 samples = {{"forward": [], "forward+backward": []}}
-for i in range(7):
+for i in range({repeats}):
     t = time.perf_counter()
     sess.run(y, feed)
     samples["forward"].append(time.perf_counter() - t)
@@ -31,20 +32,18 @@ print("@@" + json.dumps({{k: v[2:] for k, v in samples.items()}}))
 """
 
 
-def main():
-    ours = run_python(sys.executable, CODE.format(imports="\nimport tensorkeep as tf"))
-    result = {"benchmark": "Conv2D 64x28x28x32 * 5x5x32x64 SAME, seconds per Session.run",
-              "machine": machine_facts(),
-              "tensorkeep": {k: summarize(v) for k, v in ours.items()}}
+def run(quick=False, directory=None):
+    repeats = 5 if quick else 9  # the first two runs are warm-up
+    measured = {"tensorkeep": run_python(sys.executable, CODE.format(imports=TENSORKEEP_IMPORTS,
+                                                                     repeats=repeats))}
     if have_tensorflow():
-        theirs = run_python(TF_PYTHON, CODE.format(
-            imports="\nimport tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()"))
-        result["tensorflow"] = {k: summarize(v) for k, v in theirs.items()}
-        result["tensorkeep_time_over_tensorflow"] = {
-            k: result["tensorkeep"][k]["median"] / result["tensorflow"][k]["median"]
-            for k in ours}
-    emit(result)
+        measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(imports=TENSORFLOW_IMPORTS,
+                                                                   repeats=repeats))
+    rows = [row("Conv2D 64×28×28×32 * 5×5×32×64 SAME, %s" % part, "ms", "lower",
+                **{name: summarize([s * 1e3 for s in m[part]]) for name, m in measured.items()})
+            for part in ("forward", "forward+backward")]
+    return {"name": "conv2d", "benchmark": "Conv2D kernels alone", "rows": rows, "goals": []}
 
 
 if __name__ == "__main__":
-    main()
+    standard_main(run, __doc__.splitlines()[0])

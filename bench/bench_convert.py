@@ -1,18 +1,18 @@
 """Converting a 1 GiB checkpoint (64 float32 variables of 4,194,304 elements) to safetensors
 and back: wall time and peak RSS of the converting process, which streams tensor by tensor.
 
-Usage: .venv/bin/python bench/bench_convert.py [--variables 64] [--elements 4194304] [--dir DIR]
+Each conversion runs in a fresh interpreter, so its peak RSS is the conversion's alone.
+
+Usage: .venv/bin/python bench/bench_convert.py [--quick] [--variables 64] [--elements 4194304] [--dir DIR]
 Prints the JSON result and markdown table rows for BENCHMARKS.md.
 """
 
 import argparse
 import os
 import sys
-import tempfile
 
-from common import REPO, emit, machine_facts, run_python
+from common import MIB, REPO, emit, markdown, row, run_python, summarize, work_directory
 
-# Each measurement runs in a fresh interpreter, so its peak RSS is the conversion's alone.
 CONVERT = """
 import json, resource, time
 from tensorkeep.tools.convert import convert
@@ -41,40 +41,48 @@ def write_checkpoint(prefix, variables, elements):
             writer.add(f"layer_{index:02d}/kernel", rng.standard_normal(elements, dtype=np.float32))
 
 
+def run(quick=False, directory=None, variables=64, elements=4_194_304):
+    repeats = 2 if quick else 5
+    total = variables * elements * 4
+    samples = {"checkpoint → safetensors": [], "safetensors → checkpoint": []}
+    with work_directory(directory) as work:
+        prefix = os.path.join(work, "ckpt", "model.ckpt")
+        write_checkpoint(prefix, variables, elements)
+        safetensors_path = os.path.join(work, "model.safetensors")
+        for _ in range(repeats):
+            samples["checkpoint → safetensors"].append(
+                run_python(sys.executable, CONVERT.format(src=prefix, dst=safetensors_path)))
+            samples["safetensors → checkpoint"].append(run_python(
+                sys.executable, CONVERT.format(src=safetensors_path, dst=os.path.join(work, "back", "m"))))
+        baseline = run_python(sys.executable, BASELINE)["peak_rss_bytes"]
+    size = "%.0f MiB (%d × %d float32)" % (total / MIB, variables, elements)
+    rows = []
+    for label, measured in samples.items():
+        rows.append(row("convert %s, %s" % (size, label), "s", "lower",
+                        tensorkeep=summarize([m["seconds"] for m in measured])))
+        rows.append(row("convert %s, %s" % (size, label), "GB/s", "higher",
+                        tensorkeep=summarize([total / m["seconds"] / 1e9 for m in measured])))
+        rows.append(row("convert %s, %s: peak RSS above the interpreter with the converter "
+                        "imported (%.0f MiB)" % (size, label, baseline / MIB), "MiB", "lower",
+                        tensorkeep=summarize([(m["peak_rss_bytes"] - baseline) / MIB
+                                              for m in measured])))
+    return {"name": "convert", "benchmark": "convert a checkpoint to safetensors and back",
+            "rows": rows, "goals": [], "largest_tensor_bytes": elements * 4,
+            "interpreter_baseline_rss_bytes": baseline}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, same sizes")
     parser.add_argument("--variables", type=int, default=64)
     parser.add_argument("--elements", type=int, default=4_194_304)
-    parser.add_argument("--dir", help="work directory (default: a temporary one)")
+    parser.add_argument("--dir", help="parent of the work directory (default: the system's /tmp)")
     args = parser.parse_args()
     sys.path.insert(0, REPO)
-    with tempfile.TemporaryDirectory(dir=args.dir) as work:
-        prefix = os.path.join(work, "ckpt", "model.ckpt")
-        write_checkpoint(prefix, args.variables, args.elements)
-        total = args.variables * args.elements * 4
-        safetensors_path = os.path.join(work, "model.safetensors")
-        to_safetensors = run_python(sys.executable, CONVERT.format(src=prefix, dst=safetensors_path))
-        back = run_python(sys.executable, CONVERT.format(src=safetensors_path, dst=os.path.join(work, "back", "m")))
-        baseline = run_python(sys.executable, BASELINE)
-    mib = 1024 * 1024
-    result = {
-        "benchmark": f"convert a {total / mib / 1024:.2f} GiB checkpoint ({args.variables} float32 variables of "
-                     f"{args.elements} elements)",
-        "checkpoint_to_safetensors": to_safetensors,
-        "safetensors_to_checkpoint": back,
-        "interpreter_baseline_rss_bytes": baseline["peak_rss_bytes"],
-        "largest_tensor_bytes": args.elements * 4,
-        "machine": machine_facts(),
-    }
+    result = run(args.quick, args.dir, args.variables, args.elements)
     emit(result)
     print()
-    print("| benchmark | time (s) | throughput | peak RSS | RSS above interpreter baseline |")
-    print("| --- | --- | --- | --- | --- |")
-    for label, measured in (("checkpoint → safetensors", to_safetensors), ("safetensors → checkpoint", back)):
-        print(f"| convert {total / mib:.0f} MiB ({args.variables}×{args.elements} float32), {label} | "
-              f"{measured['seconds']:.2f} | {total / mib / measured['seconds']:.0f} MiB/s | "
-              f"{measured['peak_rss_bytes'] / mib:.0f} MiB | "
-              f"{(measured['peak_rss_bytes'] - baseline['peak_rss_bytes']) / mib:.0f} MiB |")
+    print(markdown([result]))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """Session.run latency on the seed's `v1 + v2` graph, tensorkeep vs TensorFlow (same machine,
-same run). Usage: .venv/bin/python bench/bench_session_run.py"""
+same run), measured over batches of 5,000 calls after 2,000 warm-up calls.
+Usage: .venv/bin/python bench/bench_session_run.py [--quick]"""
 
 import sys
 
-from common import emit, have_tensorflow, run_python, summarize, TF_PYTHON
+from common import (TENSORFLOW_IMPORTS, TENSORKEEP_IMPORTS, TF_PYTHON, goal, have_tensorflow,
+                    row, run_python, speedup, standard_main, summarize)
 
 CODE = """
 import json, time{imports}
@@ -15,7 +17,7 @@ sess.run(tf.global_variables_initializer())
 for _ in range(2000):
     sess.run(result)
 samples = []
-for _ in range(7):
+for _ in range({samples}):
     n = 5000
     t = time.perf_counter()
     for _ in range(n):
@@ -25,18 +27,22 @@ print("@@" + json.dumps(samples))
 """
 
 
-def main():
-    ours = run_python(sys.executable, CODE.format(imports="\nimport tensorkeep as tf"))
-    result = {"benchmark": "Session.run(v1 + v2) latency, microseconds per call",
-              "tensorkeep": summarize(ours)}
+def run(quick=False, directory=None):
+    samples = 3 if quick else 7
+    measured = {"tensorkeep": run_python(sys.executable, CODE.format(imports=TENSORKEEP_IMPORTS,
+                                                                     samples=samples))}
     if have_tensorflow():
-        theirs = run_python(TF_PYTHON, CODE.format(
-            imports="\nimport tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()"))
-        result["tensorflow"] = summarize(theirs)
-        result["tensorkeep_time_over_tensorflow"] = (result["tensorkeep"]["median"] /
-                                                     result["tensorflow"]["median"])
-    emit(result)
+        measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(imports=TENSORFLOW_IMPORTS,
+                                                                   samples=samples))
+    r = row("Session.run(v1 + v2), per call", "µs", "lower",
+            **{name: summarize(values) for name, values in measured.items()})
+    ratio = speedup(r)
+    return {"name": "session_run", "benchmark": "Session.run latency on the seed's v1 + v2 graph",
+            "rows": [r],
+            "goals": [goal("Session.run ≤ 1/5 of TensorFlow's time per call",
+                           "n/a" if ratio is None else "%.1f× faster (%.0f%% of its time)"
+                           % (ratio, 100 / ratio), None if ratio is None else ratio >= 5)]}
 
 
 if __name__ == "__main__":
-    main()
+    standard_main(run, __doc__.splitlines()[0])

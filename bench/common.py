@@ -41,9 +41,19 @@ def summarize(samples):
             "runs": len(samples)}
 
 
+def child_environment():
+    """Environment of benchmark subprocesses. Modules are byte-compiled once and cached (in
+    /tmp, outside the tree), as they are for an installed package: a shell that sets
+    PYTHONDONTWRITEBYTECODE would otherwise make every import compile its sources."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
+               PYTHONPYCACHEPREFIX=os.path.join(tempfile.gettempdir(), "tensorkeep-bench-pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run_python(python, code, timeout=3600):
     """Runs `code` in a fresh interpreter; the code prints one JSON line prefixed with @@."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    env = child_environment()
     proc = subprocess.run([python, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd=REPO)
     if proc.returncode != 0:

@@ -13,5 +13,10 @@ if [ "${TENSORKEEP_SKIP_TF:-0}" != "1" ]; then
     "$PY" -m venv .venv-tf
     .venv-tf/bin/pip install -q --disable-pip-version-check tensorflow-cpu
   fi
+  # tf.compat.v1.layers' batch normalization lives in tf-keras, at TensorFlow's version.
+  if ! .venv-tf/bin/python -c "import tf_keras" 2>/dev/null; then
+    tf_minor=$(.venv-tf/bin/python -c "import tensorflow as tf; print('.'.join(tf.__version__.split('.')[:2]))" 2>/dev/null)
+    .venv-tf/bin/pip install -q --disable-pip-version-check --no-deps "tf-keras==${tf_minor}.*"
+  fi
 fi
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -105,6 +105,8 @@ from tensorkeep.api import math, linalg  # noqa: E402,F401
 from tensorkeep.api import initializers, contrib  # noqa: E402,F401
 from tensorkeep.api import saved_model  # noqa: E402,F401
 from tensorkeep.api import layers, losses  # noqa: E402,F401
+from tensorkeep.api import app  # noqa: E402,F401
+from tensorkeep.api.app import flags  # noqa: E402,F401
 from tensorkeep import compat  # noqa: E402,F401
 
 

@@ -165,7 +165,8 @@ feeds = {d: _r(17, 5, 2)}
     ("fill_zeros_ones_naming", """
 x = tf.placeholder(tf.float32, [None, 3], name="x")
 y = tf.constant(_r(18, 2, 3).astype(np.float32))
-outputs = [tf.zeros([2, 3]), tf.ones([2, 3], tf.int32), tf.zeros([40, 30]), tf.ones([2, 3], tf.bool),
+outputs = [tf.zeros([2, 3]), tf.ones([2, 3], tf.int32), tf.zeros([40, 30]),
+           tf.ones([2, 3], tf.bool),
            tf.zeros(tf.shape(x)), tf.zeros_like(y), tf.ones_like(y), tf.zeros_like(x),
            tf.ones_like(x), tf.zeros_like(y, dtype=tf.int32), tf.fill([2, 2], 3.5),
            tf.shape(y), tf.shape(x), tf.size(y), tf.size(x), tf.rank(x),
@@ -193,14 +194,14 @@ ys = outputs
 xs = [x, y]
 feeds = {x: _r(19, 3, 3), y: _r(42, 2, 2, 3), axis: 1}
 """),
-    # --- math --------------------------------------------------------------------------------------
+    # --- math -------------------------------------------------------------------------------------
     ("broadcast_binary_grads", """
 x = tf.placeholder(tf.float64, [2, 3], name="x")
 y = tf.placeholder(tf.float64, [3], name="y")
 z = tf.placeholder(tf.float64, [2, 1], name="z")
 outputs = [x + y, x - z, x * y, x / z, tf.pow(tf.abs(x) + 1.0, y), tf.maximum(x, y),
            tf.minimum(z, x), tf.squared_difference(x, y), tf.atan2(x, z), tf.realdiv(y, z),
-           tf.floormod(x, z + 3.0), tf.div_no_nan(x, z)]
+           tf.floormod(x, z + 3.0), tf.div_no_nan(x, z), tf.math.multiply_no_nan(x, y)]
 ys = outputs
 xs = [x, y, z]
 feeds = {x: _r(20, 2, 3), y: _r(21, 3, low=0.5), z: _r(22, 2, 1, low=0.5)}
@@ -300,6 +301,12 @@ outputs = [a // b, a % b, tf.truncatediv(a, b), tf.truncatemod(a, b), a / b, tf.
            tf.cast(tf.constant([1.7, -1.7, 2.5]), tf.int32), tf.maximum(a, b),
            tf.reduce_sum(c), tf.reduce_mean(a), tf.reduce_prod(b), tf.cumsum(c)]
 """),
+    ("complex_and_strings", """
+c = tf.constant(np.array([[1 + 2j, 3j], [2, -1j]], np.complex64))
+s = tf.constant(["a", "bc", "a"])
+outputs = [tf.transpose(c, conjugate=True), tf.conj(c), tf.matmul(c, c, adjoint_a=True),
+           tf.equal(s, "a"), s + "!", tf.unique(s).y, tf.reverse(s, [0]), tf.gather(s, [2, 0])]
+"""),
     ("logical_and_comparisons", """
 x = tf.constant([1.0, 2.0, 3.0])
 y = tf.constant([3.0, 2.0, 1.0])
@@ -336,13 +343,30 @@ ERROR_CASES = [
 ]
 
 
-# --- the runner (used on both sides) ------------------------------------------------------------------
+# --- the runner (used on both sides) --------------------------------------------------------------
 
 def _encode(value):
+    """A JSON-able value: complex numbers as [real, imag], strings decoded as latin-1."""
     value = np.asarray(value)
-    return {"dtype": value.dtype.name, "shape": list(value.shape),
-            "data": value.astype(object).ravel().tolist() if value.dtype.kind != "b" else
-            value.ravel().tolist()}
+    flat = value.ravel()
+    if value.dtype.kind == "c":
+        data = [[float(v.real), float(v.imag)] for v in flat]
+    elif value.dtype.kind in "OS":
+        data = [v.decode("latin-1") if isinstance(v, bytes) else v for v in flat.tolist()]
+    else:
+        data = flat.tolist()
+    return {"dtype": value.dtype.name, "shape": list(value.shape), "data": data}
+
+
+def decode(encoded):
+    """The NumPy value of an `_encode`d one."""
+    data = encoded["data"]
+    if encoded["dtype"].startswith("complex"):
+        data = [complex(re, im) for re, im in data]
+    if encoded["dtype"] == "object":
+        return np.array([d.encode("latin-1") for d in data] or [],
+                        dtype=object).reshape(encoded["shape"])
+    return np.array(data, dtype=encoded["dtype"]).reshape(encoded["shape"])
 
 
 def _nodes(graph):

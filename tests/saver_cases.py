@@ -93,6 +93,13 @@ def build_many(tf):
     return tf.train.Saver()
 
 
+def build_resource(tf):
+    tf.get_variable("r", shape=[2], use_resource=True)
+    tf.Variable([1.0], name="a")
+    return tf.train.Saver()
+
+
 SAVER_GRAPHS = {"two_devices": build_two_devices, "plain_sharded": build_plain_sharded,
                 "partitioned_reshape": build_partitioned_reshape, "renamed": build_renamed,
-                "v1_sharded": build_v1_sharded, "twelve_variables": build_many}
+                "v1_sharded": build_v1_sharded, "twelve_variables": build_many,
+                "resource": build_resource}

@@ -25,7 +25,7 @@ def _r(seed, *shape, dtype=np.float32):
     return np.random.RandomState(seed).uniform(-3, 3, shape).astype(dtype)
 
 
-# --- elementwise math ------------------------------------------------------------------------------
+# --- elementwise math -----------------------------------------------------------------------------
 
 BINARY = [
     (tf.add, np.add), (tf.subtract, np.subtract), (tf.multiply, np.multiply),
@@ -137,7 +137,7 @@ def test_python_operands_take_the_tensor_dtype_and_tensorflows_names():
     np.testing.assert_array_equal(run(y, z)[0], [1.0, 0.0])
 
 
-# --- matmul -------------------------------------------------------------------------------------------
+# --- matmul ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("ta, tb", [(False, False), (True, False), (False, True), (True, True)])
 def test_matmul_transposes(ta, tb):
@@ -162,7 +162,7 @@ def test_matmul_int64_keeps_dtype():
     assert result.dtype == np.int64 and result.tolist() == [[13]]
 
 
-# --- reductions ---------------------------------------------------------------------------------------
+# --- reductions -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("axis", [None, 0, -1, [0, 2], (1,), []])
 @pytest.mark.parametrize("keepdims", [False, True])
@@ -239,7 +239,7 @@ def test_add_n_tensordot_einsum():
     np.testing.assert_allclose(es, np.einsum("ijk,kjl->il", a, b))
 
 
-# --- scans, segments, ranges, top-k ---------------------------------------------------------------------
+# --- scans, segments, ranges, top-k ---------------------------------------------------------------
 
 @pytest.mark.parametrize("exclusive", [False, True])
 @pytest.mark.parametrize("reverse", [False, True])
@@ -316,7 +316,7 @@ def test_clipping():
     np.testing.assert_allclose(gy, 2 * x / norm)
 
 
-# --- shapes, reshaping, joining -----------------------------------------------------------------------
+# --- shapes, reshaping, joining -------------------------------------------------------------------
 
 def test_shape_size_rank_are_constants_when_static():
     x = tf.placeholder(tf.float32, [2, None])
@@ -390,7 +390,7 @@ def test_transpose_tile_reverse_expand_squeeze():
     np.testing.assert_array_equal(run(tf.invert_permutation([2, 0, 1])), [1, 2, 0])
 
 
-# --- slicing -------------------------------------------------------------------------------------------
+# --- slicing --------------------------------------------------------------------------------------
 
 def test_getitem_builds_tensorflows_strided_slice():
     x = tf.placeholder(tf.float32, [3, 4], name="x")
@@ -473,7 +473,7 @@ def test_slice_and_pad():
         run(tf.pad(x, [[3, 0], [0, 0]], mode="REFLECT"))
 
 
-# --- gathering and scattering ---------------------------------------------------------------------------
+# --- gathering and scattering ---------------------------------------------------------------------
 
 def test_gather_variants():
     p = np.arange(24, dtype=np.int64).reshape(2, 3, 4)
@@ -565,7 +565,7 @@ def test_static_values_fold_through_small_subgraphs():
     assert tf.reshape(x, tf.stack([tf.size(x) // 4, 4])).shape.as_list() == [6, 4]
 
 
-# --- graph-build errors ------------------------------------------------------------------------------
+# --- graph-build errors ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("build, message", [
     (lambda: tf.matmul(tf.zeros([2, 3]), tf.zeros([4, 5])),

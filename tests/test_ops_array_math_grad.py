@@ -81,6 +81,7 @@ BINARY_CASES = {
     "SquaredDifference": (lambda x, y: tf.squared_difference(x, y), [X23, Z21]),
     "Atan2": (lambda y, x: tf.atan2(y, x), [X23, Z21]),
     "DivNoNan": (lambda x, y: tf.div_no_nan(x, y), [X23, Z21]),
+    "MulNoNan": (lambda x, y: tf.math.multiply_no_nan(x, y), [X23, Y3]),
     "Select": (lambda x, y: tf.where(tf.constant([[True, False, True], [False, False, True]]),
                                      x, y), [X23, _r(6, 2, 3)]),
     "Select_vector_condition": (lambda x, y: tf.where(tf.constant([False, True]), x, y),

@@ -25,8 +25,9 @@ pytestmark = pytest.mark.tf
 OP_TYPES = sorted("""
     Const Placeholder PlaceholderWithDefault PlaceholderV2 Identity Snapshot StopGradient
     PreventGradient IdentityN Shape ShapeN Size Rank Reshape Fill ZerosLike OnesLike Pack Unpack
-    ConcatV2 Concat ConcatOffset Split SplitV Transpose InvertPermutation ExpandDims Squeeze Tile
-    Slice StridedSlice StridedSliceGrad Pad PadV2 MirrorPad MirrorPadGrad GatherV2 Gather
+    ConcatV2 Concat ConcatOffset Split SplitV Transpose ConjugateTranspose InvertPermutation
+    ExpandDims Squeeze Tile Slice StridedSlice StridedSliceGrad Pad PadV2 MirrorPad MirrorPadGrad
+    GatherV2 Gather
     GatherNd ScatterNd Where OneHot Reverse ReverseV2 BroadcastTo BroadcastArgs
     BroadcastGradientArgs Unique ListDiff DynamicStitch ParallelDynamicStitch DynamicPartition
     SparseToDense Bitcast
@@ -62,11 +63,6 @@ def ours():
     return array_math_cases.run_all(tf)
 
 
-def _decode(encoded):
-    return np.array(encoded["data"], dtype=object).astype(encoded["dtype"]).reshape(
-        encoded["shape"])
-
-
 def _assert_values_match(theirs, ours, what):
     assert len(ours) == len(theirs), what
     for i, (a, b) in enumerate(zip(theirs, ours)):
@@ -74,7 +70,7 @@ def _assert_values_match(theirs, ours, what):
         if a is None:
             continue
         assert (b["dtype"], b["shape"]) == (a["dtype"], a["shape"]), "%s[%d]" % (what, i)
-        expected, actual = _decode(a), _decode(b)
+        expected, actual = array_math_cases.decode(a), array_math_cases.decode(b)
         if expected.dtype.kind in "fc":
             np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6,
                                        err_msg="%s[%d]" % (what, i))

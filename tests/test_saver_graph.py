@@ -189,3 +189,65 @@ def test_restore_kernel_reads_into_fresh_immutable_arrays(tmp_path):
                 np.array([b""], dtype=object))
     assert np.array_equal(value, np.arange(6, dtype=np.float32))
     assert value.flags.owndata and not value.flags.writeable
+
+
+def test_filename_default_and_custom_builder():
+    class CountingBuilder(saver_lib.BulkSaverBuilder):
+        calls = 0
+
+        def save_op(self, filename_tensor, saveables):
+            CountingBuilder.calls += 1
+            return super().save_op(filename_tensor, saveables)
+
+    with tf.Graph().as_default() as graph:
+        tf.Variable(1.0, name="v")
+        tf.train.Saver(filename="weights.ckpt", builder=CountingBuilder())
+        default = graph.get_operation_by_name("save/filename/input").get_attr("value")
+    assert list(default.string_val) == [b"weights.ckpt"]
+    assert CountingBuilder.calls == 1
+    assert tf.train.SaverDef.V2 == 2 and tf.train.SaverDef().version == tf.train.SaverDef.LEGACY
+
+
+def test_resource_variables_save_their_read_and_restore_with_assign_variable_op(tmp_path):
+    from tensorkeep.ops.resource_variable_ops import ResourceVariable
+
+    with tf.Graph().as_default() as graph:
+        r = ResourceVariable([1.0, 2.0], name="r")
+        a = tf.Variable([3.0], name="a")
+        saver = tf.train.Saver()
+        save = graph.get_operation_by_name("save/SaveV2")
+        # TensorFlow's layout: the variable's own read is saved; the restored value goes
+        # through an Identity on the variable's device into AssignVariableOp.
+        assert [t.name for t in save.inputs[3:]] == ["a:0", "r/Read/ReadVariableOp:0"]
+        assign = graph.get_operation_by_name("save/AssignVariableOp")
+        assert [t.name for t in assign.inputs] == ["r:0", "save/Identity:0"]
+        assert graph.get_operation_by_name("save/Identity").inputs[0].name == "save/RestoreV2:1"
+        with tf.Session() as sess:
+            sess.run([r.initializer, a.initializer])
+            prefix = saver.save(sess, str(tmp_path / "m"), write_meta_graph=False)
+            sess.run(r.assign([0.0, 0.0]))
+            saver.restore(sess, prefix)
+            assert sess.run(r.value()).tolist() == [1.0, 2.0]
+    assert tf.train.list_variables(prefix) == [("a", [1]), ("r", [2])]
+
+
+def test_partitioned_resource_variable_round_trip(tmp_path):
+    from tensorkeep.ops.resource_variable_ops import ResourceVariable
+    from tensorkeep.ops.variables import SaveSliceInfo
+
+    full = np.arange(8, dtype=np.float32).reshape(4, 2)
+    with tf.Graph().as_default():
+        parts = []
+        for index in range(2):
+            part = ResourceVariable(full[2 * index:2 * index + 2], name="emb/part_%d" % index)
+            part._set_save_slice_info(SaveSliceInfo("emb", [4, 2], [2 * index, 0], [2, 2]))
+            parts.append(part)
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run([part.initializer for part in parts])
+            prefix = saver.save(sess, str(tmp_path / "m"), write_meta_graph=False)
+            sess.run([part.assign(tf.zeros([2, 2])) for part in parts])
+            saver.restore(sess, prefix)
+            restored = np.concatenate(sess.run([part.value() for part in parts]))
+    assert np.array_equal(restored, full)
+    assert np.array_equal(tf.train.load_variable(prefix, "emb"), full)

@@ -2,7 +2,7 @@
 
 from tensorkeep.ops.nn_ops import (  # noqa: F401
     relu, relu6, elu, selu, leaky_relu, sigmoid, tanh, softplus, softsign, l2_loss, bias_add,
-    bias_add_v1, conv2d, conv2d_backprop_input, conv2d_backprop_filter,
+    bias_add_v1, conv2d, conv2d_backprop_input, conv2d_backprop_filter, conv2d_transpose,
     depthwise_conv2d_native, max_pool, avg_pool, in_top_k,
     local_response_normalization)
 from tensorkeep.ops.nn_ops import local_response_normalization as lrn  # noqa: F401

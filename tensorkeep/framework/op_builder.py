@@ -47,9 +47,11 @@ def apply_op(op_type, name=None, **kwargs):
                     raise TypeError("Expected list for '%s' argument to '%s' Op, not %r."
                                     % (arg.name, op_type, value))
                 dtype = _arg_dtype(schema, arg, attrs)
+                # Literals in a list input become Consts named <arg>_<i>, as in TensorFlow.
                 converted = [ops.convert_to_tensor(v, dtype=dtype, as_ref=arg.is_ref,
+                                                   name="%s_%d" % (arg.name, i),
                                                    preferred_dtype=_preferred(schema, arg))
-                             for v in value]
+                             for i, v in enumerate(value)]
                 if arg.number_attr:
                     attrs.setdefault(arg.number_attr, len(converted))
                     if converted and arg.type_attr and arg.type_attr not in attrs:

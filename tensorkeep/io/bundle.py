@@ -194,9 +194,9 @@ class BundleWriter:
     def finish(self):
         """Publish the data file, then the index (so a complete index always has its data).
 
-        The index is built under a temporary name before the data file is renamed into
-        place, so that little more than two renames separates a previous checkpoint of this
-        prefix from the new one.
+        Both files are complete and synced under temporary names before the data file is
+        renamed into place, so that little more than two renames separates a previous
+        checkpoint of this prefix from the new one.
         """
         self._check_open()
         self._closed = True
@@ -208,12 +208,15 @@ class BundleWriter:
             self._data.abort()
             raise
         try:
+            self._data.sync()
+            index.sync()
             # An index of this prefix written earlier goes first (see the module docstring).
             index_path = index_filename(self._prefix)
             if gfile.exists(index_path):
                 gfile.remove(index_path)
             self._data.commit()
         except BaseException:
+            self._data.abort()
             index.abort()
             raise
         index.commit()

@@ -657,6 +657,13 @@ class AtomicWriter:
     def tell(self):
         return self._file.tell()
 
+    def sync(self):
+        """Make the content written so far durable (local files), so that `commit()` is quick."""
+        if self._fs is None:
+            with _os_errors_as_op_errors(self.path):
+                self._file.flush()
+                os.fsync(self._file.fileno())
+
     def commit(self):
         """Publish the content under the final name; on failure the temporary file is removed."""
         try:
@@ -709,7 +716,9 @@ class AtomicWriter:
             with contextlib.suppress(OSError):
                 os.remove(self._temp_path)
             self._temp_path = None
-        self._file.close()
+        # Closing flushes what is buffered, which fails again on a full disk: nothing to keep.
+        with contextlib.suppress(OSError):
+            self._file.close()
 
     def __enter__(self):
         return self

@@ -1090,6 +1090,12 @@ def _invert_permutation(x):
     return inverse
 
 
+register_op("ConjugateTranspose", inputs=["x: T", "perm: Tperm"], outputs=["y: T"],
+            attrs=["T: type", "Tperm: " + _INDEX],
+            compute=lambda x, perm: np.conj(np.transpose(x, [int(p) for p in perm])),
+            shape=_transpose_shape)
+
+
 register_op("InvertPermutation", inputs=["x: T"], outputs=["y: T"],
             attrs=["T: {int32, int64} = DT_INT32"],
             compute=_invert_permutation, shape=_helpers.unchanged_shape)
@@ -1130,6 +1136,8 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
 
 register_gradient("Transpose", lambda op, grad: [transpose(grad, invert_permutation(
     op._inputs[1])), None])
+register_gradient("ConjugateTranspose", lambda op, grad: [transpose(
+    grad, invert_permutation(op._inputs[1]), conjugate=True), None])
 
 
 # --- ExpandDims / Squeeze -------------------------------------------------------------------------
@@ -1856,10 +1864,6 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     return result
 
 
-def pad_v2(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
-    return pad(tensor, paddings, mode, name, constant_values)
-
-
 def _pad_grad(op, grad):
     x = op._inputs[0]
     a = op._inputs[1]
@@ -1953,7 +1957,7 @@ register_op("Gather", inputs=["params: Tparams", "indices: Tindices"],
             shape=lambda op: _gather_shape(op, 0, 0))
 
 
-def _static_value(value):
+def _python_or_constant_value(value):
     """A python/NumPy value as is, a Tensor's statically known value, else None."""
     if isinstance(value, ops.Tensor):
         return tensor_util.constant_value(value)
@@ -1963,18 +1967,13 @@ def _static_value(value):
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
     if axis is None:
         axis = batch_dims
-    if _static_value(axis) != 0:
+    if _python_or_constant_value(axis) != 0:
         return apply_op("GatherV2", params=params, indices=indices, axis=axis,
                         batch_dims=batch_dims, name=name)
     sparse_read = getattr(params, "sparse_read", None)
     if sparse_read is not None:
         return sparse_read(indices, name=name)
     return apply_op("GatherV2", params=params, indices=indices, axis=axis, name=name)
-
-
-def gather_v2(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
-    return gather(params, indices, validate_indices=validate_indices, name=name, axis=axis,
-                  batch_dims=batch_dims)
 
 
 def _gather_grad(op, grad):
@@ -2493,9 +2492,6 @@ def setdiff1d(x, y, index_dtype=dtypes.int32, name=None):
     return _ListDiffOutput(*apply_op("ListDiff", x=x, y=y, out_idx=index_dtype, name=name))
 
 
-listdiff = setdiff1d
-
-
 # --- DynamicStitch / DynamicPartition -------------------------------------------------------------
 
 def _dynamic_stitch(*args):
@@ -2704,7 +2700,7 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
                              "dimensions are None.  E.g. shape=[None] is ok, but shape=None is "
                              "not.")
         axis = 0 if axis is None else axis
-        axis_value = _static_value(axis)
+        axis_value = _python_or_constant_value(axis)
         if axis_value is not None:
             axis = int(axis_value)
             shape_tensor[axis:axis + ndims_mask].assert_is_compatible_with(mask.shape)

@@ -977,6 +977,15 @@ def _merge_grad(op, grad, _):
     return [_switch_ref_or_tensor(grad, conds[i])[1] for i in range(len(op._inputs))]
 
 
+def _while_loop_grad(op, grad):
+    raise NotImplementedError(
+        "Gradients through tf.while_loop are not supported by tensorkeep (the gradient reaches "
+        "loop op %s, type %s); compute them with TensorFlow, or unroll the loop (e.g. "
+        "tf.nn.static_rnn instead of tf.nn.dynamic_rnn)." % (op.name, op.type))
+
+
+for _loop_op in ("Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration"):
+    register_gradient(_loop_op, _while_loop_grad)
 register_gradient("Switch", _switch_grad)
 register_gradient("RefSwitch", _switch_grad)
 register_gradient("Merge", _merge_grad)

@@ -110,7 +110,8 @@ _binary("Sub", _same_dtype(np.subtract),
 _binary("Mul", _same_dtype(np.multiply), _ARITHMETIC, commutative=True)
 _binary("RealDiv", _same_dtype(np.true_divide), _ARITHMETIC)
 _binary("Div", _same_dtype(_int_division(_truncate_div)), _ARITHMETIC)
-_binary("DivNoNan", _same_dtype(_div_no_nan), "{half, float, bfloat16, double, complex64, complex128}")
+_binary("DivNoNan", _same_dtype(_div_no_nan),
+        "{half, float, bfloat16, double, complex64, complex128}")
 _binary("FloorDiv", _same_dtype(_int_division(np.floor_divide)), _ARITHMETIC)
 _binary("FloorMod", _same_dtype(_int_division(np.mod)),
         "{int8, int16, int32, int64, uint8, uint16, uint32, uint64, bfloat16, half, float, double}")
@@ -135,7 +136,7 @@ for _op_type, _fn in (("Less", np.less), ("LessEqual", np.less_equal), ("Greater
 for _op_type, _fn in (("Equal", np.equal), ("NotEqual", np.not_equal)):
     register_op(_op_type, inputs=["x: T", "y: T"], outputs=["z: bool"],
                 attrs=["T: type", "incompatible_shape_error: bool = true"], commutative=True,
-                compute=lambda x, y, _fn=_fn: np.asarray(_fn(x, y)),
+                compute=lambda x, y, _fn=_fn: np.asarray(_fn(x, y), dtype=bool),
                 shape=_helpers.broadcast_shape)
 
 for _op_type, _fn in (("LogicalAnd", np.logical_and), ("LogicalOr", np.logical_or)):
@@ -189,7 +190,8 @@ for _op_type, _fn in (("SqrtGrad", lambda y, dy: dy * 0.5 / y),
                       ("RsqrtGrad", lambda y, dy: -0.5 * dy * y * y * y),
                       ("ReciprocalGrad", lambda y, dy: -dy * y * y),
                       ("InvGrad", lambda y, dy: -dy * y * y)):
-    register_op(_op_type, inputs=["y: T", "dy: T"], outputs=["z: T"], attrs=["T: " + _FLOAT_COMPLEX],
+    register_op(_op_type, inputs=["y: T", "dy: T"], outputs=["z: T"],
+                attrs=["T: " + _FLOAT_COMPLEX],
                 compute=_same_dtype(_fn), shape=_helpers.unchanged_shape)
 
 register_op("Conj", inputs=["input: T"], outputs=["output: T"],
@@ -229,7 +231,6 @@ greater_equal = _gen("GreaterEqual", "x", "y")
 logical_and = _gen("LogicalAnd", "x", "y")
 logical_or = _gen("LogicalOr", "x", "y")
 atan2 = _gen("Atan2", "y", "x")
-multiply_no_nan_op = _gen("MulNoNan", "x", "y")
 negative = _gen("Neg", "x")
 square = _gen("Square", "x")
 sqrt = _gen("Sqrt", "x")
@@ -485,6 +486,15 @@ def _mul_grad(op, grad):
     return _reduce_gradient_args(x, y, gx, gy)
 
 
+def _mul_no_nan_grad(op, grad):
+    x, y = op._inputs
+    gx = apply_op("MulNoNan", x=grad, y=y)
+    gy = apply_op("MulNoNan", x=x, y=grad)
+    if _shapes_fully_specified_and_equal(x, y, grad):
+        return [gx, gy]
+    return _reduce_gradient_args(x, y, gx, gy)
+
+
 def _div_grad(op, grad):
     x, y = op._inputs
     cx, cy = conj(x), conj(y)
@@ -556,6 +566,7 @@ for _op_type in ("Add", "AddV2"):
     register_gradient(_op_type, _add_grad)
 register_gradient("Sub", _sub_grad)
 register_gradient("Mul", _mul_grad)
+register_gradient("MulNoNan", _mul_no_nan_grad)
 register_gradient("Div", _div_grad)
 register_gradient("RealDiv", _real_div_grad)
 register_gradient("DivNoNan", _div_no_nan_grad)

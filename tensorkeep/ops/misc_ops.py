@@ -84,13 +84,14 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 (TensorFlo
     with ops.name_scope(name, "Assert", [condition, data]):
         xs = [ops.convert_to_tensor(x) for x in data]
         if all(x.dtype.base_dtype in (dtypes.string, dtypes.int32) for x in xs):
-            return apply_op("Assert", condition=condition, data=xs, summarize=summarize,
-                            name="Assert")
+            return apply_op("Assert", condition=condition, data=list(data),
+                            summarize=summarize, name="Assert")
         condition = ops.convert_to_tensor(condition, name="Condition")
 
         def true_assert():
-            return apply_op("Assert", condition=condition, data=xs, summarize=summarize,
-                            name="Assert")
+            # The data is converted again inside the guard, as TensorFlow does.
+            return apply_op("Assert", condition=condition, data=list(data),
+                            summarize=summarize, name="Assert")
         guarded = control_flow_ops.cond(condition, control_flow_ops.no_op, true_assert,
                                         name="AssertGuard")
         return guarded.op

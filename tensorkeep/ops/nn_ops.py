@@ -1012,6 +1012,25 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
                     data_format=data_format, dilations=dilations, name=name)
 
 
+def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  # noqa: A002
+                     padding="SAME", data_format="NHWC", name=None, input=None,  # noqa: A002
+                     filters=None, dilations=None):
+    """tf.nn.conv2d_transpose: the gradient of conv2d with respect to its input."""
+    value = input if value is None else value
+    filter = filters if filter is None else filter  # noqa: A001
+    with ops.name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as scope:
+        if data_format is None:
+            data_format = "NHWC"
+        channel_index = 1 if data_format.startswith("NC") else 3
+        strides = _get_sequence(strides, 2, channel_index, "strides")
+        dilations = _get_sequence(dilations, 2, channel_index, "dilations")
+        padding, explicit_paddings = convert_padding(padding)
+        return apply_op("Conv2DBackpropInput", input_sizes=output_shape, filter=filter,
+                        out_backprop=value, strides=strides, padding=padding,
+                        explicit_paddings=explicit_paddings, data_format=data_format,
+                        dilations=dilations, name=scope)
+
+
 # --- DepthwiseConv2dNative -----------------------------------------------------------------------
 
 _DEPTHWISE_ATTRS = ["T: {half, bfloat16, float, double}", "strides: list(int)",

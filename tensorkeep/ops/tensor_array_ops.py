@@ -546,7 +546,8 @@ class TensorArray:
             with ops.name_scope(name, "TensorArrayStack", [self._handle]):
                 value = self.gather(math_ops.range(0, self.size()), name=name)
                 if self.element_shape and not self._dynamic_size and self._size is not None:
-                    size = tensor_util.constant_value(ops.convert_to_tensor(self._size))
+                    size = tensor_util.constant_value(self._size) \
+                        if isinstance(self._size, ops.Tensor) else self._size
                     value.set_shape(tensor_shape.TensorShape(
                         [None if size is None else int(size)]).concatenate(self.element_shape))
                 return value

@@ -66,7 +66,6 @@ MODULE_ALIASES = {
     "tensorflow.contrib": "tensorkeep.api.contrib",
     "tensorflow.contrib.layers": "tensorkeep.api.contrib",
     "tensorflow.examples.tutorials.mnist.input_data": "tensorkeep.training.mnist_input",
-    "tensorflow.examples.tutorials.mnist": "tensorkeep.training.mnist_input",
 }
 
 

@@ -4,12 +4,15 @@ into saveables, with TensorFlow's naming and validation rules.
 """
 
 from tensorkeep.framework import ops
-from tensorkeep.ops import state_ops
 from tensorkeep.ops import array_ops
+from tensorkeep.ops import resource_variable_ops
+from tensorkeep.ops import state_ops
 from tensorkeep.ops import variables
 from tensorkeep.ops.partitioned_variables import PartitionedVariable
+from tensorkeep.ops.resource_variable_ops import ResourceVariable
 
 _REF_VARIABLE_OPS = frozenset(["Variable", "VariableV2", "AutoReloadVariable"])
+_VARIABLE_OPS = _REF_VARIABLE_OPS | {"VarHandleOp", "ReadVariableOp"}
 
 
 class SaveSpec:
@@ -69,8 +72,59 @@ class ReferenceVariableSaveable(SaveableObject):
                                 ref.get_shape().is_fully_defined())
 
 
+class ResourceVariableSaveable(SaveableObject):
+    """A resource variable: saved from a read of it, restored with AssignVariableOp. `var` is
+    the variable's read tensor (`v/Read/ReadVariableOp`) or, for a slice of a partitioned
+    variable, the ResourceVariable, read when the save op is built."""
+
+    def __init__(self, var, slice_spec, name):
+        self._var_device = var.device
+        self._var_shape = var.shape
+        if isinstance(var, ops.Tensor):
+            self.handle_op = var.op.inputs[0]
+            tensor = var
+        else:
+            self.handle_op = var.handle
+            tensor = _read_for_save(var)
+        spec = SaveSpec(tensor, slice_spec, name, dtype=var.dtype, device=var.device)
+        super().__init__(var, [spec], name)
+
+    def restore(self, restored_tensors, restored_shapes):
+        restored = restored_tensors[0]
+        if restored_shapes is not None:
+            restored = array_ops.reshape(restored, restored_shapes[0])
+        with ops.device(self._var_device):
+            restored = array_ops.identity(restored)
+            if not self._var_shape.is_compatible_with(restored.shape):
+                raise ValueError("Received incompatible tensor with shape %s when attempting "
+                                 "to restore variable with shape %s and name %s."
+                                 % (restored.shape, self._var_shape, self.name))
+            return resource_variable_ops.assign_variable_op(self.handle_op, restored)
+
+
+def _read_for_save(variable):
+    """A callable reading `variable` where it lives and handing the value to the CPU."""
+    def read():
+        with ops.device(variable.device):
+            read_no_copy = getattr(variable, "read_value_no_copy", variable.read_value)
+            value = read_no_copy()
+        with ops.device("/device:CPU:0"):
+            return array_ops.identity(value)
+    return read
+
+
+def _is_resource_variable(value):
+    return isinstance(value, ResourceVariable)
+
+
 def _comes_from_variable(tensor):
-    return isinstance(tensor, ops.Tensor) and tensor.op.type in _REF_VARIABLE_OPS
+    return isinstance(tensor, ops.Tensor) and tensor.op.type in _VARIABLE_OPS
+
+
+def _saveable_for_variable_tensor(tensor, slice_spec, name):
+    if tensor.op.type in _REF_VARIABLE_OPS:
+        return ReferenceVariableSaveable(tensor, slice_spec, name)
+    return ResourceVariableSaveable(tensor, slice_spec, name)
 
 
 def saveable_objects_for_op(op, name):
@@ -88,7 +142,8 @@ def saveable_objects_for_op(op, name):
             if isinstance(variable, SaveableObject):
                 yield variable
                 continue
-            if not isinstance(variable, variables.Variable):
+            if not isinstance(variable, variables.Variable) and \
+                    not _is_resource_variable(variable):
                 raise ValueError("Slices must all be Variables: %s" % (variable,))
             info = variable._get_save_slice_info()
             if not info:
@@ -98,13 +153,19 @@ def saveable_objects_for_op(op, name):
             elif slice_name != info.full_name:
                 raise ValueError("Slices must all be from the same tensor: %s != %s"
                                  % (slice_name, info.full_name))
-            yield ReferenceVariableSaveable(variable, info.spec, name)
+            if _is_resource_variable(variable):
+                yield ResourceVariableSaveable(variable, info.spec, name)
+            else:
+                yield ReferenceVariableSaveable(variable, info.spec, name)
+        return
+    if _is_resource_variable(op):
+        yield ResourceVariableSaveable(op._graph_element, "", name)
         return
     variable = ops.convert_to_tensor(op, as_ref=True)
     if not _comes_from_variable(variable):
         raise TypeError("names_to_saveables must be a dict mapping string names to "
                         "Tensors/Variables. Not a variable: %s" % (variable,))
-    yield ReferenceVariableSaveable(variable, "", name)
+    yield _saveable_for_variable_tensor(variable, "", name)
 
 
 def _flatten(values):
@@ -129,7 +190,8 @@ def op_list_to_dict(op_list):
             if var.name in names_to_saveables:
                 raise ValueError("At least two variables have the same name: %s" % var.name)
             names_to_saveables[var.name] = var
-        elif isinstance(var, variables.Variable) and var._get_save_slice_info():
+        elif isinstance(var, (variables.Variable, ResourceVariable)) and \
+                var._get_save_slice_info():
             name = var._get_save_slice_info().full_name
             if name in names_to_saveables:
                 if not isinstance(names_to_saveables[name], list):
@@ -139,10 +201,14 @@ def op_list_to_dict(op_list):
             else:
                 names_to_saveables[name] = [var]
         else:
-            var = ops.convert_to_tensor(var, as_ref=True)
+            if _is_resource_variable(var):
+                var = var._graph_element
+            else:
+                var = ops.convert_to_tensor(var, as_ref=True)
             if not _comes_from_variable(var):
                 raise TypeError("Variable to save is not a Variable: %s" % (var,))
-            name = var.op.name
+            # A resource variable is saved under its handle's name, not its read's.
+            name = var.op.inputs[0].op.name if var.op.type == "ReadVariableOp" else var.op.name
             if name in names_to_saveables:
                 raise ValueError("At least two variables have the same name: %s" % name)
             names_to_saveables[name] = var

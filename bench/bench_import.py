@@ -1,0 +1,61 @@
+"""`import tensorkeep` vs `import tensorflow`: wall time and peak resident memory of the whole
+process (`python -c "import X"`), beside a bare interpreter and `import numpy`.
+Usage: .venv/bin/python bench/bench_import.py [--quick]"""
+
+import os
+import subprocess
+import sys
+import time
+
+from common import (MIB, REPO, TF_PYTHON, child_environment, goal, have_tensorflow, row,
+                    speedup, standard_main, summarize)
+
+
+def _process_cost(python, statement, runs):
+    """Wall seconds and peak RSS (MiB) of `python -c statement`, `runs` times after a warm-up
+    that fills the page cache and the byte-code cache."""
+    env = child_environment()
+    seconds, peaks = [], []
+    for index in range(runs + 1):
+        start = time.perf_counter()
+        child = subprocess.Popen([python, "-c", statement], env=env, cwd=REPO)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        if status != 0:
+            raise RuntimeError("%s -c %r failed" % (python, statement))
+        if index:
+            seconds.append(elapsed)
+            peaks.append(usage.ru_maxrss * 1024 / MIB)
+    return summarize(seconds), summarize(peaks)
+
+
+def run(quick=False, directory=None):
+    runs = 3 if quick else 9
+    measured = {
+        "python -c pass": _process_cost(sys.executable, "pass", runs),
+        "import numpy": _process_cost(sys.executable, "import numpy", runs),
+        "import tensorkeep": _process_cost(sys.executable, "import tensorkeep", runs),
+    }
+    if have_tensorflow():
+        measured["import tensorflow"] = _process_cost(TF_PYTHON, "import tensorflow", runs)
+    names = {"import tensorkeep": "tensorkeep", "import tensorflow": "tensorflow",
+             "import numpy": "numpy alone", "python -c pass": "bare interpreter"}
+    time_row = row("whole process `python -c \"import X\"`", "s", "lower",
+                   **{names[k]: v[0] for k, v in measured.items()})
+    memory_row = row("peak RSS of that process", "MiB", "lower",
+                     **{names[k]: v[1] for k, v in measured.items()})
+    time_ratio, memory_ratio = speedup(time_row), speedup(memory_row)
+    goals = [
+        goal("import ≥20× faster than TensorFlow",
+             "n/a" if time_ratio is None else "%.1f× faster" % time_ratio,
+             None if time_ratio is None else time_ratio >= 20),
+        goal("import in under a tenth of TensorFlow's memory",
+             "n/a" if memory_ratio is None else "%.1f× less" % memory_ratio,
+             None if memory_ratio is None else memory_ratio > 10),
+    ]
+    return {"name": "import", "benchmark": "import tensorkeep vs import tensorflow",
+            "rows": [time_row, memory_row], "goals": goals}
+
+
+if __name__ == "__main__":
+    standard_main(run, __doc__.splitlines()[0])
