@@ -63,6 +63,12 @@ from tensorkeep.ops.control_flow_ops import (  # noqa: E402,F401
     no_op, group, tuple, with_dependencies, cond, while_loop, case)
 from tensorkeep.ops import resource_variable_ops as _resource_variable_ops  # noqa: E402,F401
 from tensorkeep.ops.tensor_array_ops import TensorArray  # noqa: E402,F401
+from tensorkeep.ops import list_ops as _list_ops  # noqa: E402,F401
+from tensorkeep.ops.lookup_ops import tables_initializer  # noqa: E402,F401
+from tensorkeep.ops.parsing_ops import (  # noqa: E402,F401
+    parse_example, parse_single_example, FixedLenFeature, FixedLenSequenceFeature,
+    VarLenFeature)
+from tensorkeep.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: E402,F401
 from tensorkeep.ops.misc_ops import (  # noqa: E402,F401
     Assert, Print, depth_to_space, space_to_depth, fake_quant_with_min_max_vars,
     fake_quant_with_min_max_args)
@@ -104,6 +110,7 @@ from tensorkeep.api import train, nn, random  # noqa: E402,F401
 from tensorkeep.api import math, linalg  # noqa: E402,F401
 from tensorkeep.api import initializers, contrib  # noqa: E402,F401
 from tensorkeep.api import saved_model  # noqa: E402,F401
+from tensorkeep.api import lookup, summary  # noqa: E402,F401
 from tensorkeep.api import layers, losses  # noqa: E402,F401
 from tensorkeep.api import app  # noqa: E402,F401
 from tensorkeep.api.app import flags  # noqa: E402,F401

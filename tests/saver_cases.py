@@ -103,3 +103,13 @@ SAVER_GRAPHS = {"two_devices": build_two_devices, "plain_sharded": build_plain_s
                 "partitioned_reshape": build_partitioned_reshape, "renamed": build_renamed,
                 "v1_sharded": build_v1_sharded, "twelve_variables": build_many,
                 "resource": build_resource}
+
+
+def build_init_from_checkpoint(tf, checkpoint):
+    """Variables under new/ initialized from the checkpoint's root; returns them."""
+    with tf.variable_scope("new"):
+        emb = tf.get_variable("emb", shape=PARTITIONED_SHAPE, initializer=tf.zeros_initializer(),
+                              partitioner=tf.fixed_size_partitioner(2))
+        dense = tf.get_variable("dense", shape=[2], initializer=tf.zeros_initializer())
+    tf.train.init_from_checkpoint(checkpoint, {"/": "new/"})
+    return {"emb": tf.concat(list(emb), 0), "dense": dense}

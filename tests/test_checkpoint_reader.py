@@ -99,3 +99,49 @@ def test_v1_checkpoints_round_trip(tmp_path, sharded):
     for name, value in values.items():
         assert np.array_equal(np.asarray(restored[name]), value), name
         assert np.array_equal(np.asarray(reader.get_tensor(name)), value), name
+
+
+def test_init_from_checkpoint_with_names_variables_and_scopes(shared_dir):
+    golden_dir = _golden(shared_dir, "qq")
+    with tf.Graph().as_default():
+        with tf.variable_scope("copy"):
+            a = tf.get_variable("v1", shape=[1], initializer=tf.zeros_initializer())
+            b = tf.get_variable("v2", shape=[1], initializer=tf.zeros_initializer())
+        by_object = tf.get_variable("by_object", shape=[1], initializer=tf.zeros_initializer())
+        tf.train.init_from_checkpoint(golden_dir, {"/": "copy/", "v2": by_object})
+        with pytest.raises(ValueError, match="Tensor missing is not found"):
+            tf.train.init_from_checkpoint(golden_dir, {"missing": by_object})
+        with pytest.raises(ValueError, match="doesn't match with shape"):
+            tf.train.init_from_checkpoint(golden_dir, {
+                "v1": tf.get_variable("wide", shape=[3], initializer=tf.zeros_initializer())})
+        with tf.Session() as sess:
+            sess.run([a.initializer, b.initializer, by_object.initializer])
+            # Seed program 05 saved v1 = 1 and v2 = 2 in this checkpoint.
+            assert [v.tolist() for v in sess.run([a, b, by_object])] == [[1.0], [2.0], [2.0]]
+
+
+def test_name_based_saver_restores_an_object_based_checkpoint(shared_dir):
+    """A Keras (tf.train.Checkpoint) checkpoint from the corpus: TensorFlow's Saver falls back
+    to the object graph's variable names, and so does ours."""
+    prefix = os.path.join(shared_dir, "corpus", "Nighthawks829+save-load-model", "training_2",
+                          "cp-0000.ckpt")
+    reader = tf.train.NewCheckpointReader(prefix)
+    keys = {"dense_4/kernel": "layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE",
+            "dense_5/bias": "layer_with_weights-1/bias/.ATTRIBUTES/VARIABLE_VALUE"}
+    with tf.Graph().as_default():
+        variables = {name: tf.Variable(np.zeros(reader.get_variable_to_shape_map()[key],
+                                                np.float32), name=name)
+                     for name, key in keys.items()}
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            saver.restore(sess, prefix)
+            saver.restore(sess, prefix)  # the second saver is built once
+            restored = sess.run(variables)
+        unknown = tf.Variable(0.0, name="not_in_the_checkpoint")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.NotFoundError,
+                               match="Existing variables not in the checkpoint: "
+                                     "not_in_the_checkpoint"):
+                tf.train.Saver([unknown]).restore(sess, prefix)
+    for name, key in keys.items():
+        assert np.array_equal(restored[name], reader.get_tensor(key)), name

@@ -112,13 +112,14 @@ def test_prepare_data_is_reproducible(mnist_source, data_dir, tmp_path):
 
 
 def test_read_data_sets_scales_reshapes_and_one_hot_encodes(data_dir):
+    # float32 pixels times 1/255 (the helper's formula, not a division), flattened to 784.
     mnist = mnist_input.read_data_sets(data_dir, one_hot=True, validation_size=500)
     raw = mnist_input.extract_images(os.path.join(data_dir, mnist_input.TRAIN_IMAGES))
     labels = mnist_input.extract_labels(os.path.join(data_dir, mnist_input.TRAIN_LABELS))
     assert mnist.train.images.shape == (8500, 784) and mnist.train.images.dtype == np.float32
     assert mnist.validation.images.shape == (500, 784)
     np.testing.assert_array_equal(mnist.validation.images,
-                                  raw[:500].reshape(500, 784).astype(np.float32) / 255.0)
+                                  raw[:500].reshape(500, 784).astype(np.float32) * (1.0 / 255.0))
     assert mnist.validation.labels.shape == (500, 10)
     np.testing.assert_array_equal(np.argmax(mnist.validation.labels, 1), labels[:500])
     assert mnist.validation.labels.sum() == 500
@@ -131,11 +132,12 @@ def test_next_batch_walks_epochs_like_the_tutorial_helper(data_dir):
     seed = 1234
     mnist = mnist_input.read_data_sets(data_dir, validation_size=0, seed=seed)
     images = mnist_input.extract_images(os.path.join(data_dir, mnist_input.TRAIN_IMAGES))
-    images = images.reshape(9000, 784).astype(np.float32) / 255.0
-    np.random.seed(seed)
+    images = images.reshape(9000, 784).astype(np.float32) * (1.0 / 255.0)
+    # (A private generator in the same state, so as not to disturb the global one.)
+    reference = np.random.RandomState(seed)
     first, second = np.arange(9000), np.arange(9000)
-    np.random.shuffle(first)
-    np.random.shuffle(second)
+    reference.shuffle(first)
+    reference.shuffle(second)
     for _ in range(8):  # 8,800 images
         mnist.train.next_batch(1100)
     batch, _ = mnist.train.next_batch(300)
@@ -149,8 +151,8 @@ def test_next_batch_without_shuffle_keeps_file_order(data_dir):
     images = mnist_input.extract_images(os.path.join(data_dir, mnist_input.TRAIN_IMAGES))
     mnist.train.next_batch(8950, shuffle=False)
     batch, _ = mnist.train.next_batch(100, shuffle=False)
-    expected = np.concatenate([images[8950:], images[:50]]).reshape(100, 784) / 255.0
-    np.testing.assert_array_equal(batch, expected.astype(np.float32))
+    expected = np.concatenate([images[8950:], images[:50]]).reshape(100, 784)
+    np.testing.assert_array_equal(batch, expected.astype(np.float32) * (1.0 / 255.0))
 
 
 def test_missing_files_name_what_is_expected_where(tmp_path):

@@ -377,6 +377,17 @@ def test_concat_stack_unstack_split():
     assert tf.stack([1, 2]).op.type == "Const"
 
 
+def test_list_output_ops_with_a_single_output_feed_their_consumers_arrays():
+    x = _r(17, 1, 3)
+    (part,), (row,), (bucket,), (dims,) = (
+        tf.split(x, 1), tf.unstack(x), tf.dynamic_partition(x, [0], 1), tf.shape_n([x]))
+    results = run(tf.concat([part, part], 0), row * 2, tf.reduce_sum(bucket), dims + 1)
+    np.testing.assert_array_equal(results[0], np.concatenate([x, x]))
+    np.testing.assert_array_equal(results[1], x[0] * 2)
+    np.testing.assert_allclose(results[2], x.sum(), rtol=1e-6)
+    np.testing.assert_array_equal(results[3], [2, 4])
+
+
 def test_transpose_tile_reverse_expand_squeeze():
     x = _r(15, 2, 3, 4)
     t, tt, ti, rv, ed, sq = run(tf.transpose(x), tf.transpose(x, [1, -1, 0]),

@@ -136,3 +136,14 @@ def test_saving_an_uninitialized_variable_names_it(tmp_path):
                                match="uninitialized value fresh"):
                 saver.save(sess, str(tmp_path / "m"))
     assert not os.listdir(tmp_path)
+
+
+def test_restore_from_a_directory_points_at_its_latest_checkpoint(checkpoint):
+    directory = os.path.dirname(checkpoint)
+    with tf.Graph().as_default():
+        tf.Variable(0, name="bias")
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            with pytest.raises(ValueError, match="latest checkpoint, as tf.train.latest_"
+                                                 "checkpoint.* returns, is " + checkpoint):
+                saver.restore(sess, directory)

@@ -260,6 +260,27 @@ def test_saver_graph_equals_tensorflows(tf_written, name):
         assert ours[node_name] == node, text_format.MessageToString(ours[node_name])
 
 
+def test_init_from_checkpoint_equals_tensorflows(tf_written):
+    directory, results = tf_written
+    with _working_directory(directory), tf.Graph().as_default() as graph:
+        fetches = saver_cases.build_init_from_checkpoint(tf, "partitioned/model.ckpt")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            values = sess.run(fetches)
+        ours = graph.as_graph_def()
+    expected = results["init_from_checkpoint_values"]
+    _assert_equal_values(values["emb"], expected["emb"], "emb")
+    assert values["dense"].tolist() == expected["dense"].tolist() == [1.5, 2.5]
+    # The restore and assign nodes that replace the initializers are TensorFlow's.
+    theirs = protos.GraphDef.FromString(results["init_from_checkpoint_graph"])
+    restore_nodes = {node.name: node for node in theirs.node
+                     if node.name.startswith(("checkpoint_initializer", "Assign"))}
+    assert restore_nodes
+    ours = {node.name: node for node in ours.node if node.name in restore_nodes}
+    for name, node in restore_nodes.items():
+        assert ours.get(name) == node, name
+
+
 # --- tensorkeep wrote, TensorFlow read ---------------------------------------------------------
 
 def test_tensorflow_reads_every_dtype(tf_read):

@@ -101,12 +101,22 @@ def write_many():
             sess.run(save)
 
 
+def write_init_from_checkpoint():
+    with tf.Graph().as_default() as graph:
+        fetches = saver_cases.build_init_from_checkpoint(tf, "partitioned/model.ckpt")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            results["init_from_checkpoint_values"] = sess.run(fetches)
+        results["init_from_checkpoint_graph"] = graph.as_graph_def().SerializeToString()
+
+
 def write_all():
     write_dtypes()
     write_partitioned()
     write_rotation()
     write_sharded()
     write_many()
+    write_init_from_checkpoint()
     results["graphs"] = {name: saver_graph(lambda: build(tf))
                          for name, build in saver_cases.SAVER_GRAPHS.items()}
 

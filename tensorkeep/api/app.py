@@ -88,7 +88,8 @@ class FlagValues:
             arg = args[i]
             i += 1
             if arg == "--":
-                remaining.extend(args[i:])
+                # absl hands the separator on too when it tolerates unknown flags.
+                remaining.extend(args[i - 1 if known_only else i:])
                 break
             if not arg.startswith("-") or arg == "-":
                 remaining.append(arg)

@@ -7,7 +7,8 @@ from tensorkeep.training.checkpoint_management import (  # noqa: E402,F401
     latest_checkpoint, get_checkpoint_state, update_checkpoint_state, checkpoint_exists,
     get_checkpoint_mtimes, remove_checkpoint, generate_checkpoint_state_proto)
 from tensorkeep.training.checkpoint_utils import (  # noqa: E402,F401
-    NewCheckpointReader, list_variables, load_variable, load_checkpoint, checkpoints_iterator)
+    NewCheckpointReader, list_variables, load_variable, load_checkpoint, checkpoints_iterator,
+    init_from_checkpoint)
 # Optimizers and schedules
 from tensorkeep.training.optimizer import Optimizer  # noqa: E402,F401
 from tensorkeep.training.optimizers import (  # noqa: E402,F401

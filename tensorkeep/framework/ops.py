@@ -67,6 +67,9 @@ class GraphKeys:
 
 # --- tensors ------------------------------------------------------------------------------------
 
+_UNKNOWN_SHAPE = tensor_shape.unknown_shape()
+
+
 class Tensor:
     """A symbolic handle to one output of an Operation."""
 
@@ -78,8 +81,8 @@ class Tensor:
     def __init__(self, op, value_index, dtype):
         self._op = op
         self._value_index = value_index
-        self._dtype = dtypes.as_dtype(dtype)
-        self._shape_val = tensor_shape.unknown_shape()
+        self._dtype = dtype if type(dtype) is dtypes.DType else dtypes.as_dtype(dtype)
+        self._shape_val = _UNKNOWN_SHAPE  # shapes are immutable: one instance serves all
         self._consumers = []
 
     @property
@@ -146,8 +149,8 @@ class Tensor:
             (", dtype=%s" % self._dtype.name) if self._dtype else "",
             (", device=%s" % self.device) if self.device else "")
 
-    def __hash__(self):
-        return id(self)
+    # Identity hashing in C: tensors key the executor's and the graph's dicts.
+    __hash__ = object.__hash__
 
     def __eq__(self, other):
         # TF1 semantics: tensors compare by identity (use tf.equal for elementwise).

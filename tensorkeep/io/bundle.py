@@ -468,15 +468,27 @@ class BundleReader:
                         f"({entry.size} bytes at offset {entry.offset}): stored "
                         f"{crc32c.unmask(entry.crc32c):08x}, calculated {actual:08x}. The file is corrupt.")
 
-    def _read_stored(self, key, entry, shape, dtype, out):
+    def _check_stored(self, key, entry, shape, dtype):
+        """The shard of tensor `key`, once its recorded size agrees with its shape and fits in
+        the real file: nothing the entry claims is allocated before this holds."""
+        count = math.prod(shape)
         if entry.dtype == DT_STRING:
-            return self._read_strings(key, entry, shape, out)
-        expected_size = math.prod(shape) * dtype.itemsize
-        if entry.size != expected_size:
+            # Each element needs at least one length byte, and the lengths' checksum follows.
+            if entry.size != 0 and entry.size < count + 4 or entry.size == 0 and count != 0:
+                raise DataLossError(
+                    None, None, f"Invalid size in bundle entry: key {_key_str(key)}; stored size {entry.size}; "
+                                f"{count} strings need at least {count + 4} bytes in {self._index_path}")
+        elif entry.size != count * dtype.itemsize:
             raise DataLossError(
                 None, None, f"Invalid size in bundle entry: key {_key_str(key)}; stored size {entry.size}; "
-                            f"expected size {expected_size} ({list(shape)} of {dtype}) in {self._index_path}")
-        shard = self._stored_range(key, entry)
+                            f"expected size {count * dtype.itemsize} ({list(shape)} of {dtype}) in "
+                            f"{self._index_path}")
+        return self._stored_range(key, entry)
+
+    def _read_stored(self, key, entry, shape, dtype, out):
+        shard = self._check_stored(key, entry, shape, dtype)
+        if entry.dtype == DT_STRING:
+            return self._read_strings(key, entry, shape, out, shard)
         result = np.empty(shape, dtype) if out is None else out
         buffer = result.reshape(-1).view(np.uint8)
         if shard.readinto_at(entry.offset, buffer) != entry.size:
@@ -488,14 +500,8 @@ class BundleReader:
             result.byteswap(inplace=True)
         return result
 
-    def _read_strings(self, key, entry, shape, out):
+    def _read_strings(self, key, entry, shape, out, shard):
         count = math.prod(shape)
-        # Each element needs at least one length byte, and the lengths' checksum follows.
-        if entry.size != 0 and entry.size < count + 4 or entry.size == 0 and count != 0:
-            raise DataLossError(
-                None, None, f"Invalid size in bundle entry: key {_key_str(key)}; stored size {entry.size}; "
-                            f"{count} strings need at least {count + 4} bytes")
-        shard = self._stored_range(key, entry)
         data = shard.read_at(entry.offset, entry.size)
         if len(data) != entry.size:
             raise DataLossError(None, None, f"Short read of tensor {_key_str(key)} from {shard.path}")
@@ -538,13 +544,17 @@ class BundleReader:
             bounds = tensor_slices.resolve(extents, shape, f"partitioned tensor {name}")
             slice_bounds.append((tensor_slices.encode_tensor_name_slice(key, extents), bounds))
         self._check_coverage(name, shape, [bounds for _, bounds in slice_bounds])
-        result = np.empty(shape, dtype) if out is None else out
-        for slice_key, bounds in slice_bounds:
+        slices = []
+        for slice_key, bounds in slice_bounds:  # all checked before the whole is allocated
             slice_entry = self._entry(slice_key)
             slice_shape = tuple(stop - start for start, stop in bounds)
             if self._shape(slice_key, slice_entry) != slice_shape or slice_entry.dtype != entry.dtype:
                 raise DataLossError(None, None, f"A stored slice of {name} in {self._index_path} does not match "
                                                 "the extent and dtype its full entry records")
+            self._check_stored(slice_key, slice_entry, slice_shape, dtype)
+            slices.append((slice_key, slice_entry, slice_shape, bounds))
+        result = np.empty(shape, dtype) if out is None else out
+        for slice_key, slice_entry, slice_shape, bounds in slices:
             region = tuple(slice(start, stop) for start, stop in bounds)
             result[region] = self._read_stored(slice_key, slice_entry, slice_shape, dtype, None)
         return result

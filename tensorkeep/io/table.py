@@ -16,8 +16,9 @@ zero padding, and the 64-bit magic number.
 
 `TableWriter` produces the exact bytes TensorFlow's table builder does for the options its
 bundle writer uses (no compression, 256 KiB blocks, restart interval 16). `TableReader`
-checks every size, offset and checksum against the real file before trusting it, and
-raises `errors.DataLossError` naming the file when something does not hold.
+checks every size, offset and checksum against the real file before trusting it, and that
+keys are strictly increasing, and raises `errors.DataLossError` naming the file when
+something does not hold.
 """
 
 import bisect
@@ -255,6 +256,8 @@ def _parse_block(contents):
             raise FormatError("bad entry in block")
         key = key[:shared] + contents[position:position + non_shared]
         position += non_shared
+        if keys and key <= keys[-1]:
+            raise FormatError("keys out of order in block")
         keys.append(key)
         values.append(contents[position:position + value_length])
         position += value_length
@@ -340,7 +343,7 @@ class TableReader:
             raise self._error(f"bad block handle in footer ({corrupt})") from None
         self._metadata_end = size - FOOTER_SIZE
         self._check_handle(metaindex_offset, metaindex_size)
-        index_keys, index_values = self._read_block(index_offset, index_size)
+        index_keys, index_values = self._read_block(index_offset, index_size)  # sorted, as checked
         self._index_keys = index_keys
         self._block_handles = []
         for value in index_values:
@@ -390,8 +393,12 @@ class TableReader:
 
     def __iter__(self):
         """All (key, value) pairs in key order."""
+        last_key = None
         for offset, size in self._block_handles:
             keys, values = self._read_block(offset, size)
+            if keys and last_key is not None and keys[0] <= last_key:
+                raise self._error(f"keys out of order between blocks at offset {offset}")
+            last_key = keys[-1] if keys else last_key
             yield from zip(keys, values)
 
     items = __iter__

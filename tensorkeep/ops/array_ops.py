@@ -131,8 +131,6 @@ def constant_input(op, index):
     return static_value(op._inputs[index])
 
 
-_const = constant_input
-
 
 def shape_from_tensor(tensor):
     """The TensorShape a 1-D shape tensor denotes, as far as it is static (-1 = unknown)."""
@@ -253,8 +251,6 @@ def _autopack(values, dtype, name):
         for i, item in enumerate(values):
             if _is_tensor_like(item):
                 item = ops.convert_to_tensor(item)
-                if item.dtype.base_dtype != dtype:
-                    item = math_ops.cast(item, dtype)
                 must_pack = True
             elif isinstance(item, (list, tuple)):
                 item = _autopack(item, dtype, str(i))
@@ -267,14 +263,24 @@ def _autopack(values, dtype, name):
         return apply_op("Pack", values=elements, name=scope)
 
 
+def _cast_nested_tensors(values, dtype):
+    return [_cast_nested_tensors(item, dtype) if isinstance(item, (list, tuple)) else
+            math_ops.cast(item, dtype) if _is_tensor_like(item) else item for item in values]
+
+
 def _autopacking_conversion(value, dtype=None, name=None, as_ref=False):
     if as_ref:
         return NotImplemented
     inferred = _nested_tensor_dtype(value)
     if inferred is None:
         return NotImplemented
-    return _autopack(value, dtypes.as_dtype(dtype).base_dtype if dtype is not None else inferred,
-                     name or "packed")
+    if dtype is None:
+        dtype = inferred
+    else:
+        dtype = dtypes.as_dtype(dtype).base_dtype
+        if dtype != inferred:
+            value = _cast_nested_tensors(value, dtype)
+    return _autopack(value, dtype, name or "packed")
 
 
 ops.register_tensor_conversion_function((list, tuple), _autopacking_conversion, priority=99)
@@ -301,6 +307,17 @@ def _dense(grad):
     if isinstance(grad, IndexedSlices):
         return _indexed_slices_to_tensor(grad)
     return grad
+
+
+def _list_kernel(factory):
+    """Kernel factories of ops with a list output: the executor hands a single output over as
+    a value, not as a one-element list."""
+    def single_output_aware(op, ctx):
+        fn = factory(op, ctx)
+        if len(op._outputs) == 1:
+            return lambda *args: fn(*args)[0]
+        return fn
+    return single_output_aware
 
 
 # --- Placeholders -------------------------------------------------------------------------------
@@ -364,7 +381,7 @@ def _identity_n_kernel(op, ctx):
 
 
 register_op("IdentityN", inputs=["input: T"], outputs=["output: T"], attrs=["T: list(type) >= 1"],
-            kernel=_identity_n_kernel,
+            kernel=_list_kernel(_identity_n_kernel),
             shape=lambda op: [t._shape_val for t in op._inputs])
 
 
@@ -435,7 +452,7 @@ def _shape_n_kernel(op, ctx):
 
 register_op("ShapeN", inputs=["input: N * T"], outputs=["output: N * out_type"],
             attrs=["N: int >= 1", "T: type", "out_type: " + _INDEX],
-            kernel=_shape_n_kernel,
+            kernel=_list_kernel(_shape_n_kernel),
             shape=lambda op: [tensor_shape.TensorShape([t._shape_val.ndims]) for t in op._inputs])
 
 
@@ -500,7 +517,7 @@ def _reshape_shape(op):
     target = shape_from_tensor(op._inputs[1])
     if target.ndims is None:
         return [target]
-    value = _const(op, 1)
+    value = constant_input(op, 1)
     dims = target.as_list()
     if value is not None and -1 in value.ravel().tolist():
         if value.ravel().tolist().count(-1) > 1:
@@ -739,7 +756,7 @@ def _unpack_shape(op):
 
 register_op("Unpack", inputs=["value: T"], outputs=["output: num * T"],
             attrs=["num: int >= 0", "T: type", "axis: int = 0"],
-            kernel=_unpack_kernel, shape=_unpack_shape)
+            kernel=_list_kernel(_unpack_kernel), shape=_unpack_shape)
 
 
 def unstack(value, num=None, axis=0, name="unstack"):
@@ -770,7 +787,7 @@ def _concat_arrays(values, axis):
 
 
 def _concat_shape(op, values, axis_index):
-    axis = _const(op, axis_index)
+    axis = constant_input(op, axis_index)
     shapes = [t._shape_val for t in values]
     rank = next((s.ndims for s in shapes if s.ndims is not None), None)
     if rank is None:
@@ -948,7 +965,7 @@ def _split_kernel(op, ctx):
 def _split_shape(op):
     num = op._attrs["num_split"]
     value_shape = op._inputs[1]._shape_val
-    axis = _const(op, 0)
+    axis = constant_input(op, 0)
     if value_shape.ndims is None:
         return [tensor_shape.unknown_shape() for _ in range(num)]
     if axis is None:
@@ -970,7 +987,8 @@ def _split_shape(op):
 
 
 register_op("Split", inputs=["split_dim: int32", "value: T"], outputs=["output: num_split * T"],
-            attrs=["num_split: int >= 1", "T: type"], kernel=_split_kernel, shape=_split_shape)
+            attrs=["num_split: int >= 1", "T: type"], kernel=_list_kernel(_split_kernel),
+            shape=_split_shape)
 
 
 def _resolved_split_sizes(sizes, total):
@@ -998,8 +1016,8 @@ def _split_v_kernel(op, ctx):
 def _split_v_shape(op):
     num = op._attrs["num_split"]
     value_shape = op._inputs[0]._shape_val
-    axis = _const(op, 2)
-    sizes = _const(op, 1)
+    axis = constant_input(op, 2)
+    sizes = constant_input(op, 1)
     if value_shape.ndims is None or axis is None:
         return [tensor_shape.unknown_shape(value_shape.ndims) for _ in range(num)]
     dims = value_shape.as_list()
@@ -1025,7 +1043,7 @@ def _split_v_shape(op):
 register_op("SplitV", inputs=["value: T", "size_splits: Tlen", "split_dim: int32"],
             outputs=["output: num_split * T"],
             attrs=["num_split: int >= 1", "T: type", "Tlen: {int8, int32, int64} = DT_INT64"],
-            kernel=_split_v_kernel, shape=_split_v_shape)
+            kernel=_list_kernel(_split_v_kernel), shape=_split_v_shape)
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
@@ -1053,7 +1071,7 @@ register_gradient("SplitV", lambda op, *grads: [concat(list(grads), op._inputs[2
 
 def _transpose_shape(op):
     in_shape = op._inputs[0]._shape_val
-    perm = _const(op, 1)
+    perm = constant_input(op, 1)
     perm_shape = op._inputs[1]._shape_val
     rank_ = in_shape.ndims
     if rank_ is None and perm_shape.ndims == 1 and perm_shape[0].value is not None:
@@ -1152,7 +1170,7 @@ def _expand_dims_compute(x, dim):
 
 def _expand_dims_shape(op):
     in_shape = op._inputs[0]._shape_val
-    dim = _const(op, 1)
+    dim = constant_input(op, 1)
     if in_shape.ndims is None:
         return [tensor_shape.unknown_shape()]
     if dim is None:
@@ -1264,7 +1282,7 @@ def _tile_compute(x, multiples):
 def _tile_shape(op):
     in_shape = op._inputs[0]._shape_val
     multiples_shape = op._inputs[1]._shape_val
-    multiples = _const(op, 1)
+    multiples = constant_input(op, 1)
     if multiples_shape.ndims not in (None, 1):
         raise _rank_error(op, 1, multiples_shape.ndims)
     length = multiples_shape[0].value if multiples_shape.ndims == 1 else None
@@ -1326,8 +1344,8 @@ def _slice_compute(x, begin, size_):
 
 def _slice_shape(op):
     in_shape = op._inputs[0]._shape_val
-    begin = _const(op, 1)
-    size_ = _const(op, 2)
+    begin = constant_input(op, 1)
+    size_ = constant_input(op, 2)
     size_shape = op._inputs[2]._shape_val
     rank_ = in_shape.ndims
     if rank_ is None and size_shape.ndims == 1:
@@ -1534,11 +1552,11 @@ def _strided_slice_kernel(op, ctx):
 
 def _strided_slice_shape(op):
     in_shape = op._inputs[0]._shape_val
-    strides = _const(op, 3)
+    strides = constant_input(op, 3)
     if in_shape.ndims is None or strides is None:
         return [tensor_shape.unknown_shape()]
-    begin = _const(op, 1)
-    end = _const(op, 2)
+    begin = constant_input(op, 1)
+    end = constant_input(op, 2)
     try:
         dense = _dense_slice(in_shape.as_list(), None if begin is None else np.ravel(begin),
                              None if end is None else np.ravel(end), np.ravel(strides),
@@ -1742,7 +1760,7 @@ def _pad_shape(op):
     rank_ = in_shape.ndims if in_shape.ndims is not None else rows
     if rank_ is None:
         return [tensor_shape.unknown_shape()]
-    paddings = _const(op, 1)
+    paddings = constant_input(op, 1)
     dims = in_shape.as_list() if in_shape.ndims is not None else [None] * rank_
     if paddings is None:
         return [tensor_shape.unknown_shape(rank_)]
@@ -1811,7 +1829,7 @@ def _mirror_pad_shape(op):
 
 def _mirror_pad_grad_shape(op):
     in_shape = op._inputs[0]._shape_val
-    paddings = _const(op, 1)
+    paddings = constant_input(op, 1)
     if in_shape.ndims is None or paddings is None:
         return [tensor_shape.unknown_shape(in_shape.ndims)]
     paddings = np.reshape(paddings, (in_shape.ndims, 2))
@@ -1949,7 +1967,7 @@ register_op("GatherV2", inputs=["params: Tparams", "indices: Tindices", "axis: T
             attrs=["batch_dims: int = 0", "Tparams: type", "Tindices: {int16, int32, int64}",
                    "Taxis: {int32, int64}"],
             kernel=_gather_v2_kernel,
-            shape=lambda op: _gather_shape(op, _const(op, 2), op._attrs["batch_dims"]))
+            shape=lambda op: _gather_shape(op, constant_input(op, 2), op._attrs["batch_dims"]))
 register_op("Gather", inputs=["params: Tparams", "indices: Tindices"],
             outputs=["output: Tparams"],
             attrs=["validate_indices: bool = true", "Tparams: type", "Tindices: {int32, int64}"],
@@ -2221,7 +2239,7 @@ def _one_hot_shape(op):
     axis = op._attrs["axis"]
     if axis < -1:
         raise shape_error(op, "axis must be >= -1")
-    depth = _const(op, 1)
+    depth = constant_input(op, 1)
     if indices_shape.ndims is None:
         return [tensor_shape.unknown_shape()]
     dims = indices_shape.as_list()
@@ -2574,7 +2592,7 @@ def _dynamic_partition_shape(op):
 register_op("DynamicPartition", inputs=["data: T", "partitions: int32"],
             outputs=["outputs: num_partitions * T"],
             attrs=["num_partitions: int >= 1", "T: type"],
-            kernel=_dynamic_partition_kernel, shape=_dynamic_partition_shape)
+            kernel=_list_kernel(_dynamic_partition_kernel), shape=_dynamic_partition_shape)
 
 
 def dynamic_partition(data, partitions, num_partitions, name=None):

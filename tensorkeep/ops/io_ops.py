@@ -26,7 +26,7 @@ from tensorkeep.io import tensor_slices
 from tensorkeep.ops import _helpers
 
 
-# --- kernel helpers --------------------------------------------------------------------------------
+# --- kernel helpers -----------------------------------------------------------------------------
 
 def _as_text(value):
     if isinstance(value, np.ndarray):

@@ -1796,7 +1796,8 @@ def _in_top_k_kernel(op, ctx):
         valid = (targets >= 0) & (targets < predictions.shape[1])
         target_values = predictions[rows, np.where(valid, targets, 0)]
         larger = np.sum(predictions > target_values[:, None], axis=1)
-        return valid & np.isfinite(target_values) & (larger < k)
+        # A non-finite prediction anywhere in the row makes the answer false.
+        return valid & np.all(np.isfinite(predictions), axis=1) & (larger < k)
     return run
 
 

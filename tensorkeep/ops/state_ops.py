@@ -66,6 +66,12 @@ def _assign_kernel(op, ctx):
     def run(ref, value):
         if validate:
             _check_assign_shape(op, ref, value)
+        if type(value) is np.ndarray and value.dtype == np_dtype and value.flags.owndata \
+                and not value.flags.writeable:
+            # A frozen array (e.g. a tensor RestoreV2 just read) can never change: adopt it
+            # instead of copying, so restoring costs one read and no copy.
+            ref.value = value
+            return ref
         new = np.array(value, dtype=np_dtype, copy=True)
         new.flags.writeable = False
         ref.value = new

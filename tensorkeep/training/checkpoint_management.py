@@ -25,9 +25,12 @@ update_checkpoint_state_internal = checkpoint_state.update_checkpoint_state
 
 def checkpoint_exists_internal(checkpoint_prefix):
     """Whether a V2 (`prefix.index`) or V1 (`prefix`, may be a glob) checkpoint exists; a
-    prefix is first taken literally, so names with glob characters such as `[` work."""
+    prefix is first taken literally, so names with glob characters such as `[` work, and a
+    directory is not a checkpoint."""
     prefix = os.fspath(checkpoint_prefix)
-    return gfile.exists(prefix + ".index") or checkpoint_state.checkpoint_exists(prefix)
+    if gfile.exists(prefix + ".index"):
+        return True
+    return not gfile.isdir(prefix) and checkpoint_state.checkpoint_exists(prefix)
 
 
 def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None,

@@ -1,6 +1,8 @@
-"""Reading checkpoints without a graph: tf.train.NewCheckpointReader, load_checkpoint,
-load_variable, list_variables, and waiting for new checkpoints."""
+"""Reading checkpoints without a graph (tf.train.NewCheckpointReader, load_checkpoint,
+load_variable, list_variables), waiting for new checkpoints, and initializing variables from a
+checkpoint (tf.train.init_from_checkpoint)."""
 
+import collections.abc
 import os
 import time
 
@@ -8,11 +10,18 @@ import numpy as np
 
 from tensorkeep import io as tkio
 from tensorkeep.framework import dtypes
+from tensorkeep.framework import ops
 from tensorkeep.io import bundle
 from tensorkeep.io import gfile
 from tensorkeep.io import protos
 from tensorkeep.io import tensor_slices
+from tensorkeep.ops import io_ops
+from tensorkeep.ops import resource_variable_ops
+from tensorkeep.ops import variables
 from tensorkeep.training import checkpoint_management
+from tensorkeep.training import saveable_object
+from tensorkeep.training import variable_scope
+from tensorkeep.training.saver import set_cpu0
 
 
 class CheckpointReader:
@@ -168,3 +177,118 @@ def checkpoints_iterator(checkpoint_dir, min_interval_secs=0, timeout=None, time
         if time_to_next_eval > 0:
             time.sleep(time_to_next_eval)
 
+
+
+# --- init_from_checkpoint -------------------------------------------------------------------------
+
+def init_from_checkpoint(ckpt_dir_or_file, assignment_map):
+    """Makes the initializers of variables load their values from a checkpoint.
+
+    `assignment_map` (a dict or a list of pairs, checkpoint side first):
+      "ckpt_scope/": "scope/"         every variable under scope/ from the same names under
+                                      ckpt_scope/ ("/" on the left is the checkpoint's root);
+      "ckpt_scope/name": "scope/var"  one variable (a partitioned one by its full name);
+      "name": variable                a Variable, or the list of a partitioned one's parts.
+    Values load when the initializers run (tf.global_variables_initializer()).
+    """
+    ckpt_file = _checkpoint_filename(ckpt_dir_or_file)
+    with load_checkpoint(ckpt_dir_or_file) as reader:
+        variable_map = reader.get_variable_to_shape_map()
+    if isinstance(assignment_map, collections.abc.Mapping):
+        assignment_map = assignment_map.items()
+    store_vars = variable_scope._get_default_variable_store()._vars
+    for tensor_name, current in sorted(assignment_map, key=lambda pair: pair[0]):
+        if _is_variable(current) or (isinstance(current, list) and
+                                     all(_is_variable(v) for v in current)):
+            var = current
+        else:
+            var = store_vars.get(current)
+            if var is None:
+                var = _partitioned_parts(current, store_vars)
+        if var is not None:
+            if tensor_name not in variable_map:
+                raise ValueError("Tensor %s is not found in %s checkpoint %s"
+                                 % (tensor_name, ckpt_dir_or_file, variable_map))
+            if _is_variable(var) and \
+                    not var.get_shape().is_compatible_with(variable_map[tensor_name]):
+                raise ValueError("Shape of variable %s (%s) doesn't match with shape of tensor "
+                                 "%s (%s) from checkpoint reader."
+                                 % (var.name, var.get_shape(), tensor_name,
+                                    variable_map[tensor_name]))
+            _set_variable_or_list_initializer(var, ckpt_file, tensor_name)
+            continue
+        _init_scope_from_checkpoint(ckpt_dir_or_file, ckpt_file, variable_map, store_vars,
+                                    tensor_name, current)
+
+
+def _init_scope_from_checkpoint(ckpt_dir_or_file, ckpt_file, variable_map, store_vars,
+                                tensor_scope, current_scope):
+    """Every variable of the store under `current_scope` from `tensor_scope` in the checkpoint."""
+    scope = current_scope[:current_scope.rindex("/")] if "/" in current_scope else ""
+    if not tensor_scope.endswith("/"):
+        raise ValueError("Assignment map with scope only name {} should map to scope only {}. "
+                         "Should be 'scope/': 'other_scope/'.".format(scope, tensor_scope))
+    names = set()
+    for var_name in store_vars:
+        if not scope or var_name.startswith(scope + "/"):
+            names.add(var_name[:var_name.index("/part_")] if "/part_" in var_name else var_name)
+    for var_name in sorted(names):
+        full_tensor_name = var_name[len(scope):]
+        if current_scope != "/":
+            full_tensor_name = full_tensor_name[1:]
+        if tensor_scope != "/":
+            full_tensor_name = tensor_scope + full_tensor_name
+        if full_tensor_name.endswith("/"):
+            full_tensor_name = full_tensor_name[:-1]
+        if full_tensor_name not in variable_map:
+            raise ValueError("Tensor %s (%s in %s) is not found in %s checkpoint"
+                             % (full_tensor_name, var_name[len(scope) + 1:], tensor_scope,
+                                ckpt_dir_or_file))
+        var = store_vars.get(var_name)
+        if var is None:
+            var = _partitioned_parts(var_name, store_vars)
+        _set_variable_or_list_initializer(var, ckpt_file, full_tensor_name)
+
+
+def _is_variable(value):
+    return isinstance(value, variables.Variable) or \
+        resource_variable_ops.is_resource_variable(value)
+
+
+def _partitioned_parts(name, store_vars):
+    """The parts `name/part_0`, `name/part_1`, ... of a partitioned variable, or None."""
+    parts = []
+    while "%s/part_%d" % (name, len(parts)) in store_vars:
+        parts.append(store_vars["%s/part_%d" % (name, len(parts))])
+    return parts or None
+
+
+def _set_variable_or_list_initializer(variable_or_list, ckpt_file, tensor_name):
+    if not isinstance(variable_or_list, (list, tuple)):
+        _set_checkpoint_initializer(variable_or_list, ckpt_file, tensor_name, "")
+        return
+    slice_name = None
+    for part in variable_or_list:
+        slice_info = part._get_save_slice_info()
+        if slice_name is None:
+            slice_name = slice_info.full_name
+        elif slice_name != slice_info.full_name:
+            raise ValueError("Slices must all be from the same tensor: %s != %s"
+                             % (slice_name, slice_info.full_name))
+        _set_checkpoint_initializer(part, ckpt_file, tensor_name, slice_info.spec)
+
+
+def _set_checkpoint_initializer(variable, ckpt_file, tensor_name, slice_spec,
+                                name="checkpoint_initializer"):
+    """Replaces the variable's initializer with a restore of `tensor_name` (its slice
+    `slice_spec`) from `ckpt_file`."""
+    with ops.device(set_cpu0(variable.device)):
+        restored = io_ops.restore_v2(ckpt_file, [tensor_name], [slice_spec],
+                                     [variable.dtype.base_dtype], name=name)[0]
+        names_to_saveables = saveable_object.op_list_to_dict([variable])
+        saveables = [saveable for key, op in names_to_saveables.items()
+                     for saveable in saveable_object.saveable_objects_for_op(op, key)]
+    init_op = saveables[0].restore([restored], restored_shapes=None)
+    variable._initializer_op = init_op
+    restored.set_shape(variable.shape)
+    variable._initial_value = restored

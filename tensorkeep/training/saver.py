@@ -13,12 +13,14 @@ rotated out, and only files of checkpoints this saver wrote (or was told about t
 """
 
 import difflib
+import logging
 import math
 import os
 import time
 
 from tensorkeep import io as tkio
 from tensorkeep.framework import errors
+from tensorkeep.framework import meta_graph
 from tensorkeep.framework import ops
 from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.io import protos
@@ -29,10 +31,24 @@ from tensorkeep.ops.partitioned_variables import PartitionedVariable
 from tensorkeep.training import checkpoint_management
 from tensorkeep.training.checkpoint_management import V1, V2
 from tensorkeep.training import saveable_object
+from tensorkeep.training.meta_graph_api import (  # noqa: F401 (in TensorFlow's saver module)
+    export_meta_graph, import_meta_graph)
 from tensorkeep.training.saveable_object import (  # noqa: F401 (tf.train.Saver's companions)
     ReferenceVariableSaveable, SaveableObject, SaveSpec)
 
 _MANUAL_CONTROL_DEPENDENCY = "_has_manual_control_dependencies"
+# Where tf.train.Checkpoint stores the object graph that maps variables to checkpoint keys.
+OBJECT_GRAPH_PROTO_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+_logger = logging.getLogger("tensorflow")
+
+# TensorFlow's saver module carries these tf.train names too; scripts import them from it.
+get_checkpoint_state = checkpoint_management.get_checkpoint_state
+update_checkpoint_state = checkpoint_management.update_checkpoint_state
+generate_checkpoint_state_proto = checkpoint_management.generate_checkpoint_state_proto
+latest_checkpoint = checkpoint_management.latest_checkpoint
+checkpoint_exists = checkpoint_management.checkpoint_exists
+get_checkpoint_mtimes = checkpoint_management.get_checkpoint_mtimes
+remove_checkpoint = checkpoint_management.remove_checkpoint
 
 
 class CheckpointNotFoundError(errors.NotFoundError, ValueError):
@@ -40,7 +56,7 @@ class CheckpointNotFoundError(errors.NotFoundError, ValueError):
     and TensorFlow 1 NotFoundError; this is both, so either `except` clause catches it."""
 
 
-# --- device strings ---------------------------------------------------------------------------------
+# --- device strings -----------------------------------------------------------------------------
 
 def _parse_device(device):
     """{"job", "replica", "task", "type", "index"} of a device string ("" parts absent)."""
@@ -85,7 +101,7 @@ def set_cpu0(device):
     return _device_string(spec)
 
 
-# --- the builder --------------------------------------------------------------------------------------
+# --- the builder --------------------------------------------------------------------------------
 
 class BaseSaverBuilder:
     """Adds the save and restore ops of a Saver to the graph (subclass to change the ops)."""
@@ -331,6 +347,7 @@ class Saver:
         # Checkpoints this saver may delete when they rotate out (see _may_delete).
         self._written_checkpoints = set()
         self._recovered_checkpoints = set()
+        self._object_restore_saver = None
         if not defer_build:
             self.build()
         if self.saver_def:
@@ -530,8 +547,6 @@ class Saver:
                           clear_extraneous_savers=False, strip_default_attrs=False,
                           save_debug_info=False):
         """Writes the default graph with this saver's SaverDef as a MetaGraphDef."""
-        from tensorkeep.framework import meta_graph
-
         return meta_graph.export_meta_graph(
             filename=filename,
             graph_def=ops.get_default_graph().as_graph_def(add_shapes=True),
@@ -550,15 +565,33 @@ class Saver:
             raise ValueError("Can't load save_path when it is None.")
         checkpoint_prefix = _as_str(save_path)
         if not checkpoint_management.checkpoint_exists_internal(checkpoint_prefix):
-            raise CheckpointNotFoundError(
-                None, None, "The passed save_path is not a valid checkpoint: %s"
-                % checkpoint_prefix)
+            message = "The passed save_path is not a valid checkpoint: %s" % checkpoint_prefix
+            latest = checkpoint_management.latest_checkpoint(checkpoint_prefix) \
+                if tkio.gfile.isdir(checkpoint_prefix) else None
+            if latest:
+                message += (" (a directory; its latest checkpoint, as "
+                            "tf.train.latest_checkpoint(%r) returns, is %s)"
+                            % (checkpoint_prefix, latest))
+            raise CheckpointNotFoundError(None, None, message)
         try:
             sess.run(self.saver_def.restore_op_name,
                      {self.saver_def.filename_tensor_name: checkpoint_prefix})
         except errors.NotFoundError as error:
-            raise self._restore_error(error, checkpoint_prefix, "a Variable name or other "
-                                      "graph key that is missing") from None
+            try:
+                names_to_keys = object_graph_key_mapping(checkpoint_prefix)
+            except errors.OpError:
+                names_to_keys = None
+            if names_to_keys is None:
+                raise self._restore_error(error, checkpoint_prefix, "a Variable name or other "
+                                          "graph key that is missing") from None
+            # An object-based checkpoint (tf.train.Checkpoint, Keras): restore through a
+            # second saver that reads each variable under its key in the object graph.
+            _logger.warning("Restoring an object-based checkpoint using a name-based saver. "
+                            "This may be somewhat fragile, and will re-build the Saver.")
+            self._object_restore_saver = saver_from_object_based_checkpoint(
+                checkpoint_prefix, var_list=self._var_list, builder=self._builder,
+                names_to_keys=names_to_keys, cached_saver=self._object_restore_saver)
+            self._object_restore_saver.restore(sess, checkpoint_prefix)
         except errors.InvalidArgumentError as error:
             raise self._restore_error(error, checkpoint_prefix, "a mismatch between the "
                                       "current graph and the graph") from None
@@ -658,3 +691,54 @@ def _is_inside(directory, path):
         return os.path.dirname(os.path.normpath(path)) == os.path.normpath(directory)
     return os.path.dirname(os.path.realpath(path)) == os.path.realpath(directory or ".")
 
+
+# --- object-based checkpoints ---------------------------------------------------------------------
+
+def object_graph_key_mapping(checkpoint_path):
+    """{variable name: checkpoint key} of an object-based checkpoint; None for a name-based
+    one."""
+    with tkio.open_checkpoint_reader(checkpoint_path) as reader:
+        if not reader.has(OBJECT_GRAPH_PROTO_KEY):
+            return None
+        serialized = reader.read(OBJECT_GRAPH_PROTO_KEY)[()]
+    object_graph = protos.TrackableObjectGraph.FromString(serialized)
+    return {attribute.full_name: attribute.checkpoint_key
+            for node in object_graph.nodes for attribute in node.attributes}
+
+
+def saver_from_object_based_checkpoint(checkpoint_path, var_list=None, builder=None,
+                                       names_to_keys=None, cached_saver=None):
+    """A Saver restoring `var_list` (default: all saveable objects) from the object-based
+    checkpoint at `checkpoint_path`, each variable read under its key in the object graph."""
+    if names_to_keys is None:
+        names_to_keys = object_graph_key_mapping(checkpoint_path)
+        if names_to_keys is None:
+            raise ValueError("Checkpoint in %s not an object-based checkpoint."
+                             % checkpoint_path)
+    if var_list is None:
+        var_list = saveable_object.all_saveable_objects()
+    if not isinstance(var_list, dict):
+        var_list = saveable_object.op_list_to_dict(var_list)
+    saveables = saveable_object.validate_and_slice_inputs(var_list)
+    current_names = {spec.name for saveable in saveables for spec in saveable.specs}
+    previous_names = set(names_to_keys)
+    missing_names = current_names - previous_names
+    if missing_names:
+        extra_names = previous_names - current_names
+        raise errors.NotFoundError(
+            None, None,
+            "\n\nExisting variables not in the checkpoint: %s\n\nVariables names when this "
+            "checkpoint was written which don't exist now: %s\n\n(%d variable name(s) did "
+            "match)\n\nCould not find some variables in the checkpoint (see names above). "
+            "Saver was attempting to load an object-based checkpoint (saved using "
+            "tf.train.Checkpoint or tf.keras.Model.save_weights) using variable names. Build "
+            "the Saver with only the variables which existed then (var_list=...), as a dict "
+            "keyed by their old names if they were renamed."
+            % (", ".join(sorted(missing_names)), ", ".join(sorted(extra_names)),
+               len(previous_names & current_names)))
+    if cached_saver is not None:
+        return cached_saver
+    for saveable in saveables:
+        for spec in saveable.specs:
+            spec.name = names_to_keys[spec.name]
+    return Saver(saveables, builder=builder)

@@ -91,3 +91,52 @@ def equal_values(actual, expected):
         return False
     return bool(np.array_equal(actual, expected)) if actual.dtype != object else \
         all(a == e for a, e in zip(actual.reshape(-1), expected.reshape(-1)))
+
+
+def measured(function, *args):
+    """(outcome, peak of the memory traced while `function(*args)` ran, in bytes), where
+    outcome is ("returned", result) or ("raised", exception class, message)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        outcome = ("returned", function(*args))
+    except Exception as error:  # noqa: BLE001 (judged by the parent)
+        outcome = ("raised", type(error), str(error))
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return outcome, peak
+
+
+def read_every_tensor(prefix):
+    """{name: value} of every tensor of the checkpoint, read with the io layer."""
+    return _read_with_io_layer(prefix)
+
+
+def import_graph_file(path):
+    """Import the GraphDef in `path` (binary or text format); the number of operations."""
+    from tensorkeep.framework import graph_io
+
+    graph_def = graph_io.read_graph_def(path)
+    with tf.Graph().as_default() as graph:
+        tf.import_graph_def(graph_def, name="")
+        return len(graph.get_operations())
+
+
+def import_meta_graph_file(path):
+    """tf.train.import_meta_graph of `path`; the number of operations."""
+    with tf.Graph().as_default() as graph:
+        tf.train.import_meta_graph(path)
+        return len(graph.get_operations())
+
+
+def run_graph_file(path, fetch):
+    """Import the GraphDef in `path` and run `fetch`."""
+    from tensorkeep.framework import graph_io
+
+    graph_def = graph_io.read_graph_def(path)
+    with tf.Graph().as_default() as graph:
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session(graph=graph) as session:
+            return session.run(fetch)
