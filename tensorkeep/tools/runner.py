@@ -130,6 +130,10 @@ def _resolve_alias(alias):
     if module is None or isinstance(module, _LazyAlias):
         module = importlib.import_module(MODULE_ALIASES[alias])
         sys.modules[alias] = module
+        if not hasattr(module, "__path__") and any(a.startswith(alias + ".")
+                                                   for a in MODULE_ALIASES):
+            # It stands for a tensorflow package with aliased children: let them import.
+            module.__path__ = []
     return module
 
 
