@@ -220,13 +220,18 @@ def _goals(case_name, rows, model_bytes, case, limits):
     goals = []
     if case_name == "large":
         tensor_mib = case["elements"] * 4 / MIB
-        for operation, limit_name in (("save", "write a file (page cache)"),
-                                      ("restore (fresh process)", "read a file into an existing buffer")):
+        # Each operation against the machine's limit for the same work (a save fsyncs its
+        # files; a restore into new variables faults fresh memory in), then the stricter one.
+        for operation, limit_names in (
+                ("save", ("write a file + fsync", "write a file (page cache)")),
+                ("restore (fresh process)", ("read a file into a new array",
+                                             "read a file into an existing buffer")),
+                ("restore again", ("read a file into an existing buffer",))):
             r = _find(rows, operation, "GB/s")
             ratio = speedup(r)
             goals.append(goal("1 GiB %s ≥2× TensorFlow's throughput" % operation, ratio_text(ratio),
                               None if ratio is None else ratio >= 2))
-            if limits:
+            for limit_name in limit_names if limits else ():
                 ours = r["results"]["tensorkeep"]["median"]
                 limit = limits[limit_name]["median"]
                 goals.append(goal("1 GiB %s ≥70%% of the machine's '%s' bandwidth" % (operation, limit_name),

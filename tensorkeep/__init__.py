@@ -71,7 +71,7 @@ from tensorkeep.ops.parsing_ops import (  # noqa: E402,F401
 from tensorkeep.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: E402,F401
 from tensorkeep.ops.misc_ops import (  # noqa: E402,F401
     Assert, Print, depth_to_space, space_to_depth, fake_quant_with_min_max_vars,
-    fake_quant_with_min_max_args)
+    fake_quant_with_min_max_args, decode_raw)
 from tensorkeep.ops.variables import (  # noqa: E402,F401
     Variable, global_variables, all_variables, local_variables, trainable_variables,
     model_variables, moving_average_variables, variables_initializer, initialize_variables,
@@ -110,7 +110,7 @@ from tensorkeep.api import train, nn, random  # noqa: E402,F401
 from tensorkeep.api import math, linalg  # noqa: E402,F401
 from tensorkeep.api import initializers, contrib  # noqa: E402,F401
 from tensorkeep.api import saved_model  # noqa: E402,F401
-from tensorkeep.api import lookup, summary  # noqa: E402,F401
+from tensorkeep.api import lookup, summary, quantization, sets, image  # noqa: E402,F401
 from tensorkeep.api import layers, losses  # noqa: E402,F401
 from tensorkeep.api import app  # noqa: E402,F401
 from tensorkeep.api.app import flags  # noqa: E402,F401

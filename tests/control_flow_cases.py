@@ -123,6 +123,7 @@ def _node_texts(graph):
 def build_case(code):
     graph = tf.Graph()
     scope = {"tf": tf, "np": _np}
+    scope.update(globals().get("EXTRA_SCOPE", {}))
     with graph.as_default():
         exec(code, scope)
     init = scope.get("init")

@@ -218,8 +218,6 @@ GRAPH_CASES = [
     ("output index past the end", CONST + IDENTITY % ("a", "c:7"), (ValueError,), ["invalid output 7"]),
     ("absolute node name", CONST.replace('name: "c"', 'name: "/etc/passwd"'), (ValueError,), ["/etc/passwd"]),
     ("unknown DataType in an attr", (IDENTITY % ("a", "c")).replace("DT_FLOAT", "98") + CONST, (ValueError,), ["98"]),
-    ("unknown DataType in a tensor", CONST.replace("tensor { dtype: DT_FLOAT", "tensor { dtype: 113"),
-     (ValueError,), ["113"]),
     ("colocation attr not a list", CONST.replace('} } } }', '} } } attr { key: "_class" value { s: "loc:@c" } } }'),
      (ValueError,), ["_class"]),
 ]
@@ -303,12 +301,26 @@ def test_loop_without_exit_does_not_hang(sandbox, tmp_path):
         assert issubclass(outcome.error_type, (tf.errors.OpError, ValueError)), f"{outcome!r}\n{outcome.trace}"
 
 
-@pytest.mark.parametrize("case", ["invalid dtype", "terabyte splat"])
-def test_hostile_constant_fails_cleanly_when_run(sandbox, tmp_path, case):
-    if case == "invalid dtype":
-        text = CONST.replace("tensor { dtype: DT_FLOAT", "tensor { dtype: DT_RESOURCE")
-    else:
-        text = CONST.replace("tensor_shape {}", "tensor_shape { dim { size: 1099511627776 } }")
-    path = _write_graph(tmp_path, _graph_def(text))
+_EXECUTOR_WRAPS_KERNEL_FACTORY_ERRORS = pytest.mark.xfail(
+    strict=True, reason="runtime/executor.py build_plan calls schema.kernel(op, ctx) without the "
+                        "_kernel_error conversion run_plan applies, so a kernel factory's TypeError or "
+                        "MemoryError escapes raw (TensorFlow: InvalidArgumentError / ResourceExhaustedError)")
+_CONST_KERNEL_CHECKS_VALUE_DTYPE = pytest.mark.xfail(
+    strict=True, reason="ops/array_ops.py _const_kernel does not check that the value's dtype equals the "
+                        "`dtype` attr (TensorFlow: InvalidArgumentError 'Type mismatch between value "
+                        "(resource) and dtype (float)')")
+
+
+@pytest.mark.parametrize("replace, replacement", [
+    pytest.param("tensor { dtype: DT_FLOAT", "tensor { dtype: 113", id="unknown DataType",
+                 marks=_EXECUTOR_WRAPS_KERNEL_FACTORY_ERRORS),
+    pytest.param("tensor { dtype: DT_FLOAT", "tensor { dtype: DT_RESOURCE", id="value dtype differs from attr",
+                 marks=_CONST_KERNEL_CHECKS_VALUE_DTYPE),
+    pytest.param("tensor_shape {}", "tensor_shape { dim { size: 1099511627776 } }", id="terabyte splat",
+                 marks=_EXECUTOR_WRAPS_KERNEL_FACTORY_ERRORS),
+])
+def test_hostile_constant_fails_cleanly_when_run(sandbox, tmp_path, replace, replacement):
+    """A Const's value is only decoded when the graph runs (as in TensorFlow)."""
+    path = _write_graph(tmp_path, _graph_def(CONST.replace(replace, replacement)))
     outcome = sandbox.call(loaders.run_graph_file, path, "c:0")
-    _expect_error(outcome, (tf.errors.OpError, ValueError))
+    _expect_error(outcome, tf.errors.OpError, "c")

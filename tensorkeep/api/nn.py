@@ -15,3 +15,4 @@ from tensorkeep.ops.nn_impl import (  # noqa: F401
     sigmoid_cross_entropy_with_logits, weighted_cross_entropy_with_logits, l2_normalize,
     moments, batch_normalization, fused_batch_norm, xw_plus_b, xw_plus_b_v1, relu_layer,
     embedding_lookup, dropout, depthwise_conv2d, separable_conv2d)
+from tensorkeep.ops.misc_ops import depth_to_space, space_to_depth  # noqa: F401,E402

@@ -60,8 +60,10 @@ def read_proto_file(filename, message_type, missing_message="File %s does not ex
     data = gfile.read_file(filename)
     try:
         return parse_proto(data, message_type)
-    except (text_format.ParseError, UnicodeDecodeError) as error:
-        raise IOError("Cannot parse file %s: %s." % (filename, error)) from None
+    except (text_format.ParseError, UnicodeDecodeError, RecursionError) as error:
+        # RecursionError: text nested deeper than Python's stack allows (binary parsing stops
+        # at protobuf's depth limit with a DecodeError instead).
+        raise IOError("Cannot parse file %s: %s." % (filename, error or "nested too deeply")) from None
 
 
 def read_graph_def(filename):

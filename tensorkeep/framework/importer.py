@@ -33,6 +33,9 @@ _NEXT_ITERATION_OPS = frozenset(["NextIteration", "RefNextIteration"])
 # Graphs this old wrote "unknown shape" as an empty (scalar) Placeholder shape.
 _LAST_LEGACY_PLACEHOLDER_PRODUCER = 21
 _COLOCATION_PREFIX = b"loc:@"
+# Ops that call a Python function registered by the process that built the graph: a file
+# cannot carry that code, and loading never runs code named by a file, so they are refused.
+_PYTHON_FUNCTION_OPS = frozenset(["PyFunc", "PyFuncStateless", "EagerPyFunc"])
 
 # TensorFlow's C++ spelling of dtype names, used in its error messages.
 _C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
@@ -359,6 +362,12 @@ class _Importer:
     def _check_op_types(self):
         unknown = {}
         for node in self._graph_def.node:
+            if node.op in _PYTHON_FUNCTION_OPS:
+                raise ValueError(
+                    "Node '%s' is a %s op: it calls Python code registered by the program that built "
+                    "the graph, which no file can carry, and tensorkeep never runs code named by a file. "
+                    "Remove the node (e.g. with tf.graph_util.extract_sub_graph) to load the rest of "
+                    "the graph." % (node.name, node.op))
             if self._schema(node.op) is None:
                 unknown.setdefault(node.op, node.name)
         if unknown:
@@ -477,7 +486,11 @@ class _Importer:
     def _check_colocation(self, node):
         if "_class" not in node.attr:
             return
-        for group in node.attr["_class"].list.s:
+        groups = node.attr["_class"]
+        if groups.WhichOneof("value") != "list" or any(field.name != "s" for field, _ in groups.list.ListFields()):
+            raise ValueError("Node '%s': attr '_class' must be a list of strings, got %s"
+                             % (node.name, groups.WhichOneof("value") or "nothing"))
+        for group in groups.list.s:
             if group.startswith(_COLOCATION_PREFIX):
                 target = group[len(_COLOCATION_PREFIX):].decode("utf-8", "replace")
                 if target not in self._index:
@@ -513,9 +526,12 @@ class _Importer:
                               "%s This may be expected if your graph generating binary is newer "
                               " than this binary. Unknown attributes will be ignored. NodeDef: "
                               "{{node %s}}", key, _summarize_op_def(schema.op_def), name)
-            if spec is not None:
-                self._check_attr_value(spec, value, name, schema)
-            attrs[key] = op_def_lib.attr_value_to_python(value)
+            try:
+                if spec is not None:
+                    self._check_attr_value(spec, value, name, schema)
+                attrs[key] = op_def_lib.attr_value_to_python(value)
+            except TypeError as error:  # e.g. a DataType number no TensorFlow version defines
+                raise ValueError("Node '%s': attr '%s' has an invalid value: %s" % (name, key, error)) from None
         for spec in schema.attrs.values():
             if spec.name in attrs:
                 continue

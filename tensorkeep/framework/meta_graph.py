@@ -43,7 +43,8 @@ _proto_functions = {}  # collection key -> (proto_type, to_proto, from_proto)
 
 
 def register_proto_function(collection_name, proto_type=None, to_proto=None, from_proto=None):
-    """Stores the values of collection `collection_name` as `proto_type` protos.
+    """Stores the values of collection `collection_name` as `proto_type` protos (a message
+    class, or its name in tensorkeep.io.protos).
 
     to_proto(value, export_scope=None) -> proto (or None to skip the value);
     from_proto(proto, import_scope=None) -> value. Registering again replaces the functions.
@@ -56,7 +57,12 @@ def register_proto_function(collection_name, proto_type=None, to_proto=None, fro
 
 
 def get_collection_proto_type(collection_name):
-    return _proto_functions.get(collection_name, (None, None, None))[0]
+    proto_type = _proto_functions.get(collection_name, (None, None, None))[0]
+    if isinstance(proto_type, str):
+        # Registered by message name so that registering does not load the schemas.
+        from tensorkeep.io import protos
+        proto_type = getattr(protos, proto_type)
+    return proto_type
 
 
 def get_to_proto_function(collection_name):

@@ -134,22 +134,17 @@ def _parse_default(attr_type, text):
 
 
 class OpSchema:
-    """Everything tensorkeep knows about one op type."""
+    """Everything tensorkeep knows about one op type.
+
+    The spec strings are parsed into `inputs`, `outputs` and `attrs` when one of them is
+    first read, not at registration: `import tensorkeep` registers hundreds of ops and a
+    program builds a few dozen types (parsed, they are plain attributes, as fast as before).
+    """
 
     def __init__(self, name, inputs, outputs, attrs, stateful, commutative, kernel, shape_fn,
                  allows_uninitialized_input, ref_outputs_are_state):
         self.name = name
-        self.inputs = [ArgSpec(s) for s in inputs]
-        self.outputs = [ArgSpec(s) for s in outputs]
-        self.attrs = {}
-        for spec in attrs:
-            attr = AttrSpec(spec)
-            self.attrs[attr.name] = attr
-        # An arg typed by a list(type) attr is a type list, not a single type.
-        for arg in self.inputs + self.outputs:
-            if arg.type_attr and self.attrs.get(arg.type_attr) is not None \
-                    and self.attrs[arg.type_attr].type == "list(type)":
-                arg.type_list_attr, arg.type_attr = arg.type_attr, ""
+        self._specs = (tuple(inputs), tuple(outputs), tuple(attrs))
         self.is_stateful = stateful
         self.is_commutative = commutative
         self.kernel = kernel
@@ -158,6 +153,28 @@ class OpSchema:
         self.gradient_registered = False
         self.allows_uninitialized_input = allows_uninitialized_input
         self._op_def = None
+
+    def __getattr__(self, name):
+        # Only reached while `inputs`, `outputs` and `attrs` are not yet instance attributes.
+        specs = self.__dict__.get("_specs")
+        if name not in ("inputs", "outputs", "attrs") or specs is None:
+            raise AttributeError(name)
+        self._parse_specs(*specs)
+        return self.__dict__[name]
+
+    def _parse_specs(self, input_specs, output_specs, attr_specs):
+        inputs = [ArgSpec(s) for s in input_specs]
+        outputs = [ArgSpec(s) for s in output_specs]
+        attrs = {}
+        for spec in attr_specs:
+            attr = AttrSpec(spec)
+            attrs[attr.name] = attr
+        # An arg typed by a list(type) attr is a type list, not a single type.
+        for arg in inputs + outputs:
+            if arg.type_attr and attrs.get(arg.type_attr) is not None \
+                    and attrs[arg.type_attr].type == "list(type)":
+                arg.type_list_attr, arg.type_attr = arg.type_attr, ""
+        self.inputs, self.outputs, self.attrs = inputs, outputs, attrs
 
     @property
     def op_def(self):

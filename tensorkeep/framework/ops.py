@@ -699,7 +699,11 @@ class Graph:
                        device)
         self._add_op(op)
         if schema is not None and schema.shape_fn is not None:
-            shapes = schema.shape_fn(op)
+            try:
+                shapes = schema.shape_fn(op)
+            except Exception:
+                self._remove_op(op)  # an op whose shapes are impossible is not created
+                raise
             for tensor, shape in zip(op._outputs, shapes):
                 if shape is not None:
                     tensor._shape_val = tensor_shape.as_shape(shape)
@@ -718,6 +722,15 @@ class Graph:
 
     def _set_control_flow_context(self, context):
         self._control_flow_context = context
+
+    def _remove_op(self, op):
+        """Takes a just-created op (nothing consumes it yet) back out of the graph."""
+        del self._nodes_by_name[op._name]
+        self._nodes_in_order.remove(op)
+        for t in op._inputs:
+            t._consumers.remove(op)
+        for c in op._control_inputs:
+            c._control_outputs.remove(op)
 
     def _add_op(self, op):
         if op._name in self._nodes_by_name:

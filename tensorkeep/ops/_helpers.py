@@ -57,10 +57,16 @@ def broadcast_shape(op):
     except ValueError as exc:
         raise ValueError("%s for '{{node %s}} = %s[T=%s](%s, %s)' with input shapes: %s, %s."
                          % (exc.args[0].split(" for shapes")[0], op.name, op.type,
-                            op._attrs.get("T").name if op._attrs.get("T") is not None else "?",
+                            _enum_name(op._attrs.get("T")),
                             op._inputs[0].name.split(":")[0], op._inputs[1].name.split(":")[0],
                             _shape_str(op._inputs[0]._shape_val),
                             _shape_str(op._inputs[1]._shape_val)))
+
+
+def _enum_name(dtype):
+    """A dtype as TensorFlow spells it in node descriptions (DT_FLOAT)."""
+    from tensorkeep.framework import dtypes
+    return "?" if dtype is None else "DT_" + dtypes.opdef_type_name(dtype).upper()
 
 
 def _shape_str(shape):

@@ -156,10 +156,6 @@ def _identity(tensor, name=None):
 
 # --- structure helpers (nested lists, tuples, namedtuples and dicts of tensors) ----------------
 
-def _is_sequence(value):
-    return isinstance(value, (list, builtins.tuple, dict, collections.OrderedDict))
-
-
 def _nest_flatten(structure):
     if isinstance(structure, dict):
         return [leaf for key in sorted(structure) for leaf in _nest_flatten(structure[key])]
@@ -450,10 +446,15 @@ class CondContext(ControlFlowContext):
         return original_result, result
 
 
+def _is_variable(value):
+    return (hasattr(value, "_as_graph_element") and hasattr(value, "value") and
+            not isinstance(value, (ops.Tensor, ops.Operation)) and
+            getattr(value, "_tensorkeep_flow", None) is None)
+
+
 def _variables_to_tensors(structure):
-    flat = [v.value() if hasattr(v, "_as_graph_element") and not isinstance(
-        v, (ops.Tensor, ops.Operation)) and hasattr(v, "value") and
-        getattr(v, "_tensorkeep_flow", None) is None else v for v in _nest_flatten(structure)]
+    """Variables in a branch or loop-body result stand for their current values."""
+    flat = [v.value() if _is_variable(v) else v for v in _nest_flatten(structure)]
     return _nest_pack(structure, flat)
 
 

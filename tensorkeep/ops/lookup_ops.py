@@ -322,16 +322,16 @@ class KeyValueTensorInitializer:
     """Initializes a table from `keys` and `values` tensors."""
 
     def __init__(self, keys, values, key_dtype=None, value_dtype=None, name=None):
-        self._name = name
-        with ops.name_scope(name, "key_value_init", [keys, values]):
+        with ops.name_scope(name, "key_value_init", [keys, values]) as scope:
             self._keys = ops.convert_to_tensor(keys, dtype=key_dtype, name="keys")
             self._values = ops.convert_to_tensor(values, dtype=value_dtype, name="values")
+            self._scope = scope  # the initializer op goes into this same scope
         self.key_dtype = self._keys.dtype.base_dtype
         self.value_dtype = self._values.dtype.base_dtype
 
     def initialize(self, table):
-        with ops.name_scope(self._name, "key_value_init", [table.resource_handle, self._keys,
-                                                           self._values]):
+        with ops.name_scope(self._scope, values=[table.resource_handle, self._keys,
+                                                 self._values]):
             init_op = apply_op("LookupTableImportV2", table_handle=table.resource_handle,
                                keys=self._keys, values=self._values)
         ops.add_to_collection(ops.GraphKeys.TABLE_INITIALIZERS, init_op)

@@ -14,7 +14,7 @@ from tensorkeep.framework import errors
 from tensorkeep.framework import ops
 from tensorkeep.framework import tensor_shape
 from tensorkeep.framework.op_builder import apply_op
-from tensorkeep.framework.op_def import register_op, register_gradient, get_schema
+from tensorkeep.framework.op_def import AttrSpec, register_op, register_gradient, get_schema
 from tensorkeep.ops import _helpers
 
 
@@ -299,10 +299,104 @@ def _merge_summary_kernel(op, ctx):
 
 register_op("MergeSummary", inputs=["inputs: N * string"], outputs=["summary: string"],
             attrs=["N: int >= 1"], kernel=_merge_summary_kernel, shape=_helpers.scalar_shape)
-register_op("ImageSummary", inputs=["tag: string", "tensor: T"], outputs=["summary: string"],
-            attrs=["max_images: int >= 1 = 3", "T: {uint8, float, half, double} = DT_FLOAT",
-                   "bad_color: tensor"],
-            shape=_helpers.scalar_shape)
+def encode_png(image):
+    """PNG bytes of a uint8 [height, width, channels] image (channels 1, 3 or 4)."""
+    import struct
+    import zlib
+
+    height, width, channels = image.shape
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    rows = b"".join(b"\x00" + image[row].tobytes() for row in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
+def _image_to_uint8(image, bad_color):
+    """A float image as TensorFlow's summary scales it (in the image's precision): no
+    negatives: x * 255 / max; else x * 127 / max|x| + 128; then truncated to uint8. Pixels with
+    a non-finite channel are left out of the range and drawn in `bad_color`."""
+    compute = np.float64 if image.dtype == np.float64 else np.float32
+    image = image.astype(compute)
+    finite = np.isfinite(image).all(axis=-1)
+    values = image[finite]
+    low = float(values.min()) if values.size else np.inf
+    high = float(values.max()) if values.size else -np.inf
+    if low < 0:
+        bound = np.float32(max(abs(low), abs(high)))
+        scale = compute(0.0 if bound < 1e-6 else np.float32(127.0) / bound)
+        offset = compute(128.0)
+    else:
+        scale = compute(0.0 if high < 1e-6 else np.float32(255.0) / np.float32(high))
+        offset = compute(0.0)
+    out = np.zeros(image.shape, np.uint8)
+    out[finite] = (image[finite] * scale + offset).astype(np.uint8)
+    out[~finite] = bad_color[:image.shape[-1]]
+    return out
+
+
+def _image_summary_kernel(op, ctx):
+    from tensorkeep.framework import tensor_util
+    from tensorkeep.io import protos
+
+    max_images = op._attrs.get("max_images", 3)
+    bad_color = np.asarray(tensor_util.make_ndarray(op.get_attr("bad_color")), np.uint8) \
+        if "bad_color" in op._attrs else np.array([255, 0, 0, 255], np.uint8)
+
+    def run(tag, tensor):
+        tensor = np.asarray(tensor)
+        if tensor.ndim != 4 or tensor.shape[-1] not in (1, 3, 4):
+            raise errors.InvalidArgumentError(
+                None, op, "Tensor must be 4-D with last dim 1, 3, or 4, not %s"
+                % list(tensor.shape))
+        base = _text(np.asarray(tag)[()])
+        count = min(tensor.shape[0], max_images)
+        summary = protos.Summary()
+        for i in range(count):
+            image = tensor[i]
+            if image.dtype != np.uint8:
+                image = _image_to_uint8(image, bad_color)
+            value = summary.value.add(tag="%s/image" % base if max_images == 1
+                                      else "%s/image/%d" % (base, i))
+            value.image.height, value.image.width = image.shape[0], image.shape[1]
+            value.image.colorspace = image.shape[2]
+            value.image.encoded_image_string = encode_png(np.ascontiguousarray(image))
+        return np.array(summary.SerializeToString(), dtype=object)
+    return run
+
+
+_image_summary = register_op(
+    "ImageSummary", inputs=["tag: string", "tensor: T"], outputs=["summary: string"],
+    attrs=["max_images: int >= 1 = 3", "T: {uint8, float, half, double} = DT_FLOAT",
+           "bad_color: tensor"],
+    kernel=_image_summary_kernel, shape=_helpers.scalar_shape)
+
+
+def _default_bad_color():
+    """TensorFlow's default: opaque red, written as a uint8 TensorProto with int_val."""
+    from tensorkeep.io import protos
+
+    proto = protos.TensorProto(dtype=dtypes.uint8.as_datatype_enum, int_val=[255, 0, 0, 255])
+    proto.tensor_shape.dim.add(size=4)
+    return proto
+
+
+class _BadColorAttr(AttrSpec):
+    """bad_color's default is a TensorProto: built when first used, since protobuf messages
+    load lazily (importing tensorkeep must not load them)."""
+
+    __slots__ = ()
+
+    @property
+    def default(self):
+        return _default_bad_color()
+
+
+_image_summary.attrs["bad_color"].__class__ = _BadColorAttr
 for _op_type in ("ScalarSummary", "HistogramSummary", "MergeSummary", "ImageSummary"):
     register_gradient(_op_type, None)
 
@@ -358,6 +452,15 @@ def histogram_summary(name, values, collections=None, family=None):
     return value
 
 
+def image_summary(name, tensor, max_outputs=3, collections=None, family=None):
+    """tf.summary.image: a serialized Summary with up to `max_outputs` PNG images."""
+    with _SummaryScope(name, family, [tensor]) as (tag, scope):
+        value = apply_op("ImageSummary", tag=tag, tensor=tensor, max_images=max_outputs,
+                         name=scope)
+        _collect(value, collections, [ops.GraphKeys.SUMMARIES])
+    return value
+
+
 def merge_summary(inputs, collections=None, name=None):
     """tf.summary.merge: one Summary holding the values of all `inputs`."""
     with ops.name_scope(name, "Merge", inputs):
@@ -378,7 +481,8 @@ def merge_all_summaries(key=ops.GraphKeys.SUMMARIES, scope=None, name=None):
 # --- fake quantization -----------------------------------------------------------------------------
 
 def _nudged_range(min_value, max_value, num_bits, narrow_range):
-    """TensorFlow's nudging of [min, max] so that zero is exactly representable (float32)."""
+    """TensorFlow's nudging of [min, max] so that zero is exactly representable (float32):
+    returns (nudged min, nudged max, scale, quant_min - zero point)."""
     f32 = np.float32
     quant_min = f32(1 if narrow_range else 0)
     quant_max = f32((1 << num_bits) - 1)
@@ -395,19 +499,22 @@ def _nudged_range(min_value, max_value, num_bits, narrow_range):
                                 np.floor(np.abs(zero_point_from_min) + f32(0.5)))
     nudged_min = (quant_min - nudged_zero_point) * scale
     nudged_max = (quant_max - nudged_zero_point) * scale
-    return f32(nudged_min), f32(nudged_max), f32(scale)
+    return f32(nudged_min), f32(nudged_max), f32(scale), f32(quant_min - nudged_zero_point)
 
 
 def fake_quantize(inputs, min_value, max_value, num_bits, narrow_range):
+    """Quantize to one of 2**num_bits levels of the nudged range and back, as TensorFlow's
+    kernel does: the output is (level + quant_min - zero point) * scale."""
     f32 = np.float32
     inputs = np.asarray(inputs, dtype=f32)
     if f32(min_value) == 0 and f32(max_value) == 0:
         return np.zeros_like(inputs)
-    nudged_min, nudged_max, scale = _nudged_range(min_value, max_value, num_bits, narrow_range)
+    nudged_min, nudged_max, scale, offset = _nudged_range(min_value, max_value, num_bits,
+                                                          narrow_range)
     inv_scale = f32(1.0) / scale
-    clamped = np.clip(inputs, nudged_min, nudged_max)
-    shifted = clamped - nudged_min
-    return (np.floor(shifted * inv_scale + f32(0.5)) * scale + nudged_min).astype(f32)
+    shifted = np.clip(inputs, nudged_min, nudged_max) - nudged_min
+    level = np.floor(shifted * inv_scale + f32(0.5))
+    return ((level + offset) * scale).astype(f32)
 
 
 def _check_fake_quant_attrs(op):
@@ -441,7 +548,8 @@ def _fake_quant_vars_gradient_kernel(op, ctx):
 
     def run(gradients, inputs, min_value, max_value):
         f32 = np.float32
-        nudged_min, nudged_max, _ = _nudged_range(min_value, max_value, num_bits, narrow_range)
+        nudged_min, nudged_max, _, _ = _nudged_range(min_value, max_value, num_bits,
+                                                     narrow_range)
         below = inputs < nudged_min
         above = inputs > nudged_max
         inside = ~(below | above)
@@ -475,8 +583,9 @@ register_op("FakeQuantWithMinMaxArgsGradient", inputs=["gradients: float", "inpu
 
 def _fake_quant_args_gradient(op):
     num_bits, narrow_range = _check_fake_quant_attrs(op)
-    nudged_min, nudged_max, _ = _nudged_range(op._attrs.get("min", -6.0),
-                                              op._attrs.get("max", 6.0), num_bits, narrow_range)
+    nudged_min, nudged_max, _, _ = _nudged_range(op._attrs.get("min", -6.0),
+                                                 op._attrs.get("max", 6.0), num_bits,
+                                                 narrow_range)
 
     def run(gradients, inputs):
         inside = (inputs >= nudged_min) & (inputs <= nudged_max)
@@ -741,6 +850,48 @@ register_op("DenseToDenseSetOperation", inputs=["set1: T", "set2: T"],
                               tensor_shape.TensorShape([None]),
                               tensor_shape.TensorShape([op._inputs[0]._shape_val.ndims])])
 register_gradient("DenseToDenseSetOperation", None)
+
+
+def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None, bytes=None):  # noqa: A002
+    """tf.decode_raw: each string's bytes as a vector of `out_type` numbers."""
+    if input_bytes is None:
+        input_bytes = bytes
+    return apply_op("DecodeRaw", bytes=input_bytes, out_type=out_type,
+                    little_endian=little_endian, name=name)
+
+
+def adjust_contrast(images, contrast_factor):
+    """tf.image.adjust_contrast for float images: (x - mean) * factor + mean per channel."""
+    with ops.name_scope(None, "adjust_contrast", [images, contrast_factor]) as name:
+        images = ops.convert_to_tensor(images, name="images")
+        if images.dtype.base_dtype not in (dtypes.float16, dtypes.float32):
+            raise TypeError("adjust_contrast: tensorkeep supports float16/float32 images, got "
+                            "%s" % images.dtype.name)
+        adjusted = apply_op("AdjustContrastv2", images=images, contrast_factor=contrast_factor,
+                            name=name)
+        # TensorFlow's convert_image_dtype back to the same dtype: an Identity.
+        return apply_op("Identity", input=adjusted)
+
+
+def _set_operation(a, b, set_operation, validate_indices=True):
+    from tensorkeep.framework.sparse_tensor import SparseTensor
+
+    indices, values, shape = apply_op("DenseToDenseSetOperation", set1=a, set2=b,
+                                      set_operation=set_operation,
+                                      validate_indices=validate_indices)
+    return SparseTensor(indices, values, shape)
+
+
+def set_difference(a, b, aminusb=True, validate_indices=True):
+    return _set_operation(a, b, "a-b" if aminusb else "b-a", validate_indices)
+
+
+def set_intersection(a, b, validate_indices=True):
+    return _set_operation(a, b, "intersection", validate_indices)
+
+
+def set_union(a, b, validate_indices=True):
+    return _set_operation(a, b, "union", validate_indices)
 
 
 # --- RefIdentity (ref-typed loop variables pass through it in tf.while_loop) -----------------------

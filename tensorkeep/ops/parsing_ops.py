@@ -126,7 +126,7 @@ def _parse(op, examples, names, sparse_keys, sparse_types, dense_keys, dense_typ
         else:
             out = np.empty([batch] + dims, dtype=np_dtype)
             for b, row in enumerate(rows):
-                out[b] = default.reshape(dims) if row is None else row
+                out[b, ...] = default.reshape(dims) if row is None else row
         dense_values.append(out[0] if single else out)
     ragged_values, ragged_splits = [], []
     for key, dtype, split_type in zip(ragged_keys, ragged_value_types, ragged_split_types):
@@ -290,8 +290,6 @@ def _dense_default(key, feature):
 def parse_example(serialized, features, name=None, example_names=None):
     """tf.parse_example: {key: Tensor or SparseTensor} parsed from a batch of serialized
     Examples (one ParseExampleV2 op, as TensorFlow builds it)."""
-    from tensorkeep.ops import array_ops
-
     if not features:
         raise ValueError("Missing: features was %s." % features)
     sparse, dense = _split_features(features)
@@ -300,21 +298,20 @@ def parse_example(serialized, features, name=None, example_names=None):
         shapes = [tensor_shape.as_shape([None] + list(feature.shape))
                   if isinstance(feature, FixedLenSequenceFeature)
                   else tensor_shape.as_shape(feature.shape) for _, feature in dense]
-        with ops.name_scope(None, "ParseExampleV2"):
-            names = array_ops.constant([] if example_names is None else example_names,
-                                       dtype=dtypes.string, name="names")
-            sparse_keys = array_ops.constant([k for k, _ in sparse], dtype=dtypes.string,
-                                             name="sparse_keys")
-            dense_keys = array_ops.constant([k for k, _ in dense], dtype=dtypes.string,
-                                            name="dense_keys")
-            ragged_keys = array_ops.constant([], dtype=dtypes.string, name="ragged_keys")
-        outputs = apply_op("ParseExampleV2", serialized=serialized, names=names,
-                           sparse_keys=sparse_keys, dense_keys=dense_keys,
-                           ragged_keys=ragged_keys, dense_defaults=defaults,
+        # The key lists become Consts inside the op's scope (ParseExampleV2/names, ...).
+        outputs = apply_op("ParseExampleV2", serialized=serialized,
+                           names=_string_list(example_names or []),
+                           sparse_keys=_string_list([k for k, _ in sparse]),
+                           dense_keys=_string_list([k for k, _ in dense]),
+                           ragged_keys=_string_list([]), dense_defaults=defaults,
                            num_sparse=len(sparse), sparse_types=[t for _, t in sparse],
                            ragged_value_types=[], ragged_split_types=[], dense_shapes=shapes,
                            name="ParseExampleV2")
     return _assemble(sparse, dense, outputs)
+
+
+def _string_list(values):
+    return np.array([v.encode() if isinstance(v, str) else v for v in values], dtype=object)
 
 
 def _assemble(sparse, dense, outputs):

@@ -563,10 +563,17 @@ class TensorArray:
         return value
 
     def concat(self, name=None):
-        rest = self.element_shape[1:] if self.element_shape.ndims else \
-            tensor_shape.unknown_shape()
+        element_shape = self.element_shape
+        rest = element_shape[1:] if element_shape.ndims else tensor_shape.unknown_shape()
         value, _ = apply_op("TensorArrayConcatV3", handle=self._handle, flow_in=self._flow,
                             dtype=self._dtype, element_shape_except0=rest, name=name)
+        if element_shape:
+            dim0 = None
+            if self._infer_shape and element_shape.ndims:
+                size = tensor_util.constant_value(self.size())
+                if size is not None and element_shape.as_list()[0] is not None:
+                    dim0 = int(size) * element_shape.as_list()[0]
+            value.set_shape(tensor_shape.TensorShape([dim0]).concatenate(rest))
         return value
 
     def unstack(self, value, name=None):
@@ -595,6 +602,12 @@ class TensorArray:
             value = ops.convert_to_tensor(value, dtype=self._dtype, name="value")
             with self._colocation(value):
                 lengths_64 = math_ops.cast(lengths, dtypes.int64)
+                known = tensor_util.constant_value(lengths_64)
+                if value.shape.ndims is not None and known is not None and \
+                        np.ndim(known) and known.max() == known.min():
+                    # Equal lengths: every element has shape [length] + value.shape[1:].
+                    self._check_element_shape(tensor_shape.TensorShape(
+                        [int(known[0])]).concatenate(value.shape[1:]))
                 flow_out = apply_op("TensorArraySplitV3", handle=self._handle, value=value,
                                     lengths=lengths_64, flow_in=self._flow, name=name)
             return self._with_flow(flow_out)

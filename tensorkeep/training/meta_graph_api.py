@@ -31,7 +31,7 @@ for _key in (ops.GraphKeys.GLOBAL_VARIABLES, ops.GraphKeys.TRAINABLE_VARIABLES,
              ops.GraphKeys.MOVING_AVERAGE_VARIABLES, ops.GraphKeys.LOCAL_VARIABLES,
              ops.GraphKeys.MODEL_VARIABLES, ops.GraphKeys.GLOBAL_STEP,
              ops.GraphKeys.METRIC_VARIABLES):
-    meta_graph.register_proto_function(_key, proto_type=protos.VariableDef,
+    meta_graph.register_proto_function(_key, proto_type="VariableDef",
                                        to_proto=_variable_to_proto,
                                        from_proto=_variable_from_proto)
 
@@ -50,7 +50,7 @@ def _saver_from_proto(saver_def, import_scope=None):
     return _saver_class().from_proto(saver_def, import_scope=import_scope)
 
 
-meta_graph.register_proto_function(ops.GraphKeys.SAVERS, proto_type=protos.SaverDef,
+meta_graph.register_proto_function(ops.GraphKeys.SAVERS, proto_type="SaverDef",
                                    to_proto=_saver_to_proto, from_proto=_saver_from_proto)
 
 
