@@ -9,6 +9,7 @@ import numpy as np
 
 from tensorkeep.framework import errors
 from tensorkeep.framework import ops as ops_lib
+from tensorkeep.runtime import blas_threads
 
 
 class VarRef:
@@ -60,7 +61,7 @@ class Plan:
     """A pruned, ordered subgraph ready to run."""
 
     __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots", "fetch_is_ref",
-                 "has_control_flow", "ops", "runner")
+                 "has_control_flow", "ops", "runner", "uses_blas")
 
     def __init__(self):
         self.steps = []
@@ -71,6 +72,7 @@ class Plan:
         self.has_control_flow = False
         self.ops = []
         self.runner = None  # set for graphs with control flow: runner(feed_values) -> fetches
+        self.uses_blas = False  # whether some kernel spends its time in BLAS (blas_threads)
 
 
 def _input_needs_deref(op, index):
@@ -166,6 +168,8 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
     for op in order:
         if op._type in control_flow_types:
             plan.has_control_flow = True
+        if op._type in blas_threads.BLAS_OP_TYPES:
+            plan.uses_blas = True
         out_start = next_slot
         n_out = len(op._outputs)
         for t in op._outputs:

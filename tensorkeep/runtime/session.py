@@ -8,6 +8,7 @@ import numpy as np
 from tensorkeep.framework import dtypes
 from tensorkeep.framework import errors
 from tensorkeep.framework import ops as ops_lib
+from tensorkeep.runtime import blas_threads
 from tensorkeep.runtime import executor
 
 
@@ -111,6 +112,7 @@ class BaseSession:
         self._closed = False
         self._ctx = SessionContext(self)
         self._plans = {}
+        self._blas_threads = blas_threads.threads_for_session(config)
         self._default_session_ctx = None
         self._default_graph_ctx = None
 
@@ -183,7 +185,14 @@ class BaseSession:
             if len(self._plans) > 4096:
                 self._plans.clear()
             self._plans[key] = plan
-        values = executor.run_plan(plan, feed_values)
+        if plan.uses_blas and self._blas_threads is not None:
+            blas_threads.enter(self._blas_threads)
+            try:
+                values = executor.run_plan(plan, feed_values)
+            finally:
+                blas_threads.leave()
+        else:
+            values = executor.run_plan(plan, feed_values)
         if builder is None:
             return executor.as_numpy_output(values[0])
         return builder(values)

@@ -1,0 +1,112 @@
+"""How many threads NumPy's BLAS (OpenBLAS) may use while a session runs a plan with matrix
+products.
+
+tensorkeep runs kernels one after another on the calling thread. Between two matrix products
+OpenBLAS's worker threads spin waiting for work, and on a small machine shared with other
+processes that costs more than the parallelism gains: on the 2-core benchmark machine, training
+an MLP ran 8× slower and CNN inference 4× slower with OpenBLAS's default of one thread per core
+than with one thread (BENCHMARKS.md). So by default a run with BLAS-heavy ops uses one BLAS
+thread, and puts the previous setting back when it ends.
+
+`tf.ConfigProto(intra_op_parallelism_threads=N)` asks for N threads instead (as it sizes
+TensorFlow's own pool); an OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS set in the
+environment is the user's choice and is left alone when the config does not ask otherwise.
+Only OpenBLAS builds found loaded in the process (Linux) are controlled; elsewhere this is a
+no-op.
+"""
+
+import ctypes
+import os
+import threading
+
+# Ops whose kernels spend their time in BLAS calls.
+BLAS_OP_TYPES = frozenset([
+    "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Conv2D", "Conv2DBackpropInput",
+    "Conv2DBackpropFilter", "Conv3D", "DepthwiseConv2dNative", "Einsum", "MatrixInverse",
+    "MatrixSolve", "Cholesky", "Qr", "Svd", "SelfAdjointEigV2", "MatrixDeterminant",
+])
+
+_DEFAULT_THREADS = 1
+_USER_ENVIRONMENT = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# (set, get) symbol names of the OpenBLAS builds NumPy ships or links.
+_SYMBOLS = (
+    ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
+    ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
+    ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+    ("openblas_set_num_threads", "openblas_get_num_threads"),
+)
+
+_lock = threading.Lock()
+_functions = None  # (set, get) once looked up; () when no controllable BLAS is loaded
+_active_runs = 0
+_restore_to = None  # the setting before the first of the overlapping runs, if it changed it
+
+
+def _lookup():
+    global _functions
+    if _functions is not None:
+        return _functions
+    _functions = ()
+    try:
+        import numpy  # noqa: F401 (loads the BLAS this module controls)
+
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "blas" in line.lower()})
+    except OSError:
+        return _functions
+    for path in paths:
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for set_name, get_name in _SYMBOLS:
+            setter, getter = getattr(library, set_name, None), getattr(library, get_name, None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                getter.argtypes, getter.restype = [], ctypes.c_int
+                _functions = (setter, getter)
+                return _functions
+    return _functions
+
+
+def threads_for_session(config):
+    """The BLAS thread count a session's runs use: None to leave the process's setting alone."""
+    requested = getattr(config, "intra_op_parallelism_threads", 0) if config is not None else 0
+    if requested and requested > 0:
+        return int(requested)
+    if any(os.environ.get(name) for name in _USER_ENVIRONMENT):
+        return None
+    return _DEFAULT_THREADS
+
+
+def enter(threads):
+    """Limit BLAS to `threads` for a run (the first of overlapping runs decides)."""
+    global _active_runs, _restore_to
+    functions = _functions if _functions is not None else _lookup()
+    if not functions:
+        return
+    with _lock:
+        if _active_runs == 0:
+            setter, getter = functions
+            current = getter()
+            _restore_to = current if current != threads else None
+            if _restore_to is not None:
+                setter(threads)
+        _active_runs += 1
+
+
+def leave():
+    """End of a run started with `enter`: the last run out restores the previous setting."""
+    global _active_runs
+    if not _functions:
+        return
+    with _lock:
+        _active_runs -= 1
+        if _active_runs == 0 and _restore_to is not None:
+            _functions[0](_restore_to)
+
+
+def current_threads():
+    """The BLAS thread count now in force (None when no controllable BLAS is loaded)."""
+    functions = _lookup()
+    return functions[1]() if functions else None
