@@ -7,9 +7,9 @@ Usage: .venv/bin/python bench/bench_cnn.py [--quick] [--dir DIR]"""
 import os
 import sys
 
-from common import (REPO, TENSORFLOW_IMPORTS, TENSORKEEP_IMPORTS, TF_PYTHON, goal,
-                    have_tensorflow, row, run_python, speedup, standard_main, summarize,
-                    work_directory)
+from common import (DEFAULT_BLAS_LABEL, DEFAULT_BLAS_THREADS, REPO, TENSORFLOW_IMPORTS,
+                    TENSORKEEP_IMPORTS, TF_PYTHON, goal, have_tensorflow, row, run_python,
+                    speedup, standard_main, summarize, work_directory)
 
 FREEZE = """
 import json
@@ -86,8 +86,10 @@ def run(quick=False, directory=None):
     with work_directory(directory) as work:
         path = os.path.join(work, "cnn_frozen.pb")
         graph_facts = run_python(sys.executable, FREEZE.format(path=path))
-        measured = {"tensorkeep": run_python(sys.executable, CODE.format(
-            imports=TENSORKEEP_IMPORTS, path=path, repeats=repeats))}
+        code = CODE.format(imports=TENSORKEEP_IMPORTS, path=path, repeats=repeats)
+        measured = {"tensorkeep": run_python(sys.executable, code),
+                    DEFAULT_BLAS_LABEL: run_python(sys.executable, code,
+                                                   extra_env=DEFAULT_BLAS_THREADS)}
         if have_tensorflow():
             measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(
                 imports=TENSORFLOW_IMPORTS, path=path, repeats=repeats))

@@ -3,8 +3,9 @@ tensorkeep vs TensorFlow (same machine, same run). Usage: .venv/bin/python bench
 
 import sys
 
-from common import (TENSORFLOW_IMPORTS, TENSORKEEP_IMPORTS, TF_PYTHON, have_tensorflow, row,
-                    run_python, standard_main, summarize)
+from common import (DEFAULT_BLAS_LABEL, DEFAULT_BLAS_THREADS, TENSORFLOW_IMPORTS,
+                    TENSORKEEP_IMPORTS, TF_PYTHON, have_tensorflow, row, run_python,
+                    standard_main, summarize)
 
 CODE = """
 import json, time
@@ -34,8 +35,9 @@ print("@@" + json.dumps({{k: v[2:] for k, v in samples.items()}}))
 
 def run(quick=False, directory=None):
     repeats = 5 if quick else 9  # the first two runs are warm-up
-    measured = {"tensorkeep": run_python(sys.executable, CODE.format(imports=TENSORKEEP_IMPORTS,
-                                                                     repeats=repeats))}
+    code = CODE.format(imports=TENSORKEEP_IMPORTS, repeats=repeats)
+    measured = {"tensorkeep": run_python(sys.executable, code),
+                DEFAULT_BLAS_LABEL: run_python(sys.executable, code, extra_env=DEFAULT_BLAS_THREADS)}
     if have_tensorflow():
         measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(imports=TENSORFLOW_IMPORTS,
                                                                    repeats=repeats))

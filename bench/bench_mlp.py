@@ -4,8 +4,9 @@ Usage: .venv/bin/python bench/bench_mlp.py [--quick]"""
 
 import sys
 
-from common import (REPO, TENSORFLOW_IMPORTS, TENSORKEEP_IMPORTS, TF_PYTHON, goal,
-                    have_tensorflow, row, run_python, speedup, standard_main, summarize)
+from common import (DEFAULT_BLAS_LABEL, DEFAULT_BLAS_THREADS, REPO, TENSORFLOW_IMPORTS,
+                    TENSORKEEP_IMPORTS, TF_PYTHON, goal, have_tensorflow, row, run_python,
+                    speedup, standard_main, summarize)
 
 CODE = """
 import json, time
@@ -54,8 +55,9 @@ print("@@" + json.dumps(results))
 
 def run(quick=False, directory=None):
     settings = dict(samples=3 if quick else 7, steps=50 if quick else 100)
-    measured = {"tensorkeep": run_python(sys.executable, CODE.format(imports=TENSORKEEP_IMPORTS,
-                                                                     **settings))}
+    code = CODE.format(imports=TENSORKEEP_IMPORTS, **settings)
+    measured = {"tensorkeep": run_python(sys.executable, code),
+                DEFAULT_BLAS_LABEL: run_python(sys.executable, code, extra_env=DEFAULT_BLAS_THREADS)}
     if have_tensorflow():
         measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(imports=TENSORFLOW_IMPORTS,
                                                                    **settings))

@@ -224,7 +224,7 @@ def _goals(case_name, rows, model_bytes, case, limits):
         # files; a restore into new variables faults fresh memory in), then the stricter one.
         for operation, limit_names in (
                 ("save", ("write a file + fsync", "write a file (page cache)")),
-                ("restore (fresh process)", ("read a file into a new array",
+                ("restore (fresh process)", ("read a file into new 16 MiB arrays (fresh process)",
                                              "read a file into an existing buffer")),
                 ("restore again", ("read a file into an existing buffer",))):
             r = _find(rows, operation, "GB/s")
@@ -237,10 +237,13 @@ def _goals(case_name, rows, model_bytes, case, limits):
                 goals.append(goal("1 GiB %s ≥70%% of the machine's '%s' bandwidth" % (operation, limit_name),
                                   "%.0f%% (%.2f of %.2f GB/s)" % (100 * ours / limit, ours, limit),
                                   ours >= 0.7 * limit))
-        for prefix in ("restore (fresh process) peak", "restore again peak"):
+        # Into new variables the model itself is new memory; into initialized ones it is
+        # already resident, so only one tensor more may be.
+        for prefix, allowed, what in (
+                ("restore (fresh process) peak", model_bytes / MIB + tensor_mib, "model + one tensor"),
+                ("restore again peak", tensor_mib, "one tensor above the resident model")):
             peak = _find(rows, prefix, "MiB")["results"]["tensorkeep"]["median"]
-            allowed = model_bytes / MIB + tensor_mib
-            goals.append(goal("%s ≤ model + one tensor (%.0f MiB)" % (prefix, allowed),
+            goals.append(goal("%s ≤ %s (%.0f MiB)" % (prefix, what, allowed),
                               "%.0f MiB" % peak, peak <= allowed))
     else:
         save = _find(rows, "save, ", "s")["results"]

@@ -242,9 +242,7 @@ def _saver_nodes(graph_def, scope):
         strict=True, reason="tf.group does not yet build TensorFlow's per-device NoOps "
                             "(save/restore_all/NoOp, NoOp_1) for inputs on several devices")),
     "plain_sharded", "partitioned_reshape", "renamed", "v1_sharded", "twelve_variables",
-    pytest.param("resource", marks=pytest.mark.xfail(
-        strict=True, reason="tf.get_variable(use_resource=True) does not yet make a "
-                            "ResourceVariable"))])
+    "resource"])
 def test_saver_graph_equals_tensorflows(tf_written, name):
     _, results = tf_written
     graph_bytes, saver_def_bytes = results["graphs"][name]

@@ -1,6 +1,8 @@
 """tf.Variable with TF1 ref semantics (VariableV2 + Assign initializer + `read` Identity), and
 the variable collections' helpers (global_variables, initializers, ...)."""
 
+import inspect
+
 import numpy as np
 
 from tensorkeep.framework import dtypes
@@ -29,7 +31,21 @@ class VariableAggregation:
 
 
 class Variable:
-    """A TF1 variable: a VariableV2 op holding state across Session.run calls."""
+    """A TF1 variable: a VariableV2 op holding state across Session.run calls.
+
+    `tf.Variable(..., use_resource=True)` gives a ResourceVariable instead, as in TensorFlow.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Variable:
+            bound = inspect.signature(Variable.__init__).bind(None, *args, **kwargs)
+            if bound.arguments.get("use_resource"):
+                from tensorkeep.ops import resource_variable_ops
+                accepted = inspect.signature(resource_variable_ops.ResourceVariable.__init__)
+                options = {k: v for k, v in bound.arguments.items()
+                           if k in accepted.parameters and k != "self"}
+                return resource_variable_ops.ResourceVariable(**options)
+        return super().__new__(cls)
 
     def __init__(self, initial_value=None, trainable=None, collections=None,
                  validate_shape=True, caching_device=None, name=None, variable_def=None,

@@ -24,6 +24,10 @@ def _variable_to_proto(variable, export_scope=None):
 
 
 def _variable_from_proto(variable_def, import_scope=None):
+    if variable_def.is_resource:
+        from tensorkeep.ops import resource_variable_ops
+        return resource_variable_ops.ResourceVariable.from_proto(variable_def,
+                                                                 import_scope=import_scope)
     return variables.Variable.from_proto(variable_def, import_scope=import_scope)
 
 

@@ -329,7 +329,8 @@ class _VariableStore:
                                      collections=collections, caching_device=caching_device,
                                      dtype=variable_dtype, validate_shape=validate_shape,
                                      constraint=constraint, synchronization=synchronization,
-                                     aggregation=aggregation, shape=shape)
+                                     aggregation=aggregation, shape=shape,
+                                     use_resource=use_resource)
         self._vars[name] = var
         self._creation_frames[name] = _user_frames()
 
