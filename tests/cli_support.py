@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tf_oracle import SHARED, run_tensorflow, tf_python
+from tf_oracle import SHARED, require_tensorflow, run_tensorflow
 
 GOLDEN = os.path.join(SHARED, "golden", "seed_files")
 CORPUS = os.path.join(SHARED, "corpus")
@@ -113,8 +113,7 @@ INSPECT_CALLS = {
 @pytest.fixture(scope="session")
 def tf_facts():
     """What real TensorFlow reports for the reference checkpoints (one subprocess per test run)."""
-    if tf_python() is None:
-        pytest.skip("real TensorFlow (.venv-tf) not found")
+    require_tensorflow()
     require_shared()
     prelude = (f"PREFIXES = {tf_checkpoint_prefixes()!r}\nINSPECT_CALLS = {INSPECT_CALLS!r}\n"
                f"FREEZE_PREFIX = {os.path.join(GOLDEN, 'tt', 'model.ckpt')!r}\n"

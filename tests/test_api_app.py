@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from tensorkeep.api import app
-from tf_oracle import tf_python
+from tf_oracle import run_tensorflow_process
 
 DEFINITIONS = [("string", "data_dir", "MNIST_data"), ("integer", "steps", 10),
                ("float", "rate", 0.5), ("boolean", "fast", False), ("boolean", "check", True),
@@ -91,7 +91,6 @@ def test_command_lines_parse_as_absl_parses_them():
             results.append({"remaining": remaining, "values": values.flag_values_dict()})
         print(json.dumps(results))
     """)
-    proc = subprocess.run([tf_python(), "-c", code, json.dumps(COMMAND_LINES),
-                           json.dumps(DEFINITIONS)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert [parse(argv) for argv in COMMAND_LINES] == json.loads(proc.stdout)
+    stdout = run_tensorflow_process(["-c", code, json.dumps(COMMAND_LINES),
+                                     json.dumps(DEFINITIONS)], timeout=120)
+    assert [parse(argv) for argv in COMMAND_LINES] == json.loads(stdout)

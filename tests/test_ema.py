@@ -152,27 +152,14 @@ def test_update_ops_match_tensorflow(name):
     assert _update_ops(tensorkeep_result(name)) == _update_ops(tensorflow_results()[name])
 
 
-def _assert_same_graph(name):
+@pytest.mark.tf
+@pytest.mark.parametrize("name", ALL_CASES)
+def test_whole_graph_matches_tensorflow(name):
+    # Variable shadows start from tf.cond(is_variable_initialized(v), v.read_value,
+    # lambda: v.initial_value), rewritten by the shadow's guard against uninitialized reads.
     ours = tensorkeep_result(name)
     theirs = tensorflow_results()[name]
     assert [n[:5] for n in ours["nodes"]] == [n[:5] for n in theirs["nodes"]]
-
-
-@pytest.mark.tf
-@pytest.mark.parametrize("name", ["ema_tensors", "ema_in_scopes", "assign_moving_average"])
-def test_whole_graph_without_variable_shadows_matches_tensorflow(name):
-    _assert_same_graph(name)
-
-
-@pytest.mark.tf
-@pytest.mark.xfail(reason="a variable's shadow starts from tf.cond(is_variable_initialized(v), "
-                          "v.read_value, lambda: v.initial_value): needs tf.cond (Switch/Merge, "
-                          "ops/control_flow_ops.py) and tf.Variable's guard against "
-                          "uninitialized dependencies (ops/variables.py)", strict=False)
-@pytest.mark.parametrize("name", ["ema_variables", "ema_num_updates",
-                                  "ema_variables_to_restore", "ema_partitioned"])
-def test_whole_graph_of_variable_averages_matches_tensorflow(name):
-    _assert_same_graph(name)
 
 
 # --- without TensorFlow ---------------------------------------------------------------------------

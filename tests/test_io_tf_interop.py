@@ -8,13 +8,12 @@ descriptors; each test then writes the same thing with tensorkeep and compares.
 import json
 import os
 import pickle
-import subprocess
 
 import numpy as np
 import pytest
 
 from tensorkeep.io import bundle, checkpoint_state, open_checkpoint_reader, protos, tensor_slices
-from tf_oracle import tf_python
+from tf_oracle import run_tensorflow_process
 
 pytestmark = pytest.mark.tf
 
@@ -24,10 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 @pytest.fixture(scope="module")
 def oracle(tmp_path_factory):
     out = tmp_path_factory.mktemp("tf_oracle_io")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([tf_python(), os.path.join(HERE, "tf_oracle_io.py"), str(out)],
-                          capture_output=True, text=True, timeout=900, env=env)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    run_tensorflow_process([os.path.join(HERE, "tf_oracle_io.py"), out], timeout=900)
     with open(out / "values.pkl", "rb") as handle:
         cases = pickle.load(handle)
     return out, cases

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from tf_oracle import REPO, tf_python
+from tf_oracle import REPO, require_tensorflow, tf_python
 from tensorkeep import io as tkio
 from tensorkeep.framework import errors
 from tensorkeep.training import mnist_input
@@ -230,8 +230,7 @@ def test_eval_without_checkpoint_says_so(data_dir, tmp_path):
 @pytest.fixture(scope="module")
 def both_trained(data_dir, tmp_path_factory):
     """50 steps of the same workflow, same seeds and batches, on both frameworks."""
-    if tf_python() is None:
-        pytest.skip("real TensorFlow not available")
+    require_tensorflow()
     flags = ("--log_every=1", "--checkpoint_every=50", "--seed=7")
     runs = {}
     for framework in ("tensorkeep", "tensorflow"):
@@ -265,6 +264,15 @@ def test_each_framework_evaluates_the_others_checkpoints_to_the_same_accuracy(
         assert results[writer, "tensorkeep"] == results[writer, "tensorflow"], results
         step, accuracy, count = results[writer, writer]
         assert (step, count) == ("50", 1000) and accuracy > 0.7, results
-    # Same data, seeds and arithmetic: the two trainings end at (nearly) the same model.
-    assert abs(results["tensorkeep", "tensorkeep"][1] -
-               results["tensorflow", "tensorflow"][1]) <= 0.002, results
+
+    # Same data, seeds and arithmetic: the two trainings end at the same weights. (Not the
+    # same shadows: the book's train op runs the gradient step and the moving-average update
+    # side by side, and TensorFlow's executor may let an update read a weight already
+    # stepped; tensorkeep always averages the values the step started from.)
+    ours = tkio.read_checkpoint(os.path.join(both_trained["tensorkeep"][0], "mnist_model-50"))
+    theirs = tkio.read_checkpoint(os.path.join(both_trained["tensorflow"][0], "mnist_model-50"))
+    assert sorted(ours) == sorted(theirs)
+    for name in ours:
+        if not name.endswith("ExponentialMovingAverage"):
+            np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-5, atol=1e-6,
+                                       err_msg=name)

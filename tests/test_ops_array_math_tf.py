@@ -16,7 +16,7 @@ from tensorkeep.framework import op_def as op_def_lib
 from tensorkeep.io import protos
 
 import array_math_cases
-from tf_oracle import REPO, run_tensorflow, tf_python, SKIP_REASON
+from tf_oracle import require_tensorflow, run_tensorflow
 
 pytestmark = pytest.mark.tf
 
@@ -43,11 +43,8 @@ OP_TYPES = sorted("""
 
 @pytest.fixture(scope="module")
 def theirs():
-    if tf_python() is None:
-        pytest.skip(SKIP_REASON)
+    require_tensorflow()
     return run_tensorflow("""
-import sys
-sys.path.insert(0, %r)
 from tensorflow.python.framework import op_def_registry
 import array_math_cases
 op_defs = {}
@@ -55,7 +52,7 @@ for name in %r:
     found = op_def_registry.get(name)
     op_defs[name] = None if found is None else found.SerializeToString().hex()
 emit({"cases": array_math_cases.run_all(tf), "op_defs": op_defs})
-""" % (REPO + "/tests", OP_TYPES))
+""" % (OP_TYPES,))
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ float64, without TensorFlow.
 
 import os
 import pickle
-import subprocess
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.ops import nn_kernels
 
 import nn_cases
-from tf_oracle import tf_python, SKIP_REASON
+from tf_oracle import require_tensorflow, run_tensorflow_process
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OP_CASES = [c for c in nn_cases.op_cases() if not c["unknown_shapes"]]
@@ -43,17 +42,12 @@ NN_OP_TYPES = sorted({
 
 @pytest.fixture(scope="module")
 def tf_results(tmp_path_factory):
-    if tf_python() is None:
-        pytest.skip(SKIP_REASON)
+    require_tensorflow()
     work = tmp_path_factory.mktemp("tf_oracle_nn")
     request, result = work / "request.pkl", work / "result.pkl"
     with open(request, "wb") as f:
         pickle.dump({"cases": nn_cases.all_cases(), "op_types": NN_OP_TYPES}, f)
-    proc = subprocess.run([tf_python(), os.path.join(HERE, "tf_oracle_nn.py"), str(request),
-                           str(result)], capture_output=True, text=True, timeout=600,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
-                                   CUDA_VISIBLE_DEVICES=""))
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    run_tensorflow_process([os.path.join(HERE, "tf_oracle_nn.py"), request, result])
     with open(result, "rb") as f:
         return pickle.load(f)
 

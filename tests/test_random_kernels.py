@@ -9,7 +9,6 @@ import ctypes
 import ctypes.util
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -20,8 +19,9 @@ import pytest
 from tensorkeep.framework import random_seed
 from tensorkeep.ops import random_kernels
 
-GOLDEN_DIR = "/work/shared/golden/random"
-TF_PYTHON = "/work/main/.venv-tf/bin/python"
+from tf_oracle import SHARED, run_tensorflow_process
+
+GOLDEN_DIR = os.path.join(SHARED, "golden", "random")
 
 _DTYPES = {"float16": np.dtype(np.float16), "bfloat16": np.dtype(ml_dtypes.bfloat16),
            "float32": np.dtype(np.float32), "float64": np.dtype(np.float64),
@@ -292,24 +292,10 @@ np.savez(out, **results)
 """
 
 
-def _tf_available():
-    if not os.path.exists(TF_PYTHON):
-        return "no TensorFlow interpreter at %s" % TF_PYTHON
-    probe = subprocess.run([TF_PYTHON, "-c", "import tensorflow"], capture_output=True)
-    if probe.returncode != 0:
-        return "TensorFlow is not importable in %s" % TF_PYTHON
-    return None
-
-
 @pytest.mark.tf
 def test_matches_live_tensorflow(tmp_path):
-    reason = _tf_available()
-    if reason:
-        pytest.skip(reason)
     out = tmp_path / "tf_random.npz"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    subprocess.run([TF_PYTHON, "-c", _TF_SCRIPT, json.dumps(LIVE_CASES), str(LIVE_RUNS),
-                    str(out)], check=True, env=env, capture_output=True)
+    run_tensorflow_process(["-c", _TF_SCRIPT, json.dumps(LIVE_CASES), LIVE_RUNS, out])
     expected = np.load(out)
     for name, graph_seed, ops in LIVE_CASES:
         for run, values in enumerate(_session_runs(graph_seed, ops, LIVE_RUNS)):

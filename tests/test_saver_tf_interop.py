@@ -7,7 +7,6 @@ TensorFlow subprocess reads everything tensorkeep wrote."""
 import contextlib
 import os
 import pickle
-import subprocess
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from google.protobuf import text_format
 import saver_cases
 import tensorkeep as tf
 from tensorkeep.io import protos
-from tf_oracle import tf_python
+from tf_oracle import run_tensorflow_process
 
 pytestmark = pytest.mark.tf
 
@@ -24,11 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _run_oracle(mode, directory):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([tf_python(), os.path.join(HERE, "tf_oracle_saver.py"), mode,
-                           str(directory)], capture_output=True, text=True, timeout=600,
-                          env=env)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    run_tensorflow_process([os.path.join(HERE, "tf_oracle_saver.py"), mode, directory])
     with open(os.path.join(directory, "tf_results.pkl"), "rb") as handle:
         return pickle.load(handle)
 

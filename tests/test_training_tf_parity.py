@@ -4,8 +4,6 @@ here and must agree: losses of a 784-64-10 MLP trained 20 steps with every optim
 significant digits), tf.gradients values and names, optimizer variable and node names,
 learning-rate schedules and the global step."""
 
-import os
-
 import numpy as np
 import pytest
 
@@ -18,24 +16,13 @@ from tf_oracle import run_tensorflow
 
 pytestmark = pytest.mark.tf
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 TRAINING_OP_TYPES = sorted(name for name in op_def.REGISTRY
                            if name.startswith(("Apply", "SparseApply", "ResourceApply",
                                                "ResourceSparseApply")))
 
 ORACLE = """
-import sys
-sys.path.insert(0, %r)
 import training_scenarios as scenarios
-from tensorflow.python.framework import op_def_registry
-
-def op_def_hex(name):
-    op = op_def_registry.get(name)
-    op.ClearField("summary")
-    op.ClearField("description")
-    for arg in list(op.input_arg) + list(op.output_arg) + list(op.attr):
-        arg.ClearField("description")
-    return op.SerializeToString(deterministic=True).hex()
+from tf_oracle import stripped_op_def
 
 data = scenarios.make_data()
 emit({"mlp": {name: scenarios.mlp_losses(tf, data, name) for name in scenarios.OPTIMIZERS},
@@ -48,13 +35,13 @@ emit({"mlp": {name: scenarios.mlp_losses(tf, data, name) for name in scenarios.O
       "hessians": scenarios.hessian_values(tf),
       "schedules": scenarios.learning_rate_schedules(tf),
       "global_step": scenarios.global_step_graph(tf),
-      "op_defs": {name: op_def_hex(name) for name in %r}})
+      "op_defs": {name: stripped_op_def(name).hex() for name in %r}})
 """
 
 
 @pytest.fixture(scope="module")
 def oracle():
-    return run_tensorflow(ORACLE % (TESTS_DIR, TRAINING_OP_TYPES))
+    return run_tensorflow(ORACLE % (TRAINING_OP_TYPES,))
 
 
 @pytest.fixture(scope="module")

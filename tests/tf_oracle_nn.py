@@ -16,7 +16,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
-from tensorflow.python.framework import op_def_registry  # noqa: E402
+
+from tf_oracle import stripped_op_def  # noqa: E402
 
 tf.disable_v2_behavior()
 
@@ -147,21 +148,6 @@ def collections():
     return {key: [item.name for item in tf.get_collection(key)] for key in keys}
 
 
-def op_def_bytes(op_type):
-    op_def = op_def_registry.get(op_type)
-    if op_def is None:
-        return None
-    op_def = type(op_def).FromString(op_def.SerializeToString())
-    op_def.ClearField("summary")
-    op_def.ClearField("description")
-    op_def.ClearField("deprecation")
-    for arg in list(op_def.input_arg) + list(op_def.output_arg):
-        arg.ClearField("description")
-    for attr in op_def.attr:
-        attr.ClearField("description")
-    return op_def.SerializeToString(deterministic=True)
-
-
 def main():
     with open(sys.argv[1], "rb") as f:
         request = pickle.load(f)
@@ -173,7 +159,7 @@ def main():
         except Exception as exc:  # recorded: the test compares it with our behaviour
             results[case["id"]] = {"error": "%s: %s" % (type(exc).__name__, exc),
                                    "error_type": type(exc).__name__}
-    results["__opdefs__"] = {name: op_def_bytes(name) for name in request["op_types"]}
+    results["__opdefs__"] = {name: stripped_op_def(name) for name in request["op_types"]}
     with open(sys.argv[2], "wb") as f:
         pickle.dump(results, f)
     print("tf_oracle_nn done")

@@ -142,7 +142,8 @@ class OpSchema:
     """
 
     def __init__(self, name, inputs, outputs, attrs, stateful, commutative, kernel, shape_fn,
-                 allows_uninitialized_input, ref_outputs_are_state):
+                 allows_uninitialized_input, ref_outputs_are_state, is_aggregate=False,
+                 deprecation=None, output_full_types=None, is_distributed_communication=False):
         self.name = name
         self._specs = (tuple(inputs), tuple(outputs), tuple(attrs))
         self.is_stateful = stateful
@@ -152,6 +153,10 @@ class OpSchema:
         self.gradient = None
         self.gradient_registered = False
         self.allows_uninitialized_input = allows_uninitialized_input
+        self.is_aggregate = is_aggregate
+        self.deprecation = deprecation
+        self.output_full_types = dict(output_full_types or {})
+        self.is_distributed_communication = is_distributed_communication
         self._op_def = None
 
     def __getattr__(self, name):
@@ -188,13 +193,20 @@ class OpSchema:
 
 
 def register_op(name, inputs=(), outputs=(), attrs=(), stateful=False, commutative=False,
-                compute=None, kernel=None, shape=None, allows_uninitialized_input=False):
+                compute=None, kernel=None, shape=None, allows_uninitialized_input=False,
+                is_aggregate=False, deprecation=None, output_full_types=None,
+                is_distributed_communication=False):
     """Declares an op type.
 
     compute: a function of the input values returning the output value(s); or
     kernel:  a factory `kernel(op, ctx) -> fn(*input_values)` for kernels that need the op's
              attrs or the session's state (ctx is the runtime's per-session context).
     shape:   `shape(op) -> [TensorShape per output]` for static shape inference.
+    The remaining keywords are OpDef flags, set where TensorFlow's REGISTER_OP sets them (they
+    are part of the OpDefs in every meta graph's stripped_op_list):
+    allows_uninitialized_input, is_aggregate, is_distributed_communication: the flags;
+    deprecation: (graph version, explanation) of an op removed from new graphs;
+    output_full_types: {output arg name: FullTypeDef in protobuf text format}.
     """
     if compute is not None:
         if kernel is not None:
@@ -203,7 +215,9 @@ def register_op(name, inputs=(), outputs=(), attrs=(), stateful=False, commutati
         def kernel(op, ctx, _compute=compute):
             return _compute
     schema = OpSchema(name, inputs, outputs, attrs, stateful, commutative, kernel, shape,
-                      allows_uninitialized_input, False)
+                      allows_uninitialized_input, False, is_aggregate=is_aggregate,
+                      deprecation=deprecation, output_full_types=output_full_types,
+                      is_distributed_communication=is_distributed_communication)
     previous = REGISTRY.get(name)
     if previous is not None and previous.gradient_registered:
         schema.gradient, schema.gradient_registered = previous.gradient, True
@@ -253,6 +267,7 @@ def gradient_function(op_type):
 
 
 def _build_op_def(schema):
+    from google.protobuf import text_format
     from tensorkeep.io import protos
 
     op_def = protos.OpDef(name=schema.name)
@@ -265,6 +280,10 @@ def _build_op_def(schema):
             proto.number_attr = arg.number_attr
             proto.type_list_attr = arg.type_list_attr
             proto.is_ref = arg.is_ref
+    for arg in op_def.output_arg:
+        full_type = schema.output_full_types.get(arg.name)
+        if full_type is not None:
+            text_format.Parse(full_type, arg.experimental_full_type)
     for attr in schema.attrs.values():
         proto = op_def.attr.add(name=attr.name, type=attr.type)
         if attr.has_default:
@@ -277,8 +296,15 @@ def _build_op_def(schema):
                 proto.allowed_values.list.type.extend(d.as_datatype_enum for d in attr.allowed_values)
             else:
                 proto.allowed_values.list.s.extend(v.encode() for v in attr.allowed_values)
+    if schema.deprecation is not None:
+        version, explanation = schema.deprecation
+        op_def.deprecation.version = version
+        op_def.deprecation.explanation = explanation
     op_def.is_stateful = schema.is_stateful
     op_def.is_commutative = schema.is_commutative
+    op_def.is_aggregate = schema.is_aggregate
+    op_def.allows_uninitialized_input = schema.allows_uninitialized_input
+    op_def.is_distributed_communication = schema.is_distributed_communication
     return op_def
 
 

@@ -360,7 +360,8 @@ def placeholder_with_default(input, shape, name=None):  # noqa: A002 (TF's argum
 
 
 register_op("PlaceholderV2", outputs=["output: dtype"], attrs=["dtype: type", "shape: shape"],
-            kernel=_placeholder_kernel, shape=lambda op: [op._attrs["shape"]])
+            kernel=_placeholder_kernel, shape=lambda op: [op._attrs["shape"]],
+            deprecation=(23, "Placeholder now behaves the same as PlaceholderV2."))
 
 
 # --- Identity and friends -------------------------------------------------------------------------
@@ -424,7 +425,9 @@ def _shape_static(op):
 
 register_op("Shape", inputs=["input: T"], outputs=["output: out_type"],
             attrs=["T: type", "out_type: " + _INDEX],
-            kernel=_shape_kernel, shape=_shape_static)
+            kernel=_shape_kernel, shape=_shape_static,
+            output_full_types={"output": 'type_id: TFT_SHAPE_TENSOR '
+                                         'args { type_id: TFT_VAR s: "out_type" }'})
 
 
 def shape(input, name=None, out_type=None):  # noqa: A002

@@ -39,26 +39,25 @@ def _as_float_dtype(dtype):
     return dtype
 
 
-class Zeros(Initializer):
+class _Filled(Initializer):
+    """Every element the same: `_fill(shape, dtype)` builds the ops."""
+
     def __init__(self, dtype=dtypes.float32):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return array_ops.zeros(shape, self.dtype if dtype is None else dtype)
+        return self._fill(shape, self.dtype if dtype is None else dtype)
 
     def get_config(self):
         return {"dtype": self.dtype.name}
 
 
-class Ones(Initializer):
-    def __init__(self, dtype=dtypes.float32):
-        self.dtype = dtypes.as_dtype(dtype)
+class Zeros(_Filled):
+    _fill = staticmethod(array_ops.zeros)
 
-    def __call__(self, shape, dtype=None, partition_info=None):
-        return array_ops.ones(shape, self.dtype if dtype is None else dtype)
 
-    def get_config(self):
-        return {"dtype": self.dtype.name}
+class Ones(_Filled):
+    _fill = staticmethod(array_ops.ones)
 
 
 class Constant(Initializer):
@@ -99,7 +98,10 @@ class RandomUniform(Initializer):
                 "dtype": self.dtype.name}
 
 
-class RandomNormal(Initializer):
+class _Normal(Initializer):
+    """A normal distribution's samples: `_sample(shape, mean, stddev, dtype, seed=)` builds the
+    ops."""
+
     def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=dtypes.float32):
         self.mean = mean
         self.stddev = stddev
@@ -107,29 +109,20 @@ class RandomNormal(Initializer):
         self.dtype = _as_float_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return random_ops.random_normal(shape, self.mean, self.stddev,
-                                        self.dtype if dtype is None else dtype, seed=self.seed)
+        return self._sample(shape, self.mean, self.stddev, self.dtype if dtype is None else dtype,
+                            seed=self.seed)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
                 "dtype": self.dtype.name}
 
 
-class TruncatedNormal(Initializer):
-    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=dtypes.float32):
-        self.mean = mean
-        self.stddev = stddev
-        self.seed = seed
-        self.dtype = _as_float_dtype(dtype)
+class RandomNormal(_Normal):
+    _sample = staticmethod(random_ops.random_normal)
 
-    def __call__(self, shape, dtype=None, partition_info=None):
-        return random_ops.truncated_normal(shape, self.mean, self.stddev,
-                                           self.dtype if dtype is None else dtype,
-                                           seed=self.seed)
 
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
-                "dtype": self.dtype.name}
+class TruncatedNormal(_Normal):
+    _sample = staticmethod(random_ops.truncated_normal)
 
 
 class UniformUnitScaling(Initializer):
@@ -206,27 +199,27 @@ class VarianceScaling(Initializer):
                 "seed": self.seed, "dtype": self.dtype.name}
 
 
-class GlorotUniform(VarianceScaling):
-    """Uniform in [-sqrt(6 / (fan_in + fan_out)), +...]; the default of tf.get_variable.
+class _Glorot(VarianceScaling):
+    """Variance 2 / (fan_in + fan_out), sampled from `_distribution`.
 
     Like TensorFlow, the `dtype` argument is kept for the signature only: the ops are built in
     the dtype the caller passes (float32 when none)."""
 
     def __init__(self, seed=None, dtype=dtypes.float32):
-        super().__init__(scale=1.0, mode="fan_avg", distribution="uniform", seed=seed)
+        super().__init__(scale=1.0, mode="fan_avg", distribution=self._distribution, seed=seed)
 
     def get_config(self):
         return {"seed": self.seed, "dtype": self.dtype.name}
 
 
-class GlorotNormal(VarianceScaling):
+class GlorotUniform(_Glorot):
+    """Uniform in [-sqrt(6 / (fan_in + fan_out)), +...]; the default of tf.get_variable."""
+    _distribution = "uniform"
+
+
+class GlorotNormal(_Glorot):
     """Truncated normal with stddev sqrt(2 / (fan_in + fan_out))."""
-
-    def __init__(self, seed=None, dtype=dtypes.float32):
-        super().__init__(scale=1.0, mode="fan_avg", distribution="truncated_normal", seed=seed)
-
-    def get_config(self):
-        return {"seed": self.seed, "dtype": self.dtype.name}
+    _distribution = "truncated_normal"
 
 
 def _compute_fans(shape):

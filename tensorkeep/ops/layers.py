@@ -292,8 +292,10 @@ def _data_format(data_format):
 
 # --- Dense ---------------------------------------------------------------------------------------
 
-class Dense(Layer):
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer=None,
+class _KernelLayer(Layer):
+    """Dense and Conv2D: a kernel, an optional bias added to the product, an activation."""
+
+    def __init__(self, activation=None, use_bias=True, kernel_initializer=None,
                  bias_initializer=None, kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  trainable=True, name=None, **kwargs):
@@ -301,7 +303,6 @@ class Dense(Layer):
         if activity_regularizer is not None:
             raise NotImplementedError("tensorkeep's tf.layers do not support "
                                       "activity_regularizer")
-        self.units = int(units)
         self.activation = activation
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
@@ -311,25 +312,51 @@ class Dense(Layer):
         self.kernel_constraint = kernel_constraint
         self.bias_constraint = bias_constraint
 
-    def build(self, input_shape):
-        input_shape = tensor_shape.as_shape(input_shape)
-        last_dim = input_shape[-1].value if input_shape.ndims else None
-        if last_dim is None:
-            raise ValueError("The last dimension of the inputs to `Dense` should be defined. "
-                             "Found `None`.")
-        self.kernel = self.add_weight("kernel", shape=[last_dim, self.units],
+    def _build_weights(self, kernel_shape, bias_shape):
+        self.kernel = self.add_weight("kernel", shape=kernel_shape,
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint, dtype=self.dtype,
                                       trainable=True)
         self.bias = None
         if self.use_bias:
-            self.bias = self.add_weight("bias", shape=[self.units],
+            self.bias = self.add_weight("bias", shape=bias_shape,
                                         initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint, dtype=self.dtype,
                                         trainable=True)
         self.built = True
+
+    def _add_bias_and_activate(self, outputs, data_format=None):
+        if self.use_bias:
+            outputs = nn_ops.bias_add(outputs, self.bias, data_format=data_format)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+
+class Dense(_KernelLayer):
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer=None,
+                 bias_initializer=None, kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 trainable=True, name=None, **kwargs):
+        super().__init__(activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                         trainable=trainable, name=name, **kwargs)
+        self.units = int(units)
+
+    def build(self, input_shape):
+        input_shape = tensor_shape.as_shape(input_shape)
+        last_dim = input_shape[-1].value if input_shape.ndims else None
+        if last_dim is None:
+            raise ValueError("The last dimension of the inputs to `Dense` should be defined. "
+                             "Found `None`.")
+        self._build_weights([last_dim, self.units], [self.units])
 
     def call(self, inputs):
         inputs = ops.convert_to_tensor(inputs)
@@ -341,11 +368,7 @@ class Dense(Layer):
         else:
             outputs = math_ops.tensordot(inputs, self.kernel, [[rank - 1], [0]])
             outputs.set_shape(inputs.shape.as_list()[:-1] + [self.units])
-        if self.use_bias:
-            outputs = nn_ops.bias_add(outputs, self.bias)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return self._add_bias_and_activate(outputs)
 
 
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None,
@@ -363,31 +386,27 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
 
 # --- Conv2D --------------------------------------------------------------------------------------
 
-class Conv2D(Layer):
+class Conv2D(_KernelLayer):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
                  data_format="channels_last", dilation_rate=(1, 1), activation=None,
                  use_bias=True, kernel_initializer=None, bias_initializer=None,
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, trainable=True, name=None,
                  **kwargs):
-        super().__init__(trainable=trainable, name=name, **kwargs)
-        if activity_regularizer is not None:
-            raise NotImplementedError("tensorkeep's tf.layers do not support "
-                                      "activity_regularizer")
+        super().__init__(activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                         trainable=trainable, name=name, **kwargs)
         self.filters = int(filters)
         self.kernel_size = _int_tuple(kernel_size, 2, "kernel_size")
         self.strides = _int_tuple(strides, 2, "strides")
         self.padding = _padding(padding)
         self.data_format = _data_format(data_format)
         self.dilation_rate = _int_tuple(dilation_rate, 2, "dilation_rate")
-        self.activation = activation
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer or _zeros_initializer()
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
 
     @property
     def _tf_data_format(self):
@@ -404,20 +423,7 @@ class Conv2D(Layer):
         if input_dim is None:
             raise ValueError("The channel dimension of the inputs should be defined. Found "
                              "`None`.")
-        self.kernel = self.add_weight("kernel", shape=self.kernel_size + (input_dim,
-                                                                          self.filters),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, trainable=True,
-                                      dtype=self.dtype)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight("bias", shape=(self.filters,),
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint, trainable=True,
-                                        dtype=self.dtype)
-        self.built = True
+        self._build_weights(self.kernel_size + (input_dim, self.filters), (self.filters,))
 
     def call(self, inputs):
         channel_index = 1 if self.data_format == "channels_first" else 3
@@ -428,11 +434,7 @@ class Conv2D(Layer):
             outputs = nn_ops.conv2d(inputs, self.kernel, strides=strides, padding=self.padding,
                                     data_format=self._tf_data_format, dilations=dilations,
                                     name=scope)
-        if self.use_bias:
-            outputs = nn_ops.bias_add(outputs, self.bias, data_format=self._tf_data_format)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return self._add_bias_and_activate(outputs, data_format=self._tf_data_format)
 
 
 def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid",

@@ -184,6 +184,14 @@ def _as_float32_pair(predictions, labels):
     return predictions, labels
 
 
+def _labels_like_logits(labels, logits):
+    """(labels cast to the logits' dtype, logits), their shapes checked compatible."""
+    logits = ops.convert_to_tensor(logits)
+    labels = math_ops.cast(labels, logits.dtype)
+    logits.get_shape().assert_is_compatible_with(labels.get_shape())
+    return labels, logits
+
+
 def absolute_difference(labels, predictions, weights=1.0, scope=None,
                         loss_collection=ops.GraphKeys.LOSSES,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
@@ -246,9 +254,7 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
     _require(multi_class_labels=multi_class_labels, logits=logits)
     with ops.name_scope(scope, "sigmoid_cross_entropy_loss",
                         (logits, multi_class_labels, weights)) as scope:
-        logits = ops.convert_to_tensor(logits)
-        multi_class_labels = math_ops.cast(multi_class_labels, logits.dtype)
-        logits.get_shape().assert_is_compatible_with(multi_class_labels.get_shape())
+        multi_class_labels, logits = _labels_like_logits(multi_class_labels, logits)
         if label_smoothing > 0:
             multi_class_labels = (multi_class_labels * (1 - label_smoothing) +
                                   0.5 * label_smoothing)
@@ -263,9 +269,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
     _require(onehot_labels=onehot_labels, logits=logits)
     with ops.name_scope(scope, "softmax_cross_entropy_loss",
                         (logits, onehot_labels, weights)) as scope:
-        logits = ops.convert_to_tensor(logits)
-        onehot_labels = math_ops.cast(onehot_labels, logits.dtype)
-        logits.get_shape().assert_is_compatible_with(onehot_labels.get_shape())
+        onehot_labels, logits = _labels_like_logits(onehot_labels, logits)
         if label_smoothing > 0:
             num_classes = math_ops.cast(array_ops.shape(onehot_labels)[-1], logits.dtype)
             smooth_positives = 1.0 - label_smoothing

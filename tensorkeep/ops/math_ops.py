@@ -67,9 +67,11 @@ def _int_division(fn):
     return run
 
 
-def _binary(op_type, compute, types, commutative=False, out="z: T", inputs=("x: T", "y: T")):
+def _binary(op_type, compute, types, commutative=False, out="z: T", inputs=("x: T", "y: T"),
+            is_aggregate=False):
     register_op(op_type, inputs=list(inputs), outputs=[out], attrs=["T: " + types],
-                commutative=commutative, compute=compute, shape=_helpers.broadcast_shape)
+                commutative=commutative, is_aggregate=is_aggregate, compute=compute,
+                shape=_helpers.broadcast_shape)
 
 
 def _unary(op_type, compute, types):
@@ -100,7 +102,7 @@ def _div_no_nan(x, y):
 
 _binary("AddV2", _same_dtype(np.add),
         "{bfloat16, half, float, double, uint8, uint16, uint32, uint64, int8, int16, int32, "
-        "int64, complex64, complex128}", commutative=True)
+        "int64, complex64, complex128}", commutative=True, is_aggregate=True)
 _binary("Add", _same_dtype(np.add),
         "{bfloat16, half, float, double, uint8, int8, int16, int32, int64, complex64, "
         "complex128, string}")
@@ -495,20 +497,16 @@ def _mul_no_nan_grad(op, grad):
     return _reduce_gradient_args(x, y, gx, gy)
 
 
-def _div_grad(op, grad):
-    x, y = op._inputs
-    cx, cy = conj(x), conj(y)
-    gx = divide(grad, cy)
-    gy = grad * divide(divide(-cx, cy), cy)
-    return _reduce_gradient_args(x, y, gx, gy)
-
-
-def _real_div_grad(op, grad):
-    x, y = op._inputs
-    cx, cy = conj(x), conj(y)
-    gx = realdiv(grad, cy)
-    gy = grad * realdiv(realdiv(-cx, cy), cy)
-    return _reduce_gradient_args(x, y, gx, gy)
+def _quotient_grad(quotient):
+    """The gradient of x / y, built with `quotient` (Div's with the generic division, RealDiv's
+    with RealDiv ops)."""
+    def grad_fn(op, grad):
+        x, y = op._inputs
+        cx, cy = conj(x), conj(y)
+        gx = quotient(grad, cy)
+        gy = grad * quotient(quotient(-cx, cy), cy)
+        return _reduce_gradient_args(x, y, gx, gy)
+    return grad_fn
 
 
 def _div_no_nan_grad(op, grad):
@@ -567,8 +565,8 @@ for _op_type in ("Add", "AddV2"):
 register_gradient("Sub", _sub_grad)
 register_gradient("Mul", _mul_grad)
 register_gradient("MulNoNan", _mul_no_nan_grad)
-register_gradient("Div", _div_grad)
-register_gradient("RealDiv", _real_div_grad)
+register_gradient("Div", _quotient_grad(divide))
+register_gradient("RealDiv", _quotient_grad(realdiv))
 register_gradient("DivNoNan", _div_no_nan_grad)
 register_gradient("FloorMod", _floor_mod_grad)
 register_gradient("Pow", _pow_grad)
@@ -1273,22 +1271,22 @@ register_gradient("ArgMax", lambda op, grad: [None, None])
 register_gradient("ArgMin", lambda op, grad: [None, None])
 
 
-def argmax(input, axis=None, name=None, dimension=None,  # noqa: A002
-           output_type=dtypes.int64):
+def _arg_reduce(op_type, input, axis, name, dimension, output_type):  # noqa: A002
     if axis is not None and dimension is not None:
         raise ValueError("Cannot specify both 'axis' and 'dimension'")
     axis = dimension if axis is None else axis
-    return apply_op("ArgMax", input=input, dimension=0 if axis is None else axis,
+    return apply_op(op_type, input=input, dimension=0 if axis is None else axis,
                     output_type=output_type, name=name)
+
+
+def argmax(input, axis=None, name=None, dimension=None,  # noqa: A002
+           output_type=dtypes.int64):
+    return _arg_reduce("ArgMax", input, axis, name, dimension, output_type)
 
 
 def argmin(input, axis=None, name=None, dimension=None,  # noqa: A002
            output_type=dtypes.int64):
-    if axis is not None and dimension is not None:
-        raise ValueError("Cannot specify both 'axis' and 'dimension'")
-    axis = dimension if axis is None else axis
-    return apply_op("ArgMin", input=input, dimension=0 if axis is None else axis,
-                    output_type=output_type, name=name)
+    return _arg_reduce("ArgMin", input, axis, name, dimension, output_type)
 
 
 # --- AddN -----------------------------------------------------------------------------------------
@@ -1319,7 +1317,7 @@ register_op("AddN", inputs=["inputs: N * T"], outputs=["sum: T"],
                    "T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, "
                    "quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, "
                    "uint64, variant}"],
-            commutative=True, compute=_add_n, shape=_add_n_shape)
+            commutative=True, is_aggregate=True, compute=_add_n, shape=_add_n_shape)
 register_gradient("AddN", lambda op, grad: [grad] * len(op._inputs))
 
 

@@ -898,7 +898,8 @@ def set_union(a, b, validate_indices=True):
 
 if get_schema("RefIdentity") is None:
     register_op("RefIdentity", inputs=["input: Ref(T)"], outputs=["output: Ref(T)"],
-                attrs=["T: type"], compute=lambda ref: ref, shape=_helpers.unchanged_shape)
+                attrs=["T: type"], compute=lambda ref: ref, shape=_helpers.unchanged_shape,
+                allows_uninitialized_input=True)
     register_gradient("RefIdentity", lambda op, grad: [grad])
 
 

@@ -280,28 +280,29 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
 
 # --- dense helpers -------------------------------------------------------------------------------
 
-def xw_plus_b(x, weights, biases, name=None):
-    with ops.name_scope(name, "xw_plus_b", [x, weights, biases]) as scope:
+def _dense(default_name, x, weights, biases, name, finish):
+    """finish(matmul(x, weights), biases, scope) inside TensorFlow's scope for dense helpers,
+    where x, weights and biases are converted under their own names first."""
+    with ops.name_scope(name, default_name, [x, weights, biases]) as scope:
         x = ops.convert_to_tensor(x, name="x")
         weights = ops.convert_to_tensor(weights, name="weights")
         biases = ops.convert_to_tensor(biases, name="biases")
-        return nn_ops.bias_add(math_ops.matmul(x, weights), biases, name=scope)
+        return finish(math_ops.matmul(x, weights), biases, scope)
+
+
+def xw_plus_b(x, weights, biases, name=None):
+    return _dense("xw_plus_b", x, weights, biases, name, lambda product, biases, scope:
+                  nn_ops.bias_add(product, biases, name=scope))
 
 
 def xw_plus_b_v1(x, weights, biases, name=None):
-    with ops.name_scope(name, "xw_plus_b_v1", [x, weights, biases]) as scope:
-        x = ops.convert_to_tensor(x, name="x")
-        weights = ops.convert_to_tensor(weights, name="weights")
-        biases = ops.convert_to_tensor(biases, name="biases")
-        return nn_ops.bias_add_v1(math_ops.matmul(x, weights), biases, name=scope)
+    return _dense("xw_plus_b_v1", x, weights, biases, name, lambda product, biases, scope:
+                  nn_ops.bias_add_v1(product, biases, name=scope))
 
 
 def relu_layer(x, weights, biases, name=None):
-    with ops.name_scope(name, "relu_layer", [x, weights, biases]) as scope:
-        x = ops.convert_to_tensor(x, name="x")
-        weights = ops.convert_to_tensor(weights, name="weights")
-        biases = ops.convert_to_tensor(biases, name="biases")
-        return nn_ops.relu(nn_ops.bias_add(math_ops.matmul(x, weights), biases), name=scope)
+    return _dense("relu_layer", x, weights, biases, name, lambda product, biases, scope:
+                  nn_ops.relu(nn_ops.bias_add(product, biases), name=scope))
 
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,

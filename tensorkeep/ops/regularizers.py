@@ -27,33 +27,31 @@ def _check_scale(scale):
     return False
 
 
-def l1_regularizer(scale, scope=None):
-    """scale * sum(|weights|)."""
+def _scaled_regularizer(scale, scope, default_name, penalty):
+    """weights -> scale * penalty(weights), named like TensorFlow's: `<scope>/scale`, the
+    penalty's ops, then the Mul named after the scope."""
     if _check_scale(scale):
         return lambda _: None
 
-    def l1(weights):
-        with ops.name_scope(scope, "l1_regularizer", [weights]) as name:
+    def regularizer(weights):
+        with ops.name_scope(scope, default_name, [weights]) as name:
             my_scale = ops.convert_to_tensor(scale, dtype=weights.dtype.base_dtype,
                                              name="scale")
-            return math_ops.multiply(my_scale,
-                                     math_ops.reduce_sum(math_ops.abs(weights)), name=name)
-    return l1
+            return math_ops.multiply(my_scale, penalty(weights), name=name)
+    return regularizer
+
+
+def l1_regularizer(scale, scope=None):
+    """scale * sum(|weights|)."""
+    return _scaled_regularizer(scale, scope, "l1_regularizer",
+                               lambda weights: math_ops.reduce_sum(math_ops.abs(weights)))
 
 
 def l2_regularizer(scale, scope=None):
     """scale * sum(weights ** 2) / 2 (an L2Loss op)."""
-    if _check_scale(scale):
-        return lambda _: None
+    from tensorkeep.ops import nn_ops
 
-    def l2(weights):
-        from tensorkeep.ops import nn_ops
-
-        with ops.name_scope(scope, "l2_regularizer", [weights]) as name:
-            my_scale = ops.convert_to_tensor(scale, dtype=weights.dtype.base_dtype,
-                                             name="scale")
-            return math_ops.multiply(my_scale, nn_ops.l2_loss(weights), name=name)
-    return l2
+    return _scaled_regularizer(scale, scope, "l2_regularizer", nn_ops.l2_loss)
 
 
 def sum_regularizer(regularizer_list, scope=None):

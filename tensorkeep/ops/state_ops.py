@@ -108,8 +108,9 @@ def _update_kernel(np_fn):
     return factory
 
 
-_NUMERIC = ("T: {bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, "
-            "uint64, int64, complex64, complex128}")
+# TensorFlow's `numbertype` in its own order (the order is part of the OpDef).
+_NUMERIC = ("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, "
+            "qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
 register_op("AssignAdd", inputs=["ref: Ref(T)", "value: T"], outputs=["output_ref: Ref(T)"],
             attrs=[_NUMERIC, "use_locking: bool = false"],
             kernel=_update_kernel(np.add), shape=_helpers.unchanged_shape)
@@ -200,12 +201,15 @@ def _scatter_kernel(mode):
     return factory
 
 
+# ScatterUpdate takes any type, ScatterMax/ScatterMin ordered ones, the others numbertype.
+_SCATTER_TYPES = {"update": "T: type", "max": "T: {half, bfloat16, float, double, int32, int64}",
+                  "min": "T: {half, bfloat16, float, double, int32, int64}"}
 for _op_type, _mode in (("ScatterUpdate", "update"), ("ScatterAdd", "add"),
                         ("ScatterSub", "sub"), ("ScatterMul", "mul"), ("ScatterDiv", "div"),
                         ("ScatterMax", "max"), ("ScatterMin", "min")):
     register_op(_op_type, inputs=["ref: Ref(T)", "indices: Tindices", "updates: T"],
                 outputs=["output_ref: Ref(T)"],
-                attrs=["T: type", "Tindices: {int32, int64}",
+                attrs=[_SCATTER_TYPES.get(_mode, _NUMERIC), "Tindices: {int32, int64}",
                        "use_locking: bool = %s" % ("true" if _mode == "update" else "false")],
                 kernel=_scatter_kernel(_mode), shape=_helpers.unchanged_shape)
     register_gradient(_op_type, None)

@@ -105,8 +105,12 @@ class Variable:
             else:
                 self._variable = state_ops.variable_op_v2(
                     var_shape, self._initial_value.dtype.base_dtype, name=scope)
+            # Reads of other variables in the initial value go through their
+            # initialized_value(), so initializers may run in any order (as in TensorFlow).
+            guarded_value = _guard_against_uninitialized_dependencies(scope,
+                                                                      self._initial_value)
             with ops.colocate_with(self._variable.op):
-                assign = apply_op("Assign", ref=self._variable, value=self._initial_value,
+                assign = apply_op("Assign", ref=self._variable, value=guarded_value,
                                   validate_shape=validate_shape)
                 self._initializer_op = assign.op
             with graph.device(caching_device) if caching_device else _null():
@@ -213,7 +217,12 @@ class Variable:
         return self._variable.eval(session=session)
 
     def initialized_value(self):
-        return control_flow_ops.with_dependencies([self._initializer_op], self._snapshot)
+        """The variable's value once initialized, else its initial value: a tf.cond on
+        IsVariableInitialized built outside any control dependencies (TensorFlow 2.x's
+        compat.v1 form)."""
+        with ops.get_default_graph().control_dependencies(None):
+            return control_flow_ops.cond(state_ops.is_variable_initialized(self._variable),
+                                         self.read_value, lambda: self._initial_value)
 
     def is_initialized(self, name=None):
         return state_ops.is_variable_initialized(self._variable, name=name)
@@ -304,6 +313,108 @@ class Variable:
     def __array__(self, dtype=None, copy=None):
         raise NotImplementedError("Cannot convert a symbolic tf.Variable (%s) to a numpy array; "
                                   "run it in a session." % self.name)
+
+
+# --- initial values that read other variables -------------------------------------------------------
+
+# Ops whose outputs do not read a variable's value even though a variable feeds them.
+_OPS_NOT_READING_VALUES = ("IsVariableInitialized", "VarIsInitializedOp", "ReadVariableOp", "If")
+_VARIABLE_OPS = ("Variable", "VariableV2", "VarHandleOp")
+
+
+def _guard_against_uninitialized_dependencies(scope, initial_value):
+    """`initial_value` rebuilt so that every variable it reads is read through that variable's
+    initialized_value(); the copies of the rewritten ops are named `<op name>_<scope>` (TF's
+    names). Graphs with cycles, and variables outside the variable collections, stay as they
+    are."""
+    if _has_cycle(initial_value.op):
+        return initial_value
+    replacements = {}
+    for op in _post_order(initial_value.op):
+        replacements[op] = _guarded_op(scope, op, replacements)
+    return replacements[initial_value.op].outputs[initial_value.value_index]
+
+
+def _has_cycle(start):
+    """Whether a loop (a back edge through inputs or control inputs) is reachable from start."""
+    finished, on_path = set(), set()
+    stack = [(start, iter(_predecessors(start)))]
+    on_path.add(start)
+    while stack:
+        op, pending = stack[-1]
+        for pred in pending:
+            if pred in on_path:
+                return True
+            if pred not in finished:
+                on_path.add(pred)
+                stack.append((pred, iter(_predecessors(pred))))
+                break
+        else:
+            stack.pop()
+            on_path.discard(op)
+            finished.add(op)
+    return False
+
+
+def _predecessors(op):
+    return [t.op for t in op._inputs] + list(op._control_inputs)
+
+
+def _post_order(start):
+    """The ops the guard visits, each after its data inputs, first inputs first; the walk
+    stops at variables and at ops that do not read values."""
+    order, seen = [], {start}
+    stack = [(start, iter(_guard_inputs(start)))]
+    while stack:
+        op, pending = stack[-1]
+        for pred in pending:
+            if pred not in seen:
+                seen.add(pred)
+                stack.append((pred, iter(_guard_inputs(pred))))
+                break
+        else:
+            stack.pop()
+            order.append(op)
+    return order
+
+
+def _guard_inputs(op):
+    if op._type in _OPS_NOT_READING_VALUES or op._type in _VARIABLE_OPS:
+        return []
+    return [t.op for t in op._inputs]
+
+
+def _guarded_op(scope, op, replacements):
+    if op._type in _OPS_NOT_READING_VALUES:
+        return op
+    if op._type in _VARIABLE_OPS:
+        value = _initialized_value_of_variable_op(op)
+        return op if value is None else value.op
+    new_inputs = [replacements[t.op].outputs[t.value_index] for t in op._inputs]
+    if all(new is old for new, old in zip(new_inputs, op._inputs)):
+        return op
+    graph = op.graph
+    attrs = dict(op._attrs)
+    if graph._colocation_stack:
+        attrs.pop("_class", None)  # the current colocation decides, as for any new op
+    op_type = "Switch" if op._type == "RefSwitch" else op._type
+    # A name ending in "/" is taken as it is (not made unique, not under the name scope).
+    name = (op.name + "_" + scope).replace(":", "_")
+    return graph.create_op(op_type, new_inputs, name=name, attrs=attrs)
+
+
+def _initialized_value_of_variable_op(variable_op):
+    """initialized_value() of the collected variable whose op is `variable_op`, or None."""
+    names = (variable_op.name, variable_op.name + ":0")
+    graph = variable_op.graph
+    for key in (ops.GraphKeys.GLOBAL_VARIABLES, ops.GraphKeys.LOCAL_VARIABLES):
+        for var in graph.get_collection(key):
+            try:
+                if var.name in names:
+                    return var.initialized_value()
+            except AttributeError:  # an incomplete user-defined variable type
+                return None
+    return None
 
 
 def _null():

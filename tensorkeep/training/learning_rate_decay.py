@@ -16,21 +16,27 @@ def _check_step(global_step, schedule):
         raise ValueError("global_step is required for %s." % schedule)
 
 
+def _decay_progress(learning_rate, global_step, decay_steps, decay_rate, staircase):
+    """(initial rate, decay rate, p = global_step / decay_steps, floored when staircase), all in
+    the learning rate's dtype: the ops the exponential and inverse-time schedules share."""
+    initial_learning_rate = ops.convert_to_tensor(learning_rate, name="initial_learning_rate")
+    dtype = initial_learning_rate.dtype
+    decay_steps = math_ops.cast(decay_steps, dtype)
+    decay_rate = math_ops.cast(decay_rate, dtype)
+    p = math_ops.cast(global_step, dtype) / decay_steps
+    if staircase:
+        p = math_ops.floor(p)
+    return initial_learning_rate, decay_rate, p
+
+
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
     """learning_rate * decay_rate ^ (global_step / decay_steps) (the exponent floored when
     staircase)."""
     _check_step(global_step, "exponential_decay")
     with ops.name_scope(name, "ExponentialDecay") as name:
-        initial_learning_rate = ops.convert_to_tensor(learning_rate,
-                                                      name="initial_learning_rate")
-        dtype = initial_learning_rate.dtype
-        decay_steps = math_ops.cast(decay_steps, dtype)
-        decay_rate = math_ops.cast(decay_rate, dtype)
-        global_step_recomp = math_ops.cast(global_step, dtype)
-        p = global_step_recomp / decay_steps
-        if staircase:
-            p = math_ops.floor(p)
+        initial_learning_rate, decay_rate, p = _decay_progress(
+            learning_rate, global_step, decay_steps, decay_rate, staircase)
         return math_ops.multiply(initial_learning_rate, math_ops.pow(decay_rate, p), name=name)
 
 
@@ -48,16 +54,9 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
     """learning_rate / (1 + decay_rate * global_step / decay_steps)."""
     _check_step(global_step, "inverse_time_decay")
     with ops.name_scope(name, "InverseTimeDecay") as name:
-        initial_learning_rate = ops.convert_to_tensor(learning_rate,
-                                                      name="initial_learning_rate")
-        dtype = initial_learning_rate.dtype
-        decay_steps = math_ops.cast(decay_steps, dtype)
-        decay_rate = math_ops.cast(decay_rate, dtype)
-        global_step_recomp = math_ops.cast(global_step, dtype)
-        p = global_step_recomp / decay_steps
-        if staircase:
-            p = math_ops.floor(p)
-        const = math_ops.cast(array_ops.constant(1), dtype)
+        initial_learning_rate, decay_rate, p = _decay_progress(
+            learning_rate, global_step, decay_steps, decay_rate, staircase)
+        const = math_ops.cast(array_ops.constant(1), initial_learning_rate.dtype)
         denom = math_ops.add(const, math_ops.multiply(decay_rate, p))
         return math_ops.divide(initial_learning_rate, denom, name=name)
 

@@ -118,7 +118,7 @@ class ExponentialMovingAverage:
             with variable_scope.init_scope():
                 if isinstance(var, variables.Variable):
                     with ops.device(var.device):
-                        initial = slot_creator.initialized_value(var)
+                        initial = slot_creator.current_or_initial_value(var)
                     avg = slot_creator.create_slot(var, initial, self._name,
                                                    colocate_with_primary=True)
                     ops.add_to_collection(ops.GraphKeys.MOVING_AVERAGE_VARIABLES, var)

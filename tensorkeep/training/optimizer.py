@@ -34,6 +34,14 @@ def _var_key(var):
     return (var.op.graph, var.op.name)
 
 
+def _constrain_after(variable, update_op):
+    """update_op, then (when the variable has a constraint) the assignment of its constraint."""
+    if variable.constraint is None:
+        return update_op
+    with ops.control_dependencies([update_op]):
+        return variable.assign(variable.constraint(variable))
+
+
 class _RefVariableProcessor:
     def __init__(self, v):
         self._v = v
@@ -43,11 +51,7 @@ class _RefVariableProcessor:
 
     def update_op(self, optimizer, g):
         if isinstance(g, ops.Tensor):
-            update_op = optimizer._apply_dense(g, self._v)
-            if self._v.constraint is not None:
-                with ops.control_dependencies([update_op]):
-                    return self._v.assign(self._v.constraint(self._v))
-            return update_op
+            return _constrain_after(self._v, optimizer._apply_dense(g, self._v))
         if self._v.constraint is not None:
             raise RuntimeError("Cannot use a constraint function on a sparse variable.")
         return optimizer._apply_sparse_duplicate_indices(g, self._v)
@@ -66,11 +70,7 @@ class _ResourceVariableProcessor:
                 raise RuntimeError("Cannot use a constraint function on a sparse variable.")
             return optimizer._resource_apply_sparse_duplicate_indices(g.values, self._v,
                                                                       g.indices)
-        update_op = optimizer._resource_apply_dense(g, self._v)
-        if self._v.constraint is not None:
-            with ops.control_dependencies([update_op]):
-                return self._v.assign(self._v.constraint(self._v))
-        return update_op
+        return _constrain_after(self._v, optimizer._resource_apply_dense(g, self._v))
 
 
 class _TensorProcessor:
@@ -336,6 +336,10 @@ class Optimizer:
 
     def _call_if_callable(self, param):
         return param() if callable(param) else param
+
+    def _hyper_tensor(self, param, name):
+        """A hyper-parameter (called first when callable) as a tensor named `name`."""
+        return ops.convert_to_tensor(self._call_if_callable(param), name=name)
 
 
 def _flatten(values):

@@ -25,8 +25,7 @@ class GradientDescentOptimizer(optimizer.Optimizer):
         self._learning_rate_tensor = None
 
     def _prepare(self):
-        self._learning_rate_tensor = ops.convert_to_tensor(
-            self._call_if_callable(self._learning_rate), name="learning_rate")
+        self._learning_rate_tensor = self._hyper_tensor(self._learning_rate, "learning_rate")
 
     def _apply_dense(self, grad, var):
         return training_ops.apply_gradient_descent(
@@ -91,10 +90,8 @@ class MomentumOptimizer(optimizer.Optimizer):
             self._zeros_slot(v, "momentum", self._name)
 
     def _prepare(self):
-        self._learning_rate_tensor = ops.convert_to_tensor(
-            self._call_if_callable(self._learning_rate), name="learning_rate")
-        self._momentum_tensor = ops.convert_to_tensor(self._call_if_callable(self._momentum),
-                                                      name="momentum")
+        self._learning_rate_tensor = self._hyper_tensor(self._learning_rate, "learning_rate")
+        self._momentum_tensor = self._hyper_tensor(self._momentum, "momentum")
 
     def _apply_dense(self, grad, var):
         return training_ops.apply_momentum(
@@ -148,11 +145,10 @@ class AdamOptimizer(optimizer.Optimizer):
             self._zeros_slot(v, "v", self._name)
 
     def _prepare(self):
-        self._lr_t = ops.convert_to_tensor(self._call_if_callable(self._lr), name="learning_rate")
-        self._beta1_t = ops.convert_to_tensor(self._call_if_callable(self._beta1), name="beta1")
-        self._beta2_t = ops.convert_to_tensor(self._call_if_callable(self._beta2), name="beta2")
-        self._epsilon_t = ops.convert_to_tensor(self._call_if_callable(self._epsilon),
-                                                name="epsilon")
+        self._lr_t = self._hyper_tensor(self._lr, "learning_rate")
+        self._beta1_t = self._hyper_tensor(self._beta1, "beta1")
+        self._beta2_t = self._hyper_tensor(self._beta2, "beta2")
+        self._epsilon_t = self._hyper_tensor(self._epsilon, "epsilon")
 
     def _apply_dense(self, grad, var):
         beta1_power, beta2_power = self._get_beta_accumulators()
@@ -234,14 +230,10 @@ class RMSPropOptimizer(optimizer.Optimizer):
             self._zeros_slot(v, "momentum", self._name)
 
     def _prepare(self):
-        self._learning_rate_tensor = ops.convert_to_tensor(
-            self._call_if_callable(self._learning_rate), name="learning_rate")
-        self._decay_tensor = ops.convert_to_tensor(self._call_if_callable(self._decay),
-                                                   name="decay")
-        self._momentum_tensor = ops.convert_to_tensor(self._call_if_callable(self._momentum),
-                                                      name="momentum")
-        self._epsilon_tensor = ops.convert_to_tensor(self._call_if_callable(self._epsilon),
-                                                     name="epsilon")
+        self._learning_rate_tensor = self._hyper_tensor(self._learning_rate, "learning_rate")
+        self._decay_tensor = self._hyper_tensor(self._decay, "decay")
+        self._momentum_tensor = self._hyper_tensor(self._momentum, "momentum")
+        self._epsilon_tensor = self._hyper_tensor(self._epsilon, "epsilon")
 
     def _hyper(self, like):
         return (_cast(self._learning_rate_tensor, like), _cast(self._decay_tensor, like),
@@ -298,8 +290,7 @@ class AdagradOptimizer(optimizer.Optimizer):
                                                     "accumulator", self._name)
 
     def _prepare(self):
-        self._learning_rate_tensor = ops.convert_to_tensor(
-            self._call_if_callable(self._learning_rate), name="learning_rate")
+        self._learning_rate_tensor = self._hyper_tensor(self._learning_rate, "learning_rate")
 
     def _apply_dense(self, grad, var):
         return training_ops.apply_adagrad(var, self.get_slot(var, "accumulator"),
@@ -333,10 +324,9 @@ class AdadeltaOptimizer(optimizer.Optimizer):
             self._zeros_slot(v, "accum_update", self._name)
 
     def _prepare(self):
-        self._lr_t = ops.convert_to_tensor(self._call_if_callable(self._lr), name="lr")
-        self._rho_t = ops.convert_to_tensor(self._call_if_callable(self._rho), name="rho")
-        self._epsilon_t = ops.convert_to_tensor(self._call_if_callable(self._epsilon),
-                                                name="epsilon")
+        self._lr_t = self._hyper_tensor(self._lr, "lr")
+        self._rho_t = self._hyper_tensor(self._rho, "rho")
+        self._epsilon_t = self._hyper_tensor(self._epsilon, "epsilon")
 
     def _apply_dense(self, grad, var):
         return training_ops.apply_adadelta(

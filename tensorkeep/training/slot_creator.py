@@ -12,19 +12,22 @@ import contextlib
 from tensorkeep.framework import ops
 from tensorkeep.framework import tensor_shape
 from tensorkeep.ops import array_ops
+from tensorkeep.ops import control_flow_ops
 from tensorkeep.ops import init_ops
 from tensorkeep.ops import resource_variable_ops
+from tensorkeep.ops import state_ops
 from tensorkeep.ops import variables
 from tensorkeep.training import variable_scope
 
 
-def initialized_value(var):
-    """The value a shadow of `var` starts from: `var`'s value once `var` is initialized.
-
-    TensorFlow 2.x's compat.v1 picks between the current and the initial value with a cond on
-    IsVariableInitialized; this is TensorFlow 1.x's form (run `var`'s initializer first).
-    """
-    return var.initialized_value()
+def current_or_initial_value(var):
+    """`var`'s value if it is initialized, else its initial value: the tf.cond on
+    IsVariableInitialized that TensorFlow 2.x's compat.v1 starts slots and shadows from."""
+    if resource_variable_ops.is_resource_variable(var):
+        initialized = var.is_initialized()
+    else:
+        initialized = state_ops.is_variable_initialized(var)
+    return control_flow_ops.cond(initialized, var.read_value, lambda: var.initial_value)
 
 
 def _primary_name(primary):
@@ -102,7 +105,7 @@ def create_zeros_slot(primary, name, dtype=None, colocate_with_primary=True):
                                             dtype, name,
                                             colocate_with_primary=colocate_with_primary)
     if isinstance(primary, variables.Variable):
-        shape_source = initialized_value(primary)
+        shape_source = current_or_initial_value(primary)
     else:
         shape_source = primary
     val = array_ops.zeros(array_ops.shape(shape_source), dtype=dtype)
