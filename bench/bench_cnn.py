@@ -7,7 +7,7 @@ Usage: .venv/bin/python bench/bench_cnn.py [--quick] [--dir DIR]"""
 import os
 import sys
 
-from common import (DEFAULT_BLAS_LABEL, DEFAULT_BLAS_THREADS, REPO, TENSORFLOW_IMPORTS,
+from common import (ALL_BLAS_THREADS, ALL_BLAS_THREADS_LABEL, REPO, TENSORFLOW_IMPORTS,
                     TENSORKEEP_IMPORTS, TF_PYTHON, goal, have_tensorflow, row, run_python,
                     speedup, standard_main, summarize, work_directory)
 
@@ -60,7 +60,7 @@ for _ in range(REPEATS):
     start = time.perf_counter()
     graph = load()
     import_seconds.append(time.perf_counter() - start)
-sess = tf.Session(graph=graph)
+sess = tf.Session(graph=graph, config={config})
 images = graph.get_tensor_by_name("input:0")
 logits = graph.get_tensor_by_name("logits:0")
 rng = np.random.default_rng(0)
@@ -86,13 +86,13 @@ def run(quick=False, directory=None):
     with work_directory(directory) as work:
         path = os.path.join(work, "cnn_frozen.pb")
         graph_facts = run_python(sys.executable, FREEZE.format(path=path))
-        code = CODE.format(imports=TENSORKEEP_IMPORTS, path=path, repeats=repeats)
-        measured = {"tensorkeep": run_python(sys.executable, code),
-                    DEFAULT_BLAS_LABEL: run_python(sys.executable, code,
-                                                   extra_env=DEFAULT_BLAS_THREADS)}
+        measured = {"tensorkeep": run_python(sys.executable, CODE.format(
+            imports=TENSORKEEP_IMPORTS, path=path, repeats=repeats, config=None))}
+        measured[ALL_BLAS_THREADS_LABEL] = run_python(sys.executable, CODE.format(
+            imports=TENSORKEEP_IMPORTS, path=path, repeats=repeats, config=ALL_BLAS_THREADS))
         if have_tensorflow():
             measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(
-                imports=TENSORFLOW_IMPORTS, path=path, repeats=repeats))
+                imports=TENSORFLOW_IMPORTS, path=path, repeats=repeats, config=None))
     rows = [row("read + import the frozen CNN graph (%d nodes, %.1f MB)"
                 % (graph_facts["nodes"], graph_facts["bytes"] / 1e6), "ms", "lower",
                 **{name: summarize([s * 1e3 for s in m["import"]]) for name, m in measured.items()})]

@@ -3,7 +3,7 @@ tensorkeep vs TensorFlow (same machine, same run). Usage: .venv/bin/python bench
 
 import sys
 
-from common import (DEFAULT_BLAS_LABEL, DEFAULT_BLAS_THREADS, TENSORFLOW_IMPORTS,
+from common import (ALL_BLAS_THREADS, ALL_BLAS_THREADS_LABEL, TENSORFLOW_IMPORTS,
                     TENSORKEEP_IMPORTS, TF_PYTHON, have_tensorflow, row, run_python,
                     standard_main, summarize)
 
@@ -19,7 +19,7 @@ strides = [1, 1, 1, 1]
 y = tf.nn.conv2d(x, w, strides, "SAME")
 dx = tf.nn.conv2d_backprop_input([64, 28, 28, 32], w, y, strides, "SAME")
 dw = tf.nn.conv2d_backprop_filter(x, [5, 5, 32, 64], y, strides, "SAME")
-sess = tf.Session()
+sess = tf.Session(config={config})
 feed = {{x: x_value, w: w_value}}
 samples = {{"forward": [], "forward+backward": []}}
 for i in range({repeats}):
@@ -35,12 +35,13 @@ print("@@" + json.dumps({{k: v[2:] for k, v in samples.items()}}))
 
 def run(quick=False, directory=None):
     repeats = 5 if quick else 9  # the first two runs are warm-up
-    code = CODE.format(imports=TENSORKEEP_IMPORTS, repeats=repeats)
-    measured = {"tensorkeep": run_python(sys.executable, code),
-                DEFAULT_BLAS_LABEL: run_python(sys.executable, code, extra_env=DEFAULT_BLAS_THREADS)}
+    measured = {"tensorkeep": run_python(sys.executable, CODE.format(
+        imports=TENSORKEEP_IMPORTS, repeats=repeats, config=None))}
+    measured[ALL_BLAS_THREADS_LABEL] = run_python(sys.executable, CODE.format(
+        imports=TENSORKEEP_IMPORTS, repeats=repeats, config=ALL_BLAS_THREADS))
     if have_tensorflow():
         measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(imports=TENSORFLOW_IMPORTS,
-                                                                   repeats=repeats))
+                                                                   repeats=repeats, config=None))
     rows = [row("Conv2D 64×28×28×32 * 5×5×32×64 SAME, %s" % part, "ms", "lower",
                 **{name: summarize([s * 1e3 for s in m[part]]) for name, m in measured.items()})
             for part in ("forward", "forward+backward")]

@@ -12,15 +12,23 @@ from common import (MIB, REPO, TF_PYTHON, child_environment, goal, have_tensorfl
                     speedup, standard_main, summarize)
 
 
+_REPORT_PEAK = ("\nimport sys\nsys.stdout.write([line for line in open('/proc/self/status') "
+                "if line.startswith('VmHWM')][0])")
+
+
 def _process_cost(python, statement, runs):
     """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of `python -c statement`,
     `runs` times after a warm-up that fills the page cache and the byte-code cache."""
     env = child_environment()
+    # The child reports its own peak (VmHWM): the rusage of a child also counts the memory of
+    # the benchmark process it was forked from, before its exec.
+    program = statement + _REPORT_PEAK
     seconds, cpu_seconds, peaks = [], [], []
     for index in range(runs + 1):
         start = time.perf_counter()
-        child = subprocess.Popen([python, "-c", statement], env=env, cwd=REPO,
-                                 stderr=subprocess.DEVNULL)
+        child = subprocess.Popen([python, "-c", program], env=env, cwd=REPO,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        output = child.stdout.read()
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
         if status != 0:
@@ -28,7 +36,7 @@ def _process_cost(python, statement, runs):
         if index:
             seconds.append(elapsed)
             cpu_seconds.append(usage.ru_utime + usage.ru_stime)
-            peaks.append(usage.ru_maxrss * 1024 / MIB)
+            peaks.append(int(output.split()[-2]) * 1024 / MIB)
     return summarize(seconds), summarize(peaks), summarize(cpu_seconds)
 
 

@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/bench_mlp.py [--quick]"""
 
 import sys
 
-from common import (DEFAULT_BLAS_LABEL, DEFAULT_BLAS_THREADS, REPO, TENSORFLOW_IMPORTS,
+from common import (ALL_BLAS_THREADS, ALL_BLAS_THREADS_LABEL, REPO, TENSORFLOW_IMPORTS,
                     TENSORKEEP_IMPORTS, TF_PYTHON, goal, have_tensorflow, row, run_python,
                     speedup, standard_main, summarize)
 
@@ -32,7 +32,7 @@ for name in ("Adam", "SGD"):
         optimizer = (tf.train.AdamOptimizer(1e-3) if name == "Adam"
                      else tf.train.GradientDescentOptimizer(0.1))
         train = optimizer.minimize(loss)
-        sess = tf.Session(graph=graph)
+        sess = tf.Session(graph=graph, config={config})
         sess.run(tf.global_variables_initializer())
         step = 0
         def steps(count):
@@ -55,12 +55,13 @@ print("@@" + json.dumps(results))
 
 def run(quick=False, directory=None):
     settings = dict(samples=3 if quick else 7, steps=50 if quick else 100)
-    code = CODE.format(imports=TENSORKEEP_IMPORTS, **settings)
-    measured = {"tensorkeep": run_python(sys.executable, code),
-                DEFAULT_BLAS_LABEL: run_python(sys.executable, code, extra_env=DEFAULT_BLAS_THREADS)}
+    measured = {"tensorkeep": run_python(sys.executable, CODE.format(
+        imports=TENSORKEEP_IMPORTS, config=None, **settings))}
+    measured[ALL_BLAS_THREADS_LABEL] = run_python(sys.executable, CODE.format(
+        imports=TENSORKEEP_IMPORTS, config=ALL_BLAS_THREADS, **settings))
     if have_tensorflow():
         measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(imports=TENSORFLOW_IMPORTS,
-                                                                   **settings))
+                                                                   config=None, **settings))
     rows, goals = [], []
     for optimizer in ("Adam", "SGD"):
         r = row("MLP 784-500-10 training, %s, batch 100" % optimizer, "steps/s", "higher",

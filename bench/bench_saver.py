@@ -26,11 +26,13 @@ CASES = {
 }
 
 # Builds the model graph; with BUILD_REPEATS > 1 it is built that many times in fresh graphs
-# (timing each) and the last one is kept.
+# (timing each) and the last one is kept. RUN_INITIALIZER times each graph's first run of its
+# initializer in a new session (building the plan, then running it).
 GRAPH = """
 import json, os, time{imports}
 {probe}
 VARIABLES, ELEMENTS, REPEATS, BUILD_REPEATS, PREFIX = {variables}, {elements}, {repeats}, {build_repeats}, {prefix!r}
+RUN_INITIALIZER = {run_initializer}
 timings = {{"build graph": [], "build Saver": []}}
 for _ in range(BUILD_REPEATS):
     graph = tf.Graph()
@@ -43,8 +45,12 @@ for _ in range(BUILD_REPEATS):
         saver = tf.train.Saver(variables, max_to_keep=None)
         timings["build Saver"].append(time.perf_counter() - start)
         init = tf.global_variables_initializer()
+        sess = tf.Session(graph=graph)
+        if RUN_INITIALIZER:  # its first run: the plan is built, then run
+            start = time.perf_counter()
+            sess.run(init)
+            timings.setdefault("run initializer", []).append(time.perf_counter() - start)
 graph.as_default().__enter__()
-sess = tf.Session(graph=graph)
 
 def timed_with_peak(fn):
     before = rss()
@@ -55,11 +61,6 @@ def timed_with_peak(fn):
 """
 
 SAVE = GRAPH + """
-timings["run initializer"] = []
-for _ in range(BUILD_REPEATS if VARIABLES > 1000 else 1):
-    start = time.perf_counter()
-    sess.run(init)
-    timings["run initializer"].append(time.perf_counter() - start)
 timings["save"], peaks = [], []
 for _ in range(REPEATS):
     seconds, peak = timed_with_peak(lambda: saver.save(sess, PREFIX, write_meta_graph=False))
@@ -144,8 +145,10 @@ def _measure(python, imports, case, repeats, build_repeats, directory):
     prefix = os.path.join(directory, "model.ckpt")
     settings = dict(imports=imports, probe=MEMORY_PROBE, variables=case["variables"],
                     elements=case["elements"], repeats=repeats, prefix=prefix)
-    saved = run_python(python, SAVE.format(build_repeats=build_repeats, **settings))
-    restored = run_python(python, RESTORE.format(build_repeats=1, **settings))
+    saved = run_python(python, SAVE.format(build_repeats=build_repeats, run_initializer=True,
+                                           **settings))
+    restored = run_python(python, RESTORE.format(build_repeats=1, run_initializer=False,
+                                                 **settings))
     for name in os.listdir(directory):
         os.remove(os.path.join(directory, name))
     timings = saved["timings"]
@@ -161,7 +164,7 @@ def run_case(case_name, quick=False, directory=None, limits=None):
     case = CASES[case_name]
     model_bytes = case["variables"] * case["elements"] * 4
     repeats = 3 if quick else 7
-    build_repeats = 1 if quick else 2
+    build_repeats = 1 if quick or case_name == "large" else 3
     measured = {}
     with work_directory(directory) as work:
         measured["tensorkeep"] = _measure(sys.executable, TENSORKEEP_IMPORTS, case, repeats,

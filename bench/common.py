@@ -14,10 +14,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TF_PYTHON = os.environ.get("TENSORKEEP_TF_PYTHON", os.path.join(REPO, ".venv-tf", "bin", "python"))
 TENSORKEEP_IMPORTS = "\nimport tensorkeep as tf"
 TENSORFLOW_IMPORTS = "\nimport tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()"
-# tensorkeep with OpenBLAS's own default (a thread per core) instead of its one BLAS thread per
-# run (tensorkeep/runtime/blas_threads.py): an environment setting is left alone.
-DEFAULT_BLAS_THREADS = {"OPENBLAS_NUM_THREADS": str(os.cpu_count() or 1)}
-DEFAULT_BLAS_LABEL = "tensorkeep, OpenBLAS on %d threads" % (os.cpu_count() or 1)
+# tensorkeep with OpenBLAS on a thread per core beside its default of one BLAS thread per run
+# (tensorkeep/runtime/blas_threads.py), passed as the config of tf.Session.
+ALL_BLAS_THREADS = "tf.ConfigProto(intra_op_parallelism_threads=%d)" % (os.cpu_count() or 1)
+ALL_BLAS_THREADS_LABEL = "tensorkeep, intra_op_parallelism_threads=%d" % (os.cpu_count() or 1)
 GIB = 1 << 30
 MIB = 1 << 20
 
@@ -55,10 +55,9 @@ def child_environment():
     return env
 
 
-def run_python(python, code, timeout=3600, extra_env=None):
+def run_python(python, code, timeout=3600):
     """Runs `code` in a fresh interpreter; the code prints one JSON line prefixed with @@."""
     env = child_environment()
-    env.update(extra_env or {})
     proc = subprocess.run([python, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd=REPO)
     if proc.returncode != 0:

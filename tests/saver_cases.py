@@ -1,5 +1,6 @@
-"""The variables of the Saver interop tests, shared by the tensorkeep tests and the TensorFlow
-oracle script (tf_oracle_saver.py, run under .venv-tf): plain numpy, no TensorFlow import."""
+"""The variables and programs of the Saver interop tests, shared by the tensorkeep tests and the
+TensorFlow oracle script (tf_oracle_saver.py, run under .venv-tf): plain numpy, no TensorFlow
+import (the programs take the `tf` module to use)."""
 
 import ml_dtypes
 import numpy as np
@@ -103,6 +104,46 @@ SAVER_GRAPHS = {"two_devices": build_two_devices, "plain_sharded": build_plain_s
                 "partitioned_reshape": build_partitioned_reshape, "renamed": build_renamed,
                 "v1_sharded": build_v1_sharded, "twelve_variables": build_many,
                 "resource": build_resource}
+
+
+# Checkpoints both frameworks write with tf.train.Saver, into the working directory.
+
+def write_dtypes(tf):
+    with tf.Graph().as_default():
+        for name, value in dtype_values().items():
+            tf.Variable(value, name=name)
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            saver.save(sess, "dtypes/model.ckpt", write_meta_graph=False)
+
+
+def write_partitioned(tf):
+    with tf.Graph().as_default():
+        emb = partitioned_variable(tf, 3)
+        tf.Variable([1.5, 2.5], name="dense")
+        full = partitioned_value()
+        assigns = [part.assign(full[part._save_slice_info.var_offset[0]:][
+            :part._save_slice_info.var_shape[0]]) for part in emb]
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(assigns)
+            saver.save(sess, "partitioned/model.ckpt", write_meta_graph=False)
+
+
+def write_rotation(tf):
+    """Five saves kept two at a time; returns the Saver's last_checkpoints."""
+    with tf.Graph().as_default():
+        step = tf.Variable(0, name="step")
+        saver = tf.train.Saver(max_to_keep=2)
+        with tf.Session() as sess:
+            sess.run(step.initializer)
+            for global_step in range(5):
+                sess.run(step.assign(global_step))
+                saver.save(sess, "rotation/ckpt", global_step=global_step,
+                           write_meta_graph=False)
+            return saver.last_checkpoints
 
 
 def build_init_from_checkpoint(tf, checkpoint):

@@ -13,7 +13,9 @@ Two outcomes are accepted besides those, because the formats allow nothing bette
     still parse to a different, valid graph, which loads as such. These are counted apart
     ("changed graph accepted") and are only accepted when the bytes really parse to a
     different message.
-Budget: TENSORKEEP_RELIABILITY_MUTATIONS per kind (default 120, full: every position,
+Failures of other layers already tracked by a strict xfail elsewhere are counted apart
+("KNOWN ISSUE ...") and do not count as handled.
+Budget: TENSORKEEP_RELIABILITY_MUTATIONS per kind (default 400, full: every position,
 truncated and changed, up to 20000). See docs/RELIABILITY.md.
 """
 
@@ -30,7 +32,7 @@ from reliability import loaders, reference
 from reliability.budget import FULL, budget, report
 from reliability.sandbox import Sandbox
 
-MUTATIONS = budget("TENSORKEEP_RELIABILITY_MUTATIONS", 120, 20000)
+MUTATIONS = budget("TENSORKEEP_RELIABILITY_MUTATIONS", 400, 20000)
 KINDS = {  # kind: file name in the reference directory
     ".index": "model-3.index",
     ".data": "model-3.data-00000-of-00001",
@@ -105,7 +107,29 @@ def judge_graph(outcome_value, expected):
     return "changed graph accepted (the format has no checksum)"
 
 
+# What loading a graph raises in TensorFlow's Python API: its error classes, ValueError from
+# import_graph_def, IOError for a file that does not parse, protobuf's DecodeError for a
+# message inside that does not (a collection's VariableDef), and KeyError from
+# Graph.as_graph_element for a collection naming a node that is not there.
 GRAPH_ERRORS = (ValueError, OSError, DecodeError, tf.errors.OpError)
+
+# Failures of other layers that the mutations can reach, with the test that tracks each
+# (tests/test_reliability_hostile.py, strict xfail): counted and shown, not failed here twice.
+KNOWN_ISSUES = {
+    "KNOWN ISSUE executor: kernel factory error not wrapped": lambda outcome: "in build_plan" in outcome.trace,
+}
+
+
+def judge_graph_error(outcome, target):
+    if issubclass(outcome.error_type, GRAPH_ERRORS):
+        named = target in outcome.message or os.path.basename(target) in outcome.message
+        return outcome.error_type.__name__ + (" naming the file" if named else "")
+    if outcome.error_type is KeyError and "refers to" in outcome.message:
+        return "KeyError (as TensorFlow: a name in the graph's metadata is missing)"
+    for label, matches in KNOWN_ISSUES.items():
+        if matches(outcome):
+            return label
+    raise AssertionError(repr(outcome) + "\n" + outcome.trace)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -141,10 +165,8 @@ def test_damaged_files_never_load_wrong_values(reference_files, tmp_path, capsys
                     label = judge_graph(outcome.value, expected_graph)
                 elif outcome.kind == "returned":
                     label = judge_checkpoint(kind, outcome.value, saved, KINDS[kind])
-                elif outcome.kind == "raised" and kind in (".meta", ".pb") and \
-                        issubclass(outcome.error_type, GRAPH_ERRORS):
-                    label = f"{outcome.error_type.__name__}" + (" naming the file" if target in outcome.message or
-                                                                 KINDS[kind] in outcome.message else "")
+                elif outcome.kind == "raised" and kind in (".meta", ".pb"):
+                    label = judge_graph_error(outcome, target)
                 else:
                     raise AssertionError(repr(outcome) + "\n" + outcome.trace)
             except AssertionError as failure:
@@ -152,7 +174,8 @@ def test_damaged_files_never_load_wrong_values(reference_files, tmp_path, capsys
                 label = "FAILED"
             outcomes[label] += 1
     tried = sum(outcomes.values())
-    report(capsys, f"corruption {kind}", {"mutations handled": f"{tried - outcomes['FAILED']}/{tried}",
+    unhandled = outcomes["FAILED"] + sum(outcomes[label] for label in KNOWN_ISSUES)
+    report(capsys, f"corruption {kind}", {"mutations handled": f"{tried - unhandled}/{tried}",
                                           **{label: n for label, n in sorted(outcomes.items())}},
            note=f"{len(original)} byte file")
     assert not failures, f"{len(failures)} of {tried} mutations mishandled:\n" + "\n".join(failures[:20])

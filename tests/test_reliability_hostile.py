@@ -324,3 +324,102 @@ def test_hostile_constant_fails_cleanly_when_run(sandbox, tmp_path, replace, rep
     path = _write_graph(tmp_path, _graph_def(CONST.replace(replace, replacement)))
     outcome = sandbox.call(loaders.run_graph_file, path, "c:0")
     _expect_error(outcome, tf.errors.OpError, "c")
+
+
+# ------------------------------------------------------------------- paths in files
+
+def _fake_checkpoint(prefix):
+    """Files that look like a V2 checkpoint at `prefix` (recover_last_checkpoints takes them)."""
+    for suffix in (".index", ".data-00000-of-00001", ".meta"):
+        hostile.write(prefix + suffix, b"precious")
+
+
+def test_rotation_never_deletes_checkpoints_a_state_file_lists_outside_its_directory(tmp_path):
+    from reliability.model import StepModel
+
+    train, outside = tmp_path / "train", tmp_path / "outside"
+    victims = [str(outside / "model-1"), str(tmp_path / "elsewhere" / "model-7")]
+    for prefix in victims:
+        _fake_checkpoint(prefix)
+    _fake_checkpoint(str(train / "model-5"))  # inside: rotates out like any recovered checkpoint
+    hostile.write(str(outside / "target.index"), b"precious")
+    os.symlink(outside / "target.index", train / "model-6.index")  # inside, pointing out
+    state = protos.CheckpointState(
+        model_checkpoint_path="model-6",
+        all_model_checkpoint_paths=["../outside/model-1", victims[1], "model-5/../../outside/model-1",
+                                    "model-5", "model-6"])
+    hostile.write(str(train / "checkpoint"), str(state))
+    model = StepModel(tf, 0.01, max_to_keep=2)
+    listed = tf.train.get_checkpoint_state(str(train)).all_model_checkpoint_paths
+    model.saver.recover_last_checkpoints(list(listed))
+    for step in range(10, 16):
+        model.set_step(step)
+        model.saver.save(model.session, str(train / "model"), global_step=step)
+    for prefix in victims:
+        assert all(os.path.exists(prefix + suffix) for suffix in (".index", ".data-00000-of-00001", ".meta")), prefix
+    assert (outside / "target.index").read_bytes() == b"precious"
+    assert not os.path.exists(train / "model-5.index")  # inside the directory: rotated out as usual
+    assert tf.train.latest_checkpoint(str(train)) == str(train / "model-15")
+
+
+def _saved_model_with_asset(export_dir, asset_source):
+    with tf.Graph().as_default() as graph:
+        asset = tf.constant(asset_source, name="asset_path")
+        tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, asset)
+        tf.Variable(1.0, name="v")
+        with tf.Session(graph=graph) as session:
+            session.run(tf.global_variables_initializer())
+            builder = tf.saved_model.builder.SavedModelBuilder(export_dir)
+            builder.add_meta_graph_and_variables(session, ["serve"],
+                                                 assets_collection=tf.get_collection(tf.GraphKeys.ASSET_FILEPATHS))
+            builder.save()
+
+
+def _load_saved_model(export_dir):
+    with tf.Graph().as_default() as graph:
+        with tf.Session(graph=graph) as session:
+            tf.saved_model.loader.load(session, ["serve"], export_dir)
+
+
+@pytest.mark.parametrize("asset_name", ["../../secret.txt", "/etc/passwd", "sub/../../secret.txt"])
+def test_saved_model_assets_outside_the_assets_directory_are_refused(tmp_path, asset_name):
+    source = hostile.write(str(tmp_path / "vocab.txt"), "a\nb\n")
+    export_dir = str(tmp_path / "export")
+    _saved_model_with_asset(export_dir, source)
+    _load_saved_model(export_dir)  # the honest model loads
+    path = os.path.join(export_dir, "saved_model.pb")
+    saved_model = protos.SavedModel()
+    with open(path, "rb") as handle:
+        saved_model.ParseFromString(handle.read())
+    meta_graph = saved_model.meta_graphs[0]
+    if meta_graph.asset_file_def:
+        meta_graph.asset_file_def[0].filename = asset_name
+    else:  # TF1 builders keep them in a collection of Any-wrapped AssetFileDefs
+        (wrapped,) = meta_graph.collection_def["saved_model_assets"].any_list.value
+        asset = protos.AssetFileDef()
+        wrapped.Unpack(asset)
+        asset.filename = asset_name
+        wrapped.Pack(asset)
+    with open(path, "wb") as handle:
+        handle.write(saved_model.SerializeToString())
+    with pytest.raises(ValueError, match="outside"):
+        _load_saved_model(export_dir)
+
+
+# ---------------------------------------------------------------- V1 checkpoints
+
+@pytest.mark.parametrize("shape", [TERABYTE_SHAPE, GIGABYTE_SHAPE], ids=["terabyte", "gigabyte"])
+def test_hostile_v1_checkpoint_is_refused_before_allocating(sandbox, tmp_path, shape):
+    path = str(tmp_path / "model.ckpt")
+    hostile.write_v1_checkpoint(path, "w", shape, [1.0, 2.0])
+    outcome = _measured_call(sandbox, loaders.read_every_tensor, path)
+    _expect_error(outcome, tf.errors.DataLossError, path, "w")
+    assert outcome.peak < MEMORY_ALLOWANCE, f"allocated {outcome.peak} bytes for a {_files_size(tmp_path)} byte file"
+
+
+def test_honest_v1_checkpoint_still_reads(sandbox, tmp_path):
+    path = str(tmp_path / "model.ckpt")
+    hostile.write_v1_checkpoint(path, "w", [2, 2], [1.0, 2.0, 3.0, 4.0])
+    outcome = _measured_call(sandbox, loaders.read_every_tensor, path)
+    assert outcome.kind == "returned", outcome
+    np.testing.assert_array_equal(outcome.value["w"], np.array([[1, 2], [3, 4]], np.float32))

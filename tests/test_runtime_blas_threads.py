@@ -1,5 +1,6 @@
-"""Sessions limit NumPy's BLAS threads while a plan with matrix products runs, and put the
-process's setting back afterwards (tensorkeep/runtime/blas_threads.py)."""
+"""A session limits NumPy's BLAS to one thread (or intra_op_parallelism_threads) while a plan
+with matrix products runs, and puts the process's setting back afterwards
+(tensorkeep/runtime/blas_threads.py)."""
 
 import numpy as np
 import pytest
@@ -36,44 +37,40 @@ def clean_environment(monkeypatch):
     seen_threads.clear()
 
 
-@needs_openblas
-def test_run_with_matmul_uses_one_blas_thread_and_restores_the_setting():
+def _run_probe(config=None):
     before = blas_threads.current_threads()
     with tf.Graph().as_default():
         probe = _matmul_then_probe()
-        with tf.Session() as sess:
+        with tf.Session(config=config) as sess:
             np.testing.assert_array_equal(sess.run(probe), np.eye(4))
-    assert seen_threads == [1]
     assert blas_threads.current_threads() == before
+    return before
+
+
+@needs_openblas
+def test_run_with_matmul_uses_one_blas_thread_and_restores_the_setting():
+    _run_probe()
+    assert seen_threads == [1]
 
 
 @needs_openblas
 def test_intra_op_parallelism_threads_chooses_the_count():
-    before = blas_threads.current_threads()
-    with tf.Graph().as_default():
-        probe = _matmul_then_probe()
-        config = tf.ConfigProto(intra_op_parallelism_threads=3)
-        with tf.Session(config=config) as sess:
-            sess.run(probe)
+    _run_probe(tf.ConfigProto(intra_op_parallelism_threads=3))
     assert seen_threads == [3]
-    assert blas_threads.current_threads() == before
 
 
 @needs_openblas
 def test_environment_setting_is_left_alone(monkeypatch):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
-    before = blas_threads.current_threads()
-    with tf.Graph().as_default():
-        probe = _matmul_then_probe()
-        with tf.Session() as sess:
-            sess.run(probe)
+    before = _run_probe()
     assert seen_threads == [before]
 
 
+@needs_openblas
 def test_plans_without_matrix_products_do_not_touch_blas():
+    before = blas_threads.current_threads()
     with tf.Graph().as_default():
         probe = op_builder.apply_op("BlasThreadsProbe", x=tf.constant([1.0, 2.0]) * 2)
         with tf.Session() as sess:
-            before = blas_threads.current_threads()
             sess.run(probe)
     assert seen_threads == [before]

@@ -51,43 +51,6 @@ def _assert_equal_values(got, expected, what):
 
 # --- what tensorkeep writes (the same cases as tf_oracle_saver.py's write mode) ----------------
 
-def _write_dtypes():
-    with tf.Graph().as_default():
-        for name, value in saver_cases.dtype_values().items():
-            tf.Variable(value, name=name)
-        saver = tf.train.Saver()
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            saver.save(sess, "dtypes/model.ckpt", write_meta_graph=False)
-
-
-def _write_partitioned():
-    with tf.Graph().as_default():
-        emb = saver_cases.partitioned_variable(tf, 3)
-        tf.Variable([1.5, 2.5], name="dense")
-        full = saver_cases.partitioned_value()
-        assigns = [part.assign(full[part._save_slice_info.var_offset[0]:][
-            :part._save_slice_info.var_shape[0]]) for part in emb]
-        saver = tf.train.Saver()
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            sess.run(assigns)
-            saver.save(sess, "partitioned/model.ckpt", write_meta_graph=False)
-
-
-def _write_rotation():
-    with tf.Graph().as_default():
-        step = tf.Variable(0, name="step")
-        saver = tf.train.Saver(max_to_keep=2)
-        with tf.Session() as sess:
-            sess.run(step.initializer)
-            for global_step in range(5):
-                sess.run(step.assign(global_step))
-                saver.save(sess, "rotation/ckpt", global_step=global_step,
-                           write_meta_graph=False)
-            return saver.last_checkpoints
-
-
 def _write_sharded():
     with tf.Graph().as_default():
         saver = saver_cases.build_two_devices(tf)
@@ -129,9 +92,9 @@ def tf_written(tmp_path_factory):
 def ours_written(tmp_path_factory):
     directory = tmp_path_factory.mktemp("tensorkeep_wrote")
     with _working_directory(directory):
-        _write_dtypes()
-        _write_partitioned()
-        last_checkpoints = _write_rotation()
+        saver_cases.write_dtypes(tf)
+        saver_cases.write_partitioned(tf)
+        last_checkpoints = saver_cases.write_rotation(tf)
         sharded_prefix = _write_sharded()
         _write_many()
         _write_v1()
@@ -233,10 +196,7 @@ def _saver_nodes(graph_def, scope):
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param("two_devices", marks=pytest.mark.xfail(
-        strict=True, reason="tf.group does not yet build TensorFlow's per-device NoOps "
-                            "(save/restore_all/NoOp, NoOp_1) for inputs on several devices")),
-    "plain_sharded", "partitioned_reshape", "renamed", "v1_sharded", "twelve_variables",
+    "two_devices", "plain_sharded", "partitioned_reshape", "renamed", "v1_sharded", "twelve_variables",
     "resource"])
 def test_saver_graph_equals_tensorflows(tf_written, name):
     _, results = tf_written

@@ -38,42 +38,8 @@ def two_cpus():
 
 # --- write ----------------------------------------------------------------------------------------
 
-def write_dtypes():
-    values = saver_cases.dtype_values()
-    with tf.Graph().as_default():
-        variables = [tf.Variable(value, name=name) for name, value in values.items()]
-        saver = tf.train.Saver()
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            saver.save(sess, "dtypes/model.ckpt", write_meta_graph=False)
-    del variables
-
-
-def write_partitioned():
-    with tf.Graph().as_default():
-        emb = saver_cases.partitioned_variable(tf, 3)
-        dense = tf.Variable([1.5, 2.5], name="dense")
-        full = saver_cases.partitioned_value()
-        assigns = [part.assign(full[part._save_slice_info.var_offset[0]:][
-            :part._save_slice_info.var_shape[0]]) for part in emb]
-        saver = tf.train.Saver()
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            sess.run(assigns)
-            saver.save(sess, "partitioned/model.ckpt", write_meta_graph=False)
-    del dense
-
-
 def write_rotation():
-    with tf.Graph().as_default():
-        step = tf.Variable(0, name="step")
-        saver = tf.train.Saver(max_to_keep=2)
-        with tf.Session() as sess:
-            sess.run(step.initializer)
-            for global_step in range(5):
-                sess.run(step.assign(global_step))
-                saver.save(sess, "rotation/ckpt", global_step=global_step, write_meta_graph=False)
-            results["rotation_last_checkpoints"] = saver.last_checkpoints
+    results["rotation_last_checkpoints"] = saver_cases.write_rotation(tf)
     results["rotation_files"] = sorted(os.listdir("rotation"))
     with open("rotation/checkpoint") as handle:
         results["rotation_state"] = handle.read()
@@ -110,8 +76,8 @@ def write_init_from_checkpoint():
 
 
 def write_all():
-    write_dtypes()
-    write_partitioned()
+    saver_cases.write_dtypes(tf)
+    saver_cases.write_partitioned(tf)
     write_rotation()
     write_sharded()
     write_many()

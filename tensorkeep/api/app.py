@@ -137,26 +137,28 @@ def DEFINE_string(name, default, help, flag_values=FLAGS):  # noqa: N802,A002 (a
     flag_values._define(_Flag(name, default, help, str, "string"))
 
 
-def DEFINE_integer(name, default, help, lower_bound=None, upper_bound=None,  # noqa: N802,A002
-                   flag_values=FLAGS):
+def _bounded(convert, value_format, lower_bound, upper_bound):
+    """A flag parser: convert(text), refused outside [lower_bound, upper_bound] (None: open)."""
     def parse(text):
-        value = int(text)
+        value = convert(text)
         if (lower_bound is not None and value < lower_bound) or \
                 (upper_bound is not None and value > upper_bound):
-            raise ValueError("%d is outside [%s, %s]" % (value, lower_bound, upper_bound))
+            raise ValueError((value_format + " is outside [%s, %s]")
+                             % (value, lower_bound, upper_bound))
         return value
-    flag_values._define(_Flag(name, default, help, parse, "an integer"))
+    return parse
+
+
+def DEFINE_integer(name, default, help, lower_bound=None, upper_bound=None,  # noqa: N802,A002
+                   flag_values=FLAGS):
+    flag_values._define(_Flag(name, default, help,
+                              _bounded(int, "%d", lower_bound, upper_bound), "an integer"))
 
 
 def DEFINE_float(name, default, help, lower_bound=None, upper_bound=None,  # noqa: N802,A002
                  flag_values=FLAGS):
-    def parse(text):
-        value = float(text)
-        if (lower_bound is not None and value < lower_bound) or \
-                (upper_bound is not None and value > upper_bound):
-            raise ValueError("%g is outside [%s, %s]" % (value, lower_bound, upper_bound))
-        return value
-    flag_values._define(_Flag(name, default, help, parse, "a number"))
+    flag_values._define(_Flag(name, default, help,
+                              _bounded(float, "%g", lower_bound, upper_bound), "a number"))
 
 
 def DEFINE_boolean(name, default, help, flag_values=FLAGS):  # noqa: N802,A002

@@ -626,7 +626,11 @@ class _Importer:
 
     def _infer_shapes(self, op, schema):
         if schema.shape_fn is not None:
-            for tensor, shape in zip(op._outputs, schema.shape_fn(op)):
+            try:
+                shapes = schema.shape_fn(op)
+            except TypeError as error:  # e.g. a constant input whose TensorProto has no valid dtype
+                raise ValueError("Node '%s': cannot infer its shapes: %s" % (op._name, error)) from None
+            for tensor, shape in zip(op._outputs, shapes):
                 if shape is not None:
                     tensor._shape_val = tensor_shape.as_shape(shape)
         if (op._type == "Placeholder" and self._producer <= _LAST_LEGACY_PLACEHOLDER_PRODUCER
@@ -740,6 +744,9 @@ def _types_compatible(expected, actual):
 
 def _apply_declared_shapes(op, declared_shapes):
     """Refines output shapes by the `_output_shapes` attr (then dropped, as TensorFlow does)."""
+    if not isinstance(declared_shapes, list) or \
+            not all(isinstance(shape, tensor_shape.TensorShape) for shape in declared_shapes):
+        raise ValueError("Node '%s': its _output_shapes attribute is not a list of shapes" % op.name)
     if len(declared_shapes) < len(op._outputs):
         raise ValueError("Node '%s' has %d outputs but the _output_shapes attribute specifies "
                          "shapes for %d outputs" % (op.name, len(op._outputs),

@@ -4,8 +4,6 @@ import contextlib
 import re
 import threading
 
-import numpy as np
-
 from tensorkeep.framework import dtypes
 from tensorkeep.framework import errors
 from tensorkeep.framework import op_def as op_def_lib
@@ -1234,12 +1232,3 @@ def is_tensor(x):
 def _as_graph_element(obj):
     conv = getattr(obj, "_as_graph_element", None)
     return conv() if conv is not None else None
-
-
-# --- numpy helpers used across layers -----------------------------------------------------------
-
-def _numpy_scalar_or_array(value):
-    """Session results: 0-d arrays come back as NumPy scalars, as TensorFlow returns them."""
-    if isinstance(value, np.ndarray):
-        return value[()] if value.ndim == 0 else value
-    return value

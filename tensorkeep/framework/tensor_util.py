@@ -246,21 +246,52 @@ def constant_value(tensor, partial=False):
     if op_type == "Rank":
         nd = op.inputs[0].shape.ndims
         return None if nd is None else np.array(nd, dtype=np.int32)
-    if op_type in ("Identity", "StopGradient", "Snapshot"):
-        return constant_value(op.inputs[0])
+    if op_type in ("Identity", "StopGradient", "Snapshot", "CheckNumericsV2",
+                   "DebugIdentityV2"):
+        return constant_value(op.inputs[0], partial)
     if op_type == "Cast":
         value = constant_value(op.inputs[0])
         return None if value is None else value.astype(op.get_attr("DstT").as_numpy_dtype)
+    if op_type == "Range":
+        bounds = [constant_value(t) for t in op.inputs]
+        if any(v is None for v in bounds):
+            return None
+        return np.arange(*bounds, dtype=tensor.dtype.as_numpy_dtype)
     if op_type == "Pack":
-        values = [constant_value(t) for t in op.inputs]
+        # As TensorFlow: only stacking along axis 0; with `partial`, unknown parts are None.
+        if not op.inputs or op.get_attr("axis") != 0:
+            return None
+        values = [constant_value(t, partial) for t in op.inputs]
+        if any(v is None for v in values) and not partial:
+            return None
+        try:
+            return np.array(values)
+        except ValueError:  # ragged when some parts are unknown
+            return np.array(values, dtype=object)
+    if op_type == "Unpack":
+        if op.get_attr("axis") != 0:
+            return None
+        value = constant_value(op.inputs[0], partial)
+        return None if value is None else value[tensor.value_index]
+    if op_type == "Split":
+        axis = constant_value(op.inputs[0])
+        value = constant_value(op.inputs[1], partial)
+        if axis is None or value is None:
+            return None
+        return np.split(value, op.get_attr("num_split"), int(axis))[tensor.value_index]
+    if op_type in ("Concat", "ConcatV2"):
+        axis_input = op.inputs[0] if op_type == "Concat" else op.inputs[-1]
+        parts = op.inputs[1:] if op_type == "Concat" else op.inputs[:-1]
+        values = [constant_value(t) for t in [axis_input] + list(parts)]
         if any(v is None for v in values):
             return None
-        return np.stack(values, axis=op.get_attr("axis"))
-    if op_type == "ConcatV2":
-        values = [constant_value(t) for t in op.inputs]
-        if any(v is None for v in values):
+        return np.concatenate(values[1:], axis=int(values[0]))
+    if op_type in ("Equal", "NotEqual"):
+        first = constant_value(op.inputs[0])
+        second = None if first is None else constant_value(op.inputs[1])
+        if second is None:
             return None
-        return np.concatenate(values[:-1], axis=int(values[-1]))
+        return np.equal(first, second) if op_type == "Equal" else np.not_equal(first, second)
     if op_type == "Fill":
         dims = constant_value(op.inputs[0])
         value = constant_value(op.inputs[1])

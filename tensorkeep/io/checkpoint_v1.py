@@ -125,11 +125,16 @@ class V1CheckpointReader:
         if covered != math.prod(tensor.shape):
             raise InvalidArgumentError(None, None, f"Does not have sufficient slices for tensor {key} in "
                                                    f"{self._pattern}")
-        result = np.empty(tensor.shape, dtype) if out is None else out
+        # Every slice is read (each holding exactly its values) before the whole is allocated:
+        # the shape comes from the file and is trusted only once the data backs it.
+        slices = []
         for (extents, table), bounds in zip(tensor.slices, all_bounds):
             slice_shape = tuple(stop - start for start, stop in bounds)
-            region = tuple(slice(start, stop) for start, stop in bounds)
-            result[region] = self._read_slice(tensor, extents, table, slice_shape)
+            slices.append((tuple(slice(start, stop) for start, stop in bounds),
+                           self._read_slice(tensor, extents, table, slice_shape)))
+        result = np.empty(tensor.shape, dtype) if out is None else out
+        for region, value in slices:
+            result[region] = value
         return result
 
     def _read_slice(self, tensor, extents, table, slice_shape):
@@ -139,6 +144,13 @@ class V1CheckpointReader:
             raise DataLossError(None, None, f"The data of a slice of {where} is missing")
         try:
             data = protos.SavedTensorSlices.FromString(raw).data.data
+            if not data.tensor_content or tensor.datatype == numpy_codec.DT_STRING:
+                # TensorFlow's V1 writer stores every value; fewer would be repeated (see
+                # tensor_proto_to_ndarray), which a file must not use to claim a large tensor.
+                stored = len(numpy_codec._typed_values(data, tensor.datatype))
+                if stored != math.prod(slice_shape):
+                    raise DataLossError(None, None, f"A slice of {where} stores {stored} values; its shape "
+                                                    f"{list(slice_shape)} needs {math.prod(slice_shape)}")
             return numpy_codec.tensor_proto_to_ndarray(data, tensor.datatype, slice_shape)
         except InvalidArgumentError as error:
             raise DataLossError(None, None, f"Unable to decode {where}: {error.message}") from None

@@ -354,8 +354,8 @@ register_op("PlaceholderWithDefault", inputs=["input: dtype"], outputs=["output:
 
 
 def placeholder_with_default(input, shape, name=None):  # noqa: A002 (TF's argument name)
-    value = ops.convert_to_tensor(input)
-    return apply_op("PlaceholderWithDefault", input=value, shape=tensor_shape.as_shape(shape),
+    # A literal default becomes the constant `<name>/input`, inside the op's name scope.
+    return apply_op("PlaceholderWithDefault", input=input, shape=tensor_shape.as_shape(shape),
                     name=name)
 
 

@@ -1027,22 +1027,38 @@ def group(*inputs, **kwargs):
     with ops.name_scope(name, "group_deps", inputs) as scope:
         if not inputs:
             return no_op(name=scope)
-        deps = []
+        deps_by_device = {}
         for item in _flatten(inputs):
             if item is None:
                 continue
             if isinstance(item, ops.Tensor):
-                deps.append(item.op)
+                dep = item.op
             elif isinstance(item, ops.Operation):
-                deps.append(item)
+                dep = item
             elif hasattr(item, "_as_graph_element_for_control"):
-                deps.append(item._as_graph_element_for_control())
+                dep = item._as_graph_element_for_control()
             elif hasattr(item, "op"):
-                deps.append(item.op)
+                dep = item.op
             else:
                 raise TypeError("'%s' is not a tf.Operation or tf.Tensor" % (item,))
-        with ops.control_dependencies(deps):
+            deps_by_device.setdefault(dep.device, []).append(dep)
+        if len(deps_by_device) == 1:
+            (device, deps), = deps_by_device.items()
+            return _group_on_device(device, deps, name=scope)
+        # Inputs on several devices: one NoOp per device (in device order), then the root.
+        per_device = [_group_on_device(device, deps_by_device[device])
+                      for device in sorted(deps_by_device)]
+        with ops.control_dependencies(per_device):
             return no_op(name=scope)
+
+
+def _group_on_device(device, deps, name=None):
+    """A NoOp on `device` (the current device scope when "") that runs after `deps`."""
+    with ops.control_dependencies(deps):
+        if not device:
+            return no_op(name=name)
+        with ops.device(device):
+            return no_op(name=name)
 
 
 def _flatten(values):

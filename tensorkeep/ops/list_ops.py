@@ -134,16 +134,21 @@ def _from_tensor_kernel(op, ctx):
 
 
 _CREATE_ATTRS = ["element_dtype: type", "shape_type: {int32, int64}"]
+# The full type of the list handle an op makes or updates (part of TensorFlow's OpDefs).
+_LIST_TYPE = ('type_id: TFT_ARRAY '
+              'args { type_id: TFT_TENSOR args { type_id: TFT_VAR s: "element_dtype" } }')
+_NEW_LIST = {"handle": _LIST_TYPE}
+_UPDATED_LIST = {"output_handle": _LIST_TYPE}
 register_op("EmptyTensorList", inputs=["element_shape: shape_type", "max_num_elements: int32"],
             outputs=["handle: variant"], attrs=_CREATE_ATTRS, kernel=_empty_kernel,
-            shape=_VARIANT_SHAPE)
+            shape=_VARIANT_SHAPE, output_full_types=_NEW_LIST)
 register_op("TensorListReserve", inputs=["element_shape: shape_type", "num_elements: int32"],
             outputs=["handle: variant"], attrs=_CREATE_ATTRS, kernel=_reserve_kernel,
-            shape=_VARIANT_SHAPE)
+            shape=_VARIANT_SHAPE, output_full_types=_NEW_LIST)
 register_op("TensorListFromTensor",
             inputs=["tensor: element_dtype", "element_shape: shape_type"],
             outputs=["output_handle: variant"], attrs=_CREATE_ATTRS,
-            kernel=_from_tensor_kernel, shape=_VARIANT_SHAPE)
+            kernel=_from_tensor_kernel, shape=_VARIANT_SHAPE, output_full_types=_UPDATED_LIST)
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -286,7 +291,7 @@ register_op("TensorListSetItem",
             inputs=["input_handle: variant", "index: int32", "item: element_dtype"],
             outputs=["output_handle: variant"],
             attrs=["element_dtype: type", "resize_if_index_out_of_bounds: bool = false"],
-            kernel=_set_item_kernel, shape=_VARIANT_SHAPE)
+            kernel=_set_item_kernel, shape=_VARIANT_SHAPE, output_full_types=_UPDATED_LIST)
 
 
 def _push_back_kernel(op, ctx):
@@ -313,7 +318,7 @@ def _pop_back_kernel(op, ctx):
 
 register_op("TensorListPushBack", inputs=["input_handle: variant", "tensor: element_dtype"],
             outputs=["output_handle: variant"], attrs=["element_dtype: type"],
-            kernel=_push_back_kernel, shape=_VARIANT_SHAPE)
+            kernel=_push_back_kernel, shape=_VARIANT_SHAPE, output_full_types=_UPDATED_LIST)
 register_op("TensorListPopBack", inputs=["input_handle: variant", "element_shape: int32"],
             outputs=["output_handle: variant", "tensor: element_dtype"],
             attrs=["element_dtype: type"], kernel=_pop_back_kernel,
@@ -351,13 +356,13 @@ def _scatter_kernel(op, ctx):
 register_op("TensorListScatter",
             inputs=["tensor: element_dtype", "indices: int32", "element_shape: shape_type"],
             outputs=["output_handle: variant"], attrs=_CREATE_ATTRS, kernel=_scatter_kernel,
-            shape=_VARIANT_SHAPE)
+            shape=_VARIANT_SHAPE, output_full_types=_UPDATED_LIST)
 register_op("TensorListScatterIntoExistingList",
             inputs=["input_handle: variant", "tensor: element_dtype", "indices: int32"],
             outputs=["output_handle: variant"], attrs=["element_dtype: type"],
             kernel=lambda op, ctx: lambda tensor_list, tensor, indices: _scatter_into(
                 op, tensor_list, tensor, indices),
-            shape=_VARIANT_SHAPE)
+            shape=_VARIANT_SHAPE, output_full_types=_UPDATED_LIST)
 
 
 def _split_kernel(op, ctx):
@@ -382,7 +387,7 @@ def _split_kernel(op, ctx):
 register_op("TensorListSplit",
             inputs=["tensor: element_dtype", "element_shape: shape_type", "lengths: int64"],
             outputs=["output_handle: variant"], attrs=_CREATE_ATTRS, kernel=_split_kernel,
-            shape=_VARIANT_SHAPE)
+            shape=_VARIANT_SHAPE, output_full_types=_UPDATED_LIST)
 
 
 def _resize_kernel(op, ctx):

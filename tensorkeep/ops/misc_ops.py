@@ -966,8 +966,21 @@ _PIPELINE_SCHEMAS = [
     ("ReaderReadV2", ["reader_handle: resource", "queue_handle: resource"],
      ["key: string", "value: string"], [], True),
 ]
+
+
+def _dataset_full_type(types_attr):
+    """The full type of a dataset handle whose elements have the types in `types_attr`."""
+    return ('type_id: TFT_DATASET args { type_id: TFT_FOR_EACH args { type_id: TFT_PRODUCT } '
+            'args { type_id: TFT_TENSOR args { type_id: TFT_VAR s: "%s" } } '
+            'args { type_id: TFT_VAR s: "%s" } }' % (types_attr, types_attr))
+
+
 for _name, _inputs, _outputs, _attrs, _stateful in _PIPELINE_SCHEMAS:
     if get_schema(_name) is None:
+        _full_types = None
+        if _name.endswith(("Dataset", "DatasetV2")):
+            _full_types = {"handle": _dataset_full_type(
+                "Toutput_types" if _name == "TensorDataset" else "output_types")}
         register_op(_name, inputs=_inputs, outputs=_outputs, attrs=_attrs, stateful=_stateful,
-                    shape=_helpers.unknown_shapes)
+                    shape=_helpers.unknown_shapes, output_full_types=_full_types)
         register_gradient(_name, None)

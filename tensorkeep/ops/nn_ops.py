@@ -182,10 +182,16 @@ def relu(features, name=None):
     return apply_op("Relu", features=features, name=name)
 
 
+def _scoped_unary(op_type, arg_name, value, name):
+    """The op on `value`, converted (named after its argument) inside the op's name scope, as
+    TensorFlow's wrappers of these ops build it."""
+    with ops.name_scope(name, op_type, [value]) as scope:
+        value = ops.convert_to_tensor(value, name=arg_name)
+        return apply_op(op_type, name=scope, **{arg_name: value})
+
+
 def relu6(features, name=None):
-    with ops.name_scope(name, "Relu6", [features]) as scope:
-        features = ops.convert_to_tensor(features, name="features")
-        return apply_op("Relu6", features=features, name=scope)
+    return _scoped_unary("Relu6", "features", features, name)
 
 
 def elu(features, name=None):
@@ -216,15 +222,11 @@ def softsign(features, name=None):
 
 
 def sigmoid(x, name=None):
-    with ops.name_scope(name, "Sigmoid", [x]) as scope:
-        x = ops.convert_to_tensor(x, name="x")
-        return apply_op("Sigmoid", x=x, name=scope)
+    return _scoped_unary("Sigmoid", "x", x, name)
 
 
 def tanh(x, name=None):
-    with ops.name_scope(name, "Tanh", [x]) as scope:
-        x = ops.convert_to_tensor(x, name="x")
-        return apply_op("Tanh", x=x, name=scope)
+    return _scoped_unary("Tanh", "x", x, name)
 
 
 def _zeros_like(tensor):
@@ -773,32 +775,51 @@ def _check_rank4(name, value):
                                                                               value.shape))))
 
 
+def _read_window_inputs(window, ksize, strides):
+    """MaxPoolV2 and its gradients take ksize and strides as inputs."""
+    window.ksize = window._check_four("ksize", [int(v) for v in np.ravel(ksize)])
+    window.strides = window._check_four("strides", [int(v) for v in np.ravel(strides)])
+
+
+def _window_kernel(body, window_from=None):
+    """The kernel factory of a conv/pool op: run(*inputs) = body(window, *inputs), the op's
+    _Window read and checked once. window_from: None (convolutions, no ksize), "attrs" (the
+    ksize attr) or "inputs" (ksize and strides are the last two inputs, read at each run)."""
+    def factory(op, ctx):
+        window = _Window(op, ksize=op._attrs["ksize"] if window_from == "attrs" else None)
+        window.check_supported()
+        if window_from != "inputs":
+            return lambda *inputs: body(window, *inputs)
+
+        def run(*inputs):
+            _read_window_inputs(window, *inputs[-2:])
+            window.check_supported()
+            return body(window, *inputs[:-2])
+        return run
+    return factory
+
+
 # --- Conv2D --------------------------------------------------------------------------------------
 
 _CONV_ATTRS = ["strides: list(int)", "use_cudnn_on_gpu: bool = true", _PADDING_EXPLICIT,
                _EXPLICIT_PADDINGS, _DATA_FORMAT, _DILATIONS]
 
 
-def _conv2d_kernel(op, ctx):
-    window = _Window(op)
-    window.check_supported()
-
-    def run(x, w):
-        _check_rank4("input", x)
-        _check_rank4("filter", w)
-        x_nhwc = _to_nhwc(x, window.data_format)
-        n, in_h, in_w, channels = x_nhwc.shape
-        k_h, k_w, filter_channels, _ = w.shape
-        if channels % max(filter_channels, 1):
-            raise ValueError("input depth must be evenly divisible by filter depth: %d vs %d"
-                             % (channels, filter_channels))
-        if channels != filter_channels:
-            raise ValueError("Grouped convolution is not supported by tensorkeep (input depth "
-                             "%d, filter depth %d)" % (channels, filter_channels))
-        geom = window.geometry(in_h, in_w, k_h, k_w)
-        out = nn_kernels.conv2d(_work(x_nhwc), _work(w), geom)
-        return _from_nhwc(out.astype(x.dtype, copy=False), window.data_format)
-    return run
+def _conv2d_kernel(window, x, w):
+    _check_rank4("input", x)
+    _check_rank4("filter", w)
+    x_nhwc = _to_nhwc(x, window.data_format)
+    n, in_h, in_w, channels = x_nhwc.shape
+    k_h, k_w, filter_channels, _ = w.shape
+    if channels % max(filter_channels, 1):
+        raise ValueError("input depth must be evenly divisible by filter depth: %d vs %d"
+                         % (channels, filter_channels))
+    if channels != filter_channels:
+        raise ValueError("Grouped convolution is not supported by tensorkeep (input depth "
+                         "%d, filter depth %d)" % (channels, filter_channels))
+    geom = window.geometry(in_h, in_w, k_h, k_w)
+    out = nn_kernels.conv2d(_work(x_nhwc), _work(w), geom)
+    return _from_nhwc(out.astype(x.dtype, copy=False), window.data_format)
 
 
 def _conv2d_shape(op):
@@ -818,7 +839,7 @@ def _conv2d_shape(op):
 
 register_op("Conv2D", inputs=["input: T", "filter: T"], outputs=["output: T"],
             attrs=["T: {half, bfloat16, float, double, int32}"] + _CONV_ATTRS,
-            kernel=_conv2d_kernel, shape=_conv2d_shape)
+            kernel=_window_kernel(_conv2d_kernel), shape=_conv2d_shape)
 
 
 def _sizes_input_shape(op, index):
@@ -845,52 +866,42 @@ def _backprop_input_shape(op):
     return [tensor_shape.TensorShape(dims)]
 
 
-def _conv2d_backprop_input_kernel(op, ctx):
-    window = _Window(op)
-    window.check_supported()
-
-    def run(input_sizes, w, dy):
-        sizes = [int(d) for d in np.ravel(input_sizes)]
-        if len(sizes) != 4:
-            raise ValueError("input_sizes must be 4-dimensional, got: %d" % len(sizes))
-        n, in_h, in_w, channels = _nhwc_dims(sizes, window.data_format)
-        k_h, k_w = w.shape[:2]
-        geom = window.geometry(in_h, in_w, k_h, k_w)
-        dy_nhwc = _to_nhwc(dy, window.data_format)
-        if dy_nhwc.shape != (n, geom.out_h, geom.out_w, w.shape[3]):
-            raise ValueError("Conv2DCustomBackpropInput: Size of out_backprop doesn't match "
-                             "computed: actual = %s, computed = %s"
-                             % (list(dy_nhwc.shape), [n, geom.out_h, geom.out_w, w.shape[3]]))
-        dx = nn_kernels.conv2d_backprop_input((n, in_h, in_w, channels), _work(w),
-                                              _work(dy_nhwc), geom)
-        return _from_nhwc(dx.astype(dy.dtype, copy=False), window.data_format)
-    return run
+def _conv2d_backprop_input_kernel(window, input_sizes, w, dy):
+    sizes = [int(d) for d in np.ravel(input_sizes)]
+    if len(sizes) != 4:
+        raise ValueError("input_sizes must be 4-dimensional, got: %d" % len(sizes))
+    n, in_h, in_w, channels = _nhwc_dims(sizes, window.data_format)
+    k_h, k_w = w.shape[:2]
+    geom = window.geometry(in_h, in_w, k_h, k_w)
+    dy_nhwc = _to_nhwc(dy, window.data_format)
+    if dy_nhwc.shape != (n, geom.out_h, geom.out_w, w.shape[3]):
+        raise ValueError("Conv2DCustomBackpropInput: Size of out_backprop doesn't match "
+                         "computed: actual = %s, computed = %s"
+                         % (list(dy_nhwc.shape), [n, geom.out_h, geom.out_w, w.shape[3]]))
+    dx = nn_kernels.conv2d_backprop_input((n, in_h, in_w, channels), _work(w),
+                                          _work(dy_nhwc), geom)
+    return _from_nhwc(dx.astype(dy.dtype, copy=False), window.data_format)
 
 
-def _conv2d_backprop_filter_kernel(op, ctx):
-    window = _Window(op)
-    window.check_supported()
-
-    def run(x, filter_sizes, dy):
-        sizes = [int(d) for d in np.ravel(filter_sizes)]
-        if len(sizes) != 4:
-            raise ValueError("filter_sizes must be 4-dimensional, got: %d" % len(sizes))
-        x_nhwc = _to_nhwc(x, window.data_format)
-        geom = window.geometry(x_nhwc.shape[1], x_nhwc.shape[2], sizes[0], sizes[1])
-        dw = nn_kernels.conv2d_backprop_filter(_work(x_nhwc), sizes,
-                                               _work(_to_nhwc(dy, window.data_format)), geom)
-        return dw.astype(x.dtype, copy=False)
-    return run
+def _conv2d_backprop_filter_kernel(window, x, filter_sizes, dy):
+    sizes = [int(d) for d in np.ravel(filter_sizes)]
+    if len(sizes) != 4:
+        raise ValueError("filter_sizes must be 4-dimensional, got: %d" % len(sizes))
+    x_nhwc = _to_nhwc(x, window.data_format)
+    geom = window.geometry(x_nhwc.shape[1], x_nhwc.shape[2], sizes[0], sizes[1])
+    dw = nn_kernels.conv2d_backprop_filter(_work(x_nhwc), sizes,
+                                           _work(_to_nhwc(dy, window.data_format)), geom)
+    return dw.astype(x.dtype, copy=False)
 
 
 register_op("Conv2DBackpropInput", inputs=["input_sizes: int32", "filter: T",
                                            "out_backprop: T"],
             outputs=["output: T"], attrs=["T: {half, bfloat16, float, double, int32}"] +
-            _CONV_ATTRS, kernel=_conv2d_backprop_input_kernel, shape=_backprop_input_shape)
+            _CONV_ATTRS, kernel=_window_kernel(_conv2d_backprop_input_kernel), shape=_backprop_input_shape)
 register_op("Conv2DBackpropFilter", inputs=["input: T", "filter_sizes: int32",
                                             "out_backprop: T"],
             outputs=["output: T"], attrs=["T: {half, bfloat16, float, double}"] + _CONV_ATTRS,
-            kernel=_conv2d_backprop_filter_kernel, shape=_shape_from_sizes(1))
+            kernel=_window_kernel(_conv2d_backprop_filter_kernel), shape=_shape_from_sizes(1))
 
 
 def _conv_attrs(op, with_cudnn=True):
@@ -913,28 +924,36 @@ def _conv2d_grad(op, grad):
                      out_backprop=grad, **attrs)]
 
 
-def _conv2d_backprop_input_grad(op, grad):
-    from tensorkeep.ops import array_ops
-    attrs = _conv_attrs(op)
-    return [None,
-            apply_op("Conv2DBackpropFilter", input=grad,
-                     filter_sizes=array_ops.shape(op.inputs[1]), out_backprop=op.inputs[2],
-                     **attrs),
-            apply_op("Conv2D", input=grad, filter=op.inputs[1], **attrs)]
+def _backprop_input_grad(conv_type, backprop_filter_type, with_cudnn):
+    """The gradient of a convolution's input backprop (inputs: sizes, filter, out_backprop)."""
+    def grad_fn(op, grad):
+        from tensorkeep.ops import array_ops
+        attrs = _conv_attrs(op, with_cudnn)
+        return [None,
+                apply_op(backprop_filter_type, input=grad,
+                         filter_sizes=array_ops.shape(op.inputs[1]), out_backprop=op.inputs[2],
+                         **attrs),
+                apply_op(conv_type, input=grad, filter=op.inputs[1], **attrs)]
+    return grad_fn
 
 
-def _conv2d_backprop_filter_grad(op, grad):
-    from tensorkeep.ops import array_ops
-    attrs = _conv_attrs(op)
-    return [apply_op("Conv2DBackpropInput", input_sizes=array_ops.shape(op.inputs[0]),
-                     filter=grad, out_backprop=op.inputs[2], **attrs),
-            None,
-            apply_op("Conv2D", input=op.inputs[0], filter=grad, **attrs)]
+def _backprop_filter_grad(conv_type, backprop_input_type, with_cudnn):
+    """The gradient of a convolution's filter backprop (inputs: input, sizes, out_backprop)."""
+    def grad_fn(op, grad):
+        from tensorkeep.ops import array_ops
+        attrs = _conv_attrs(op, with_cudnn)
+        return [apply_op(backprop_input_type, input_sizes=array_ops.shape(op.inputs[0]),
+                         filter=grad, out_backprop=op.inputs[2], **attrs),
+                None,
+                apply_op(conv_type, input=op.inputs[0], filter=grad, **attrs)]
+    return grad_fn
 
 
 register_gradient("Conv2D", _conv2d_grad)
-register_gradient("Conv2DBackpropInput", _conv2d_backprop_input_grad)
-register_gradient("Conv2DBackpropFilter", _conv2d_backprop_filter_grad)
+register_gradient("Conv2DBackpropInput", _backprop_input_grad(
+    "Conv2D", "Conv2DBackpropFilter", with_cudnn=True))
+register_gradient("Conv2DBackpropFilter", _backprop_filter_grad(
+    "Conv2D", "Conv2DBackpropInput", with_cudnn=True))
 
 
 def _get_sequence(value, n, channel_index, name):
@@ -952,6 +971,16 @@ def _get_sequence(value, n, channel_index, name):
         raise ValueError("%s should be of length 1, %d or %d. Received: %s=%s of length %d"
                          % (name, n, n + 2, name, value, len(value)))
     return [1, 1] + value if channel_index == 1 else [1] + value + [1]
+
+
+def _window_lists(data_format, **values):
+    """data_format (NHWC when None) and each of `values` (strides, ksize, dilations: an int or
+    a short list) in the 4-element form that format's ops take."""
+    if data_format is None:
+        data_format = "NHWC"
+    channel_index = 1 if data_format.startswith("NC") else 3
+    return data_format, [_get_sequence(value, 2, channel_index, name)
+                         for name, value in values.items()]
 
 
 def convert_padding(padding, expected_length=4):
@@ -979,11 +1008,8 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
     if filter is None:
         filter = filters
     padding, explicit_paddings = convert_padding(padding)
-    if data_format is None:
-        data_format = "NHWC"
-    channel_index = 1 if data_format.startswith("NC") else 3
-    strides = _get_sequence(strides, 2, channel_index, "strides")
-    dilations = _get_sequence(dilations, 2, channel_index, "dilations")
+    data_format, (strides, dilations) = _window_lists(data_format, strides=strides,
+                                                      dilations=dilations)
     return apply_op("Conv2D", input=input, filter=filter, strides=strides, padding=padding,
                     use_cudnn_on_gpu=use_cudnn_on_gpu, explicit_paddings=explicit_paddings,
                     data_format=data_format, dilations=dilations, name=name)
@@ -1019,11 +1045,8 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None,  
     value = input if value is None else value
     filter = filters if filter is None else filter  # noqa: A001
     with ops.name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as scope:
-        if data_format is None:
-            data_format = "NHWC"
-        channel_index = 1 if data_format.startswith("NC") else 3
-        strides = _get_sequence(strides, 2, channel_index, "strides")
-        dilations = _get_sequence(dilations, 2, channel_index, "dilations")
+        data_format, (strides, dilations) = _window_lists(data_format, strides=strides,
+                                                          dilations=dilations)
         padding, explicit_paddings = convert_padding(padding)
         return apply_op("Conv2DBackpropInput", input_sizes=output_shape, filter=filter,
                         out_backprop=value, strides=strides, padding=padding,
@@ -1037,22 +1060,17 @@ _DEPTHWISE_ATTRS = ["T: {half, bfloat16, float, double}", "strides: list(int)",
                     _PADDING_EXPLICIT, _EXPLICIT_PADDINGS, _DATA_FORMAT, _DILATIONS]
 
 
-def _depthwise_kernel(op, ctx):
-    window = _Window(op)
-    window.check_supported()
-
-    def run(x, w):
-        _check_rank4("input", x)
-        _check_rank4("filter", w)
-        x_nhwc = _to_nhwc(x, window.data_format)
-        n, in_h, in_w, channels = x_nhwc.shape
-        if w.shape[2] != channels:
-            raise ValueError("input and filter must have the same depth: %d vs %d"
-                             % (channels, w.shape[2]))
-        geom = window.geometry(in_h, in_w, w.shape[0], w.shape[1])
-        out = nn_kernels.depthwise_conv2d(_work(x_nhwc), _work(w), geom)
-        return _from_nhwc(out.astype(x.dtype, copy=False), window.data_format)
-    return run
+def _depthwise_kernel(window, x, w):
+    _check_rank4("input", x)
+    _check_rank4("filter", w)
+    x_nhwc = _to_nhwc(x, window.data_format)
+    n, in_h, in_w, channels = x_nhwc.shape
+    if w.shape[2] != channels:
+        raise ValueError("input and filter must have the same depth: %d vs %d"
+                         % (channels, w.shape[2]))
+    geom = window.geometry(in_h, in_w, w.shape[0], w.shape[1])
+    out = nn_kernels.depthwise_conv2d(_work(x_nhwc), _work(w), geom)
+    return _from_nhwc(out.astype(x.dtype, copy=False), window.data_format)
 
 
 def _depthwise_shape(op):
@@ -1069,44 +1087,34 @@ def _depthwise_shape(op):
                                                   window.data_format))]
 
 
-def _depthwise_backprop_input_kernel(op, ctx):
-    window = _Window(op)
-    window.check_supported()
-
-    def run(input_sizes, w, dy):
-        n, in_h, in_w, channels = _nhwc_dims([int(d) for d in np.ravel(input_sizes)],
-                                             window.data_format)
-        geom = window.geometry(in_h, in_w, w.shape[0], w.shape[1])
-        dx = nn_kernels.depthwise_conv2d_backprop_input(
-            (n, in_h, in_w, channels), _work(w), _work(_to_nhwc(dy, window.data_format)), geom)
-        return _from_nhwc(dx.astype(dy.dtype, copy=False), window.data_format)
-    return run
+def _depthwise_backprop_input_kernel(window, input_sizes, w, dy):
+    n, in_h, in_w, channels = _nhwc_dims([int(d) for d in np.ravel(input_sizes)],
+                                         window.data_format)
+    geom = window.geometry(in_h, in_w, w.shape[0], w.shape[1])
+    dx = nn_kernels.depthwise_conv2d_backprop_input(
+        (n, in_h, in_w, channels), _work(w), _work(_to_nhwc(dy, window.data_format)), geom)
+    return _from_nhwc(dx.astype(dy.dtype, copy=False), window.data_format)
 
 
-def _depthwise_backprop_filter_kernel(op, ctx):
-    window = _Window(op)
-    window.check_supported()
-
-    def run(x, filter_sizes, dy):
-        sizes = [int(d) for d in np.ravel(filter_sizes)]
-        x_nhwc = _to_nhwc(x, window.data_format)
-        geom = window.geometry(x_nhwc.shape[1], x_nhwc.shape[2], sizes[0], sizes[1])
-        dw = nn_kernels.depthwise_conv2d_backprop_filter(
-            _work(x_nhwc), sizes, _work(_to_nhwc(dy, window.data_format)), geom)
-        return dw.astype(x.dtype, copy=False)
-    return run
+def _depthwise_backprop_filter_kernel(window, x, filter_sizes, dy):
+    sizes = [int(d) for d in np.ravel(filter_sizes)]
+    x_nhwc = _to_nhwc(x, window.data_format)
+    geom = window.geometry(x_nhwc.shape[1], x_nhwc.shape[2], sizes[0], sizes[1])
+    dw = nn_kernels.depthwise_conv2d_backprop_filter(
+        _work(x_nhwc), sizes, _work(_to_nhwc(dy, window.data_format)), geom)
+    return dw.astype(x.dtype, copy=False)
 
 
 register_op("DepthwiseConv2dNative", inputs=["input: T", "filter: T"], outputs=["output: T"],
-            attrs=_DEPTHWISE_ATTRS, kernel=_depthwise_kernel, shape=_depthwise_shape)
+            attrs=_DEPTHWISE_ATTRS, kernel=_window_kernel(_depthwise_kernel), shape=_depthwise_shape)
 register_op("DepthwiseConv2dNativeBackpropInput",
             inputs=["input_sizes: int32", "filter: T", "out_backprop: T"],
             outputs=["output: T"], attrs=_DEPTHWISE_ATTRS,
-            kernel=_depthwise_backprop_input_kernel, shape=_backprop_input_shape)
+            kernel=_window_kernel(_depthwise_backprop_input_kernel), shape=_backprop_input_shape)
 register_op("DepthwiseConv2dNativeBackpropFilter",
             inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
             outputs=["output: T"], attrs=_DEPTHWISE_ATTRS,
-            kernel=_depthwise_backprop_filter_kernel, shape=_shape_from_sizes(1))
+            kernel=_window_kernel(_depthwise_backprop_filter_kernel), shape=_shape_from_sizes(1))
 
 
 def _depthwise_grad(op, grad):
@@ -1119,29 +1127,11 @@ def _depthwise_grad(op, grad):
                      filter_sizes=array_ops.shape(op.inputs[1]), out_backprop=grad, **attrs)]
 
 
-def _depthwise_backprop_input_grad(op, grad):
-    from tensorkeep.ops import array_ops
-    attrs = _conv_attrs(op, with_cudnn=False)
-    return [None,
-            apply_op("DepthwiseConv2dNativeBackpropFilter", input=grad,
-                     filter_sizes=array_ops.shape(op.inputs[1]), out_backprop=op.inputs[2],
-                     **attrs),
-            apply_op("DepthwiseConv2dNative", input=grad, filter=op.inputs[1], **attrs)]
-
-
-def _depthwise_backprop_filter_grad(op, grad):
-    from tensorkeep.ops import array_ops
-    attrs = _conv_attrs(op, with_cudnn=False)
-    return [apply_op("DepthwiseConv2dNativeBackpropInput",
-                     input_sizes=array_ops.shape(op.inputs[0]), filter=grad,
-                     out_backprop=op.inputs[2], **attrs),
-            None,
-            apply_op("DepthwiseConv2dNative", input=op.inputs[0], filter=grad, **attrs)]
-
-
 register_gradient("DepthwiseConv2dNative", _depthwise_grad)
-register_gradient("DepthwiseConv2dNativeBackpropInput", _depthwise_backprop_input_grad)
-register_gradient("DepthwiseConv2dNativeBackpropFilter", _depthwise_backprop_filter_grad)
+register_gradient("DepthwiseConv2dNativeBackpropInput", _backprop_input_grad(
+    "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropFilter", with_cudnn=False))
+register_gradient("DepthwiseConv2dNativeBackpropFilter", _backprop_filter_grad(
+    "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", with_cudnn=False))
 
 
 def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",  # noqa: A002
@@ -1169,64 +1159,32 @@ def _pool_shape(op, ksize):
                                                   window.data_format))]
 
 
-def _pool_kernel(pool_fn, ksize_from_inputs=False):
-    def factory(op, ctx):
-        window = _Window(op, ksize=None if ksize_from_inputs else op._attrs["ksize"])
-        window.check_supported()
-
-        def run(x, *window_inputs):
-            if ksize_from_inputs:
-                _set_window_inputs(window, *window_inputs)
-            _check_rank4("input", x)
-            x_nhwc = _to_nhwc(x, window.data_format)
-            geom = window.geometry(x_nhwc.shape[1], x_nhwc.shape[2], *window.ksize)
-            out = pool_fn(_work(x_nhwc), geom)
-            return _from_nhwc(out.astype(x.dtype, copy=False), window.data_format)
-        return run
-    return factory
+def _pool_kernel(pool_fn):
+    def run(window, x):
+        _check_rank4("input", x)
+        x_nhwc = _to_nhwc(x, window.data_format)
+        geom = window.geometry(x_nhwc.shape[1], x_nhwc.shape[2], *window.ksize)
+        out = pool_fn(_work(x_nhwc), geom)
+        return _from_nhwc(out.astype(x.dtype, copy=False), window.data_format)
+    return run
 
 
-def _set_window_inputs(window, ksize, strides):
-    window.ksize = window._check_four("ksize", [int(v) for v in np.ravel(ksize)])
-    window.strides = window._check_four("strides", [int(v) for v in np.ravel(strides)])
-    window.check_supported()
+def _max_pool_grad_kernel(window, orig_input, orig_output, grad):
+    x = _to_nhwc(orig_input, window.data_format)
+    geom = window.geometry(x.shape[1], x.shape[2], *window.ksize)
+    dy = _to_nhwc(grad, window.data_format)
+    if dy.shape != (x.shape[0], geom.out_h, geom.out_w, x.shape[3]):
+        raise ValueError("Expected grad shape to be %s, but got %s"
+                         % ([x.shape[0], geom.out_h, geom.out_w, x.shape[3]], list(dy.shape)))
+    dx = nn_kernels.max_pool_grad(x, dy, geom)
+    return _from_nhwc(dx.astype(grad.dtype, copy=False), window.data_format)
 
 
-def _max_pool_grad_kernel(ksize_from_inputs=False):
-    def factory(op, ctx):
-        window = _Window(op, ksize=None if ksize_from_inputs else op._attrs["ksize"])
-        window.check_supported()
-
-        def run(orig_input, orig_output, grad, *window_inputs):
-            if ksize_from_inputs:
-                _set_window_inputs(window, *window_inputs)
-            x = _to_nhwc(orig_input, window.data_format)
-            geom = window.geometry(x.shape[1], x.shape[2], *window.ksize)
-            dy = _to_nhwc(grad, window.data_format)
-            if dy.shape != (x.shape[0], geom.out_h, geom.out_w, x.shape[3]):
-                raise ValueError("Expected grad shape to be %s, but got %s"
-                                 % ([x.shape[0], geom.out_h, geom.out_w, x.shape[3]],
-                                    list(dy.shape)))
-            dx = nn_kernels.max_pool_grad(x, dy, geom)
-            return _from_nhwc(dx.astype(grad.dtype, copy=False), window.data_format)
-        return run
-    return factory
-
-
-def _max_pool_grad_grad_kernel(ksize_from_inputs=False):
-    def factory(op, ctx):
-        window = _Window(op, ksize=None if ksize_from_inputs else op._attrs["ksize"])
-        window.check_supported()
-
-        def run(orig_input, orig_output, grad, *window_inputs):
-            if ksize_from_inputs:
-                _set_window_inputs(window, *window_inputs)
-            x = _to_nhwc(orig_input, window.data_format)
-            geom = window.geometry(x.shape[1], x.shape[2], *window.ksize)
-            out = nn_kernels.max_pool_grad_grad(x, _to_nhwc(grad, window.data_format), geom)
-            return _from_nhwc(out.astype(grad.dtype, copy=False), window.data_format)
-        return run
-    return factory
+def _max_pool_grad_grad_kernel(window, orig_input, orig_output, grad):
+    x = _to_nhwc(orig_input, window.data_format)
+    geom = window.geometry(x.shape[1], x.shape[2], *window.ksize)
+    out = nn_kernels.max_pool_grad_grad(x, _to_nhwc(grad, window.data_format), geom)
+    return _from_nhwc(out.astype(grad.dtype, copy=False), window.data_format)
 
 
 def _static_pool_shape(op):
@@ -1239,8 +1197,7 @@ def _input_window_pool_shape(op):
     if ksize is None or strides is None:
         return [tensor_shape.unknown_shape(4)]
     window = _Window(op)
-    window.ksize = window._check_four("ksize", [int(v) for v in np.ravel(ksize)])
-    window.strides = window._check_four("strides", [int(v) for v in np.ravel(strides)])
+    _read_window_inputs(window, ksize, strides)
     n, in_h, in_w, channels = _nhwc_dims(_dims(op, 0, rank=4), window.data_format)
     out_h, out_w = window.output_dims(in_h, in_w, *window.ksize)
     return [tensor_shape.TensorShape(_format_dims([n, out_h, out_w, channels],
@@ -1255,57 +1212,55 @@ register_op("MaxPool", inputs=["input: T"], outputs=["output: T"],
             attrs=[_MAX_POOL_TYPES, "ksize: list(int) >= 4", "strides: list(int) >= 4",
                    _PADDING_EXPLICIT, _EXPLICIT_PADDINGS,
                    "data_format: {'NHWC', 'NCHW', 'NCHW_VECT_C'} = 'NHWC'"],
-            kernel=_pool_kernel(nn_kernels.max_pool), shape=_static_pool_shape)
+            kernel=_window_kernel(_pool_kernel(nn_kernels.max_pool), "attrs"),
+            shape=_static_pool_shape)
 register_op("MaxPoolV2", inputs=["input: T", "ksize: int32", "strides: int32"],
             outputs=["output: T"],
             attrs=[_MAX_POOL_TYPES, _PADDING,
                    "data_format: {'NHWC', 'NCHW', 'NCHW_VECT_C'} = 'NHWC'"],
-            kernel=_pool_kernel(nn_kernels.max_pool, ksize_from_inputs=True),
+            kernel=_window_kernel(_pool_kernel(nn_kernels.max_pool), "inputs"),
             shape=_input_window_pool_shape)
 register_op("MaxPoolGrad", inputs=["orig_input: T", "orig_output: T", "grad: T"],
             outputs=["output: T"],
             attrs=["ksize: list(int) >= 4", "strides: list(int) >= 4", _PADDING_EXPLICIT,
                    _EXPLICIT_PADDINGS, _DATA_FORMAT, _POOL_GRAD_TYPES],
-            kernel=_max_pool_grad_kernel(), shape=_first_input_shape)
+            kernel=_window_kernel(_max_pool_grad_kernel, "attrs"), shape=_first_input_shape)
 register_op("MaxPoolGradV2", inputs=["orig_input: T", "orig_output: T", "grad: T",
                                      "ksize: int32", "strides: int32"],
             outputs=["output: T"], attrs=[_PADDING, _DATA_FORMAT, _POOL_GRAD_TYPES],
-            kernel=_max_pool_grad_kernel(ksize_from_inputs=True), shape=_first_input_shape)
+            kernel=_window_kernel(_max_pool_grad_kernel, "inputs"),
+            shape=_first_input_shape)
 register_op("MaxPoolGradGrad", inputs=["orig_input: T", "orig_output: T", "grad: T"],
             outputs=["output: T"],
             attrs=["ksize: list(int) >= 4", "strides: list(int) >= 4", _PADDING, _DATA_FORMAT,
                    _REAL_TYPES],
-            kernel=_max_pool_grad_grad_kernel(), shape=lambda op: [op._inputs[1]._shape_val])
+            kernel=_window_kernel(_max_pool_grad_grad_kernel, "attrs"), shape=lambda op: [op._inputs[1]._shape_val])
 register_op("MaxPoolGradGradV2", inputs=["orig_input: T", "orig_output: T", "grad: T",
                                          "ksize: int32", "strides: int32"],
             outputs=["output: T"], attrs=[_PADDING, _DATA_FORMAT, _REAL_TYPES],
-            kernel=_max_pool_grad_grad_kernel(ksize_from_inputs=True),
+            kernel=_window_kernel(_max_pool_grad_grad_kernel, "inputs"),
             shape=lambda op: [op._inputs[1]._shape_val])
 
 _AVG_POOL_ATTRS = ["ksize: list(int) >= 4", "strides: list(int) >= 4", _PADDING, _DATA_FORMAT,
                    _FLOAT_TYPES]
 register_op("AvgPool", inputs=["value: T"], outputs=["output: T"], attrs=_AVG_POOL_ATTRS,
-            kernel=_pool_kernel(nn_kernels.avg_pool), shape=_static_pool_shape)
+            kernel=_window_kernel(_pool_kernel(nn_kernels.avg_pool), "attrs"),
+            shape=_static_pool_shape)
 
 
-def _avg_pool_grad_kernel(op, ctx):
-    window = _Window(op, ksize=op._attrs["ksize"])
-    window.check_supported()
-
-    def run(orig_input_shape, grad):
-        sizes = [int(d) for d in np.ravel(orig_input_shape)]
-        if len(sizes) != 4:
-            raise ValueError("orig_input_shape must have 4 elements")
-        n, in_h, in_w, channels = _nhwc_dims(sizes, window.data_format)
-        geom = window.geometry(in_h, in_w, *window.ksize)
-        dx = nn_kernels.avg_pool_grad((n, in_h, in_w, channels),
-                                      _work(_to_nhwc(grad, window.data_format)), geom)
-        return _from_nhwc(dx.astype(grad.dtype, copy=False), window.data_format)
-    return run
+def _avg_pool_grad_kernel(window, orig_input_shape, grad):
+    sizes = [int(d) for d in np.ravel(orig_input_shape)]
+    if len(sizes) != 4:
+        raise ValueError("orig_input_shape must have 4 elements")
+    n, in_h, in_w, channels = _nhwc_dims(sizes, window.data_format)
+    geom = window.geometry(in_h, in_w, *window.ksize)
+    dx = nn_kernels.avg_pool_grad((n, in_h, in_w, channels),
+                                  _work(_to_nhwc(grad, window.data_format)), geom)
+    return _from_nhwc(dx.astype(grad.dtype, copy=False), window.data_format)
 
 
 register_op("AvgPoolGrad", inputs=["orig_input_shape: int32", "grad: T"], outputs=["output: T"],
-            attrs=_AVG_POOL_ATTRS, kernel=_avg_pool_grad_kernel, shape=_shape_from_sizes(0))
+            attrs=_AVG_POOL_ATTRS, kernel=_window_kernel(_avg_pool_grad_kernel, "attrs"), shape=_shape_from_sizes(0))
 
 
 def _pool_attrs(op, explicit=True):
@@ -1377,11 +1332,7 @@ def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None,
     if value is None:
         value = input
     with ops.name_scope(name, "MaxPool", [value]) as scope:
-        if data_format is None:
-            data_format = "NHWC"
-        channel_index = 1 if data_format.startswith("NC") else 3
-        ksize = _get_sequence(ksize, 2, channel_index, "ksize")
-        strides = _get_sequence(strides, 2, channel_index, "strides")
+        data_format, (ksize, strides) = _window_lists(data_format, ksize=ksize, strides=strides)
         padding, explicit_paddings = convert_padding(padding)
         if any(v == 0 for v in ksize):
             raise ValueError("`ksize` cannot be zero. Received: ksize=%s" % (ksize,))
@@ -1396,11 +1347,7 @@ def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None,
     with ops.name_scope(name, "AvgPool", [value]) as scope:
         if value is None:
             value = input
-        if data_format is None:
-            data_format = "NHWC"
-        channel_index = 1 if data_format.startswith("NC") else 3
-        ksize = _get_sequence(ksize, 2, channel_index, "ksize")
-        strides = _get_sequence(strides, 2, channel_index, "strides")
+        data_format, (ksize, strides) = _window_lists(data_format, ksize=ksize, strides=strides)
         return apply_op("AvgPool", value=value, ksize=ksize, strides=strides, padding=padding,
                         data_format=data_format, name=scope)
 

@@ -198,12 +198,18 @@ def _check_scalars(op, spec, args):
                                                           _dims(np.shape(args[i]))))
 
 
-def _dense_update(op, spec, attrs, currents, args):
+def _check_slots_match_var(op, spec, currents):
+    """The slots (accum, m, v, ...) must have the variable's shape."""
     var = currents[0]
     for name, value in zip(spec.input_names[1:spec.n_refs], currents[1:]):
         if value.shape != var.shape:
             raise _invalid(op, "var and %s do not have the same shape%s %s"
                            % (name, _dims(var.shape), _dims(value.shape)))
+    return var
+
+
+def _dense_update(op, spec, attrs, currents, args):
+    var = _check_slots_match_var(op, spec, currents)
     grad = args[spec.grad_index]
     if np.shape(grad) != var.shape:
         raise _invalid(op, "var and %s do not have the same shape%s %s"
@@ -214,11 +220,7 @@ def _dense_update(op, spec, attrs, currents, args):
 
 
 def _sparse_update(op, spec, attrs, currents, args):
-    var = currents[0]
-    for name, value in zip(spec.input_names[1:spec.n_refs], currents[1:]):
-        if value.shape != var.shape:
-            raise _invalid(op, "var and %s do not have the same shape%s %s"
-                           % (name, _dims(var.shape), _dims(value.shape)))
+    var = _check_slots_match_var(op, spec, currents)
     if var.ndim < 1:
         raise _invalid(op, "var must be at least 1 dimensional")
     indices = np.asarray(args[spec.indices_index])

@@ -74,7 +74,9 @@ class Variable:
         if trainable and ops.GraphKeys.TRAINABLE_VARIABLES not in collections:
             collections = collections + [ops.GraphKeys.TRAINABLE_VARIABLES]
         graph = ops.get_default_graph()
-        with ops.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope:
+        # Built outside any control dependencies and control flow (TensorFlow's init_scope).
+        with graph.control_dependencies(None), \
+                ops.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope:
             if init_from_fn:
                 # The variable does not exist yet, so its initializer ops (and the variable op)
                 # are colocated by attr, as TensorFlow does.
@@ -87,6 +89,11 @@ class Variable:
             else:
                 self._initial_value = ops.convert_to_tensor(initial_value, name="initial_value",
                                                             dtype=dtype)
+                if self._initial_value.op._get_control_flow_context() is not None:
+                    raise ValueError(
+                        "Initializer for variable %s is from inside a control-flow construct, "
+                        "such as a loop or conditional. When creating a variable inside a loop "
+                        "or conditional, use a lambda as the initializer." % scope)
             if self._initial_value.dtype.is_ref_dtype:
                 self._initial_value = array_ops.identity(self._initial_value)
             if shape is not None:

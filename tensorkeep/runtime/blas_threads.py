@@ -1,18 +1,18 @@
 """How many threads NumPy's BLAS (OpenBLAS) may use while a session runs a plan with matrix
-products.
+products: one by default, N with `tf.ConfigProto(intra_op_parallelism_threads=N)`.
 
-tensorkeep runs kernels one after another on the calling thread. Between two matrix products
-OpenBLAS's worker threads spin waiting for work, and on a small machine shared with other
-processes that costs more than the parallelism gains: on the 2-core benchmark machine, training
-an MLP ran 8× slower and CNN inference 4× slower with OpenBLAS's default of one thread per core
-than with one thread (BENCHMARKS.md). So by default a run with BLAS-heavy ops uses one BLAS
-thread, and puts the previous setting back when it ends.
+tensorkeep runs kernels one after another on the calling thread; the parallelism inside a
+kernel is BLAS's. Between two matrix products OpenBLAS's worker threads spin waiting for work,
+competing with the Python thread that runs the next kernels and with every other process. On
+the 2-core benchmark machine (BENCHMARKS.md) one BLAS thread gave the same speed in every run
+(CNN inference at batch 1: 0.59-0.64 ms), while OpenBLAS's default of a thread per core went
+from 1.4× faster (MLP training, machine otherwise idle) to 16× slower (the same CNN: 10 ms)
+when other processes were busy. So a run with BLAS-heavy ops uses one BLAS thread unless the
+session's config asks for more, and the previous setting is put back when the run ends.
 
-`tf.ConfigProto(intra_op_parallelism_threads=N)` asks for N threads instead (as it sizes
-TensorFlow's own pool); an OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS set in the
-environment is the user's choice and is left alone when the config does not ask otherwise.
-Only OpenBLAS builds found loaded in the process (Linux) are controlled; elsewhere this is a
-no-op.
+An OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS in the environment is the user's
+choice: without an explicit config, such a process is left alone. Only OpenBLAS builds found
+loaded in the process (Linux) are controlled; elsewhere this is a no-op.
 """
 
 import ctypes

@@ -195,7 +195,7 @@ register_op("PartitionedCall", inputs=["args: Tin"], outputs=["output: Tout"],
             attrs=_CALL_ATTRS, kernel=_call_kernel, shape=_declared_output_shapes)
 register_op("StatefulPartitionedCall", inputs=["args: Tin"], outputs=["output: Tout"],
             attrs=_CALL_ATTRS, stateful=True, kernel=_call_kernel,
-            shape=_declared_output_shapes)
+            shape=_declared_output_shapes, is_distributed_communication=True)
 
 
 def _truth(value):

@@ -42,10 +42,21 @@ def _constrain_after(variable, update_op):
         return variable.assign(variable.constraint(variable))
 
 
-class _RefVariableProcessor:
+class _Processor:
+    """How apply_gradients updates one kind of variable (this base: a Tensor, which it
+    cannot)."""
+
     def __init__(self, v):
         self._v = v
 
+    def target(self):
+        return self._v
+
+    def update_op(self, optimizer, g):
+        raise NotImplementedError("Trying to update a Tensor ", self._v)
+
+
+class _RefVariableProcessor(_Processor):
     def target(self):
         return self._v._ref()
 
@@ -57,13 +68,7 @@ class _RefVariableProcessor:
         return optimizer._apply_sparse_duplicate_indices(g, self._v)
 
 
-class _ResourceVariableProcessor:
-    def __init__(self, v):
-        self._v = v
-
-    def target(self):
-        return self._v
-
+class _ResourceVariableProcessor(_Processor):
     def update_op(self, optimizer, g):
         if isinstance(g, IndexedSlices):
             if self._v.constraint is not None:
@@ -73,24 +78,13 @@ class _ResourceVariableProcessor:
         return _constrain_after(self._v, optimizer._resource_apply_dense(g, self._v))
 
 
-class _TensorProcessor:
-    def __init__(self, v):
-        self._v = v
-
-    def target(self):
-        return self._v
-
-    def update_op(self, optimizer, g):
-        raise NotImplementedError("Trying to update a Tensor ", self._v)
-
-
 def _get_processor(v):
     if resource_variable_ops.is_resource_variable(v):
         return _ResourceVariableProcessor(v)
     if isinstance(v, variables.Variable):
         return _RefVariableProcessor(v)
     if isinstance(v, ops.Tensor):
-        return _TensorProcessor(v)
+        return _Processor(v)
     raise NotImplementedError("Trying to optimize unsupported type ", v)
 
 

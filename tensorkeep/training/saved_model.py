@@ -8,6 +8,8 @@ V2 checkpoint; `assets/`: files the graph reads, fed to their tensors at load ti
 
 import logging
 import os
+import posixpath
+import re
 
 from google.protobuf import any_pb2
 
@@ -349,8 +351,20 @@ def _asset_feeds(export_dir, meta_graph_def, import_scope):
         name = asset.tensor_info.name
         if import_scope:
             name = "%s/%s" % (import_scope, name)
-        feeds[name] = _join(get_assets_dir(export_dir), asset.filename)
+        feeds[name] = _join(get_assets_dir(export_dir), _checked_asset_filename(export_dir, asset.filename))
     return feeds
+
+
+def _checked_asset_filename(export_dir, filename):
+    """`filename` if it names a file inside the assets directory; a SavedModel from elsewhere
+    must not make the graph read files outside it (absolute paths, `..`)."""
+    portable = filename.replace("\\", "/")
+    normalized = posixpath.normpath(portable)
+    if not filename or posixpath.isabs(portable) or os.path.isabs(filename) or re.match(r"^[A-Za-z]:", portable) \
+            or normalized == ".." or normalized.startswith("../"):
+        raise ValueError("The SavedModel at %s names the asset file %r, which lies outside its assets "
+                         "directory; refusing to load it." % (export_dir, filename))
+    return filename
 
 
 def _init_op(meta_graph_def, import_scope):

@@ -22,7 +22,6 @@ from tensorkeep import io as tkio
 from tensorkeep.framework import errors
 from tensorkeep.framework import meta_graph
 from tensorkeep.framework import ops
-from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.io import protos
 from tensorkeep.ops import array_ops
 from tensorkeep.ops import control_flow_ops
@@ -251,11 +250,11 @@ class BaseSaverBuilder:
         graph = ops.get_default_graph()
         first_new_op = len(graph.get_operations())
         with ops.name_scope(name, "save", [saveable.op for saveable in saveables]):
-            filename_tensor = apply_op("PlaceholderWithDefault", input=filename or "model",
-                                       shape=[], name="filename")
+            filename_tensor = array_ops.placeholder_with_default(filename or "model", shape=(),
+                                                                 name="filename")
             # "Const" is the name every TensorFlow version feeds the path through.
-            filename_tensor = apply_op("PlaceholderWithDefault", input=filename_tensor,
-                                       shape=[], name="Const")
+            filename_tensor = array_ops.placeholder_with_default(filename_tensor, shape=(),
+                                                                 name="Const")
             if sharded:
                 per_device = self._group_by_devices(saveables)
                 save_tensor = self._add_sharded_save_ops(filename_tensor, per_device)

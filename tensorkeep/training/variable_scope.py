@@ -650,13 +650,18 @@ class _VariableScopeStore:
         return self.variable_scopes_count.get(scope_name, 0)
 
 
+def _graph_singleton(key, make):
+    """The object kept in the default graph's collection `key`, made on first use."""
+    stored = ops.get_collection(key)
+    if stored:
+        return stored[0]
+    made = make()
+    ops.add_to_collection(key, made)
+    return made
+
+
 def get_variable_scope_store():
-    stores = ops.get_collection(_VARSCOPESTORE_KEY)
-    if stores:
-        return stores[0]
-    store = _VariableScopeStore()
-    ops.add_to_collection(_VARSCOPESTORE_KEY, store)
-    return store
+    return _graph_singleton(_VARSCOPESTORE_KEY, _VariableScopeStore)
 
 
 def get_variable_scope():
@@ -665,12 +670,7 @@ def get_variable_scope():
 
 
 def _get_default_variable_store():
-    stores = ops.get_collection(_VARSTORE_KEY)
-    if stores:
-        return stores[0]
-    store = _VariableStore()
-    ops.add_to_collection(_VARSTORE_KEY, store)
-    return store
+    return _graph_singleton(_VARSTORE_KEY, _VariableStore)
 
 
 def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,

@@ -89,3 +89,26 @@ def nested_attr_bytes(depth):
         value = field(10, field(2, entry))  # AttrValue.func = NameAttrList{attr: {x: value}}
     node = field(1, b"c") + field(2, b"NoOp") + field(5, field(1, b"deep") + field(2, value))
     return field(1, node)
+
+
+def write_v1_checkpoint(path, name, shape, stored_values, datatype=None):
+    """A V1 checkpoint (one table) declaring tensor `name` of `shape` as one full slice, whose
+    stored data holds `stored_values` (float32) whatever the shape says."""
+    from tensorkeep.io import tensor_slices
+
+    datatype = protos.DT_FLOAT if datatype is None else datatype
+    extents = [(0, None)] * len(shape)
+    meta = protos.SavedTensorSlices()
+    tensor = meta.meta.tensor.add(name=name, type=datatype)
+    tensor.shape.SetInParent()
+    for size in shape:
+        tensor.shape.dim.add().size = size
+    tensor_slices.fill_proto(tensor.slice.add(), extents)
+    data = protos.SavedTensorSlices()
+    data.data.name = name
+    tensor_slices.fill_proto(data.data.slice, extents)
+    data.data.data.dtype = datatype
+    data.data.data.float_val.extend(stored_values)
+    items = sorted([(b"", meta.SerializeToString()),
+                    (tensor_slices.encode_tensor_name_slice(name.encode(), extents), data.SerializeToString())])
+    write(path, table.build_table(items))

@@ -140,3 +140,12 @@ def run_graph_file(path, fetch):
         tf.import_graph_def(graph_def, name="")
         with tf.Session(graph=graph) as session:
             return session.run(fetch)
+
+
+def import_graph_def_bytes(data):
+    """Import a serialized GraphDef into a fresh graph; the number of operations."""
+    graph_def = tf.GraphDef()
+    graph_def.ParseFromString(data)
+    with tf.Graph().as_default() as graph:
+        tf.import_graph_def(graph_def, name="")
+        return len(graph.get_operations())
