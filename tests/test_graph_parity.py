@@ -49,8 +49,10 @@ def run_case(code):
         if fetches is not None:
             with tf.Session(graph=graph) as sess:
                 try:
-                    sess.run([tf.global_variables_initializer(),
-                              tf.local_variables_initializer()])
+                    for init_op in namespace.get("init_ops") or [
+                            [tf.global_variables_initializer(),
+                             tf.local_variables_initializer()]]:
+                        sess.run(init_op)
                     out["values"] = [_encode(value) for value in sess.run(fetches)]
                 except tf.errors.OpError as error:
                     lines = str(error).splitlines()
@@ -87,7 +89,8 @@ case("variables_reading_variables", """
 """)
 
 # A loop in the initial value (a back edge) leaves it unguarded; a tf.cond's result is guarded
-# through both branches; a loop's own output cannot initialize a variable.
+# through both branches; a loop's own output cannot initialize a variable. (The unguarded loop
+# reads v, so v is initialized first.)
 case("control_flow_initial_values", """
     v = tf.Variable(1.0, name="v")
     looped = tf.while_loop(lambda i: i < 10.0, lambda i: i * 2.0, [v.value()])
@@ -99,21 +102,27 @@ case("control_flow_initial_values", """
         extra = None
     except ValueError as error:
         extra = str(error)
+    init_ops = [v.initializer, w.initializer, x.initializer]
     fetches = [w, x]
 """)
 
 # A moving average's shadow starts from cond(IsVariableInitialized(v), v.read, v.initial_value),
 # itself guarded by the shadow variable (the seed program's `v/ExponentialMovingAverage/cond`).
-# w's shadow still computes w's unguarded initial value (the cond's Switch needs it), which
-# reads v: initializing everything at once fails on v, in TensorFlow too.
-case("moving_average_shadows", """
+_SHADOWS = """
     v = tf.Variable(2.0, name="v")
     w = tf.Variable(v * 3.0, name="w")
     with tf.name_scope("outer"):
         ema = tf.train.ExponentialMovingAverage(0.5)
         update = ema.apply([v, w])
     fetches = [ema.average(v), ema.average(w)]
+"""
+case("moving_average_shadows", _SHADOWS + """
+    init_ops = [v.initializer, w.initializer,
+                tf.variables_initializer([ema.average(v), ema.average(w)])]
 """)
+# w's shadow still computes w's unguarded initial value (its cond's Switch needs it), which
+# reads v: running all initializers in one run fails on `v/read` (TensorFlow, every time).
+case("shadows_initialized_in_one_run", _SHADOWS)
 
 # Optimizer slots: zeros slots of a variable of unknown shape start from the same tf.cond.
 case("optimizer_slots", """
@@ -247,6 +256,7 @@ def tensorkeep_result(name):
 # device of the op it is colocated with, not the device scope's.
 _FRAMEWORK_GAPS = {
     "moving_average_shadows": "framework/ops.py does not sort an op's colocation groups",
+    "shadows_initialized_in_one_run": "framework/ops.py does not sort an op's colocation groups",
     "variables_reading_variables": "framework/ops.py: colocate_with() does not reset the device "
                                    "scope",
 }
@@ -304,22 +314,10 @@ def _op_defs(encoded):
     return {name: protos.OpDef.FromString(bytes.fromhex(data)) for name, data in encoded.items()}
 
 
-# RefSwitch is registered in ops/control_flow_ops.py, whose owner has not marked it
-# allows_uninitialized_input yet (reported).
-_PENDING_FLAGS = {"RefSwitch": "allows_uninitialized_input"}
-
-
-def _without_pending_flags(op_defs):
-    for name, field in _PENDING_FLAGS.items():
-        if name in op_defs:
-            op_defs[name].ClearField(field)
-    return op_defs
-
-
 @pytest.mark.tf
 def test_meta_graph_stripped_op_list_matches_tensorflow():
-    ours = _without_pending_flags(_op_defs(tensorkeep_result("training_op_list")["op_list"]))
-    theirs = _without_pending_flags(_op_defs(tensorflow_result("training_op_list")["op_list"]))
+    ours = _op_defs(tensorkeep_result("training_op_list")["op_list"])
+    theirs = _op_defs(tensorflow_result("training_op_list")["op_list"])
     assert sorted(ours) == sorted(theirs)
     for name in sorted(theirs):
         assert str(ours[name]) == str(theirs[name]), name
@@ -349,15 +347,8 @@ def _golden_op_defs():
 
 
 def _golden_op_def_params():
-    params = []
-    for name in sorted(_golden_op_defs()):
-        marks = ()
-        if name in _PENDING_FLAGS:
-            marks = pytest.mark.xfail(reason="%s's %s is set in ops/control_flow_ops.py "
-                                             "(reported)" % (name, _PENDING_FLAGS[name]),
-                                      strict=False)
-        params.append(pytest.param(name, marks=marks))
-    return params or [pytest.param(None, marks=pytest.mark.skip(reason="no golden meta graphs"))]
+    return sorted(_golden_op_defs()) or [
+        pytest.param(None, marks=pytest.mark.skip(reason="no golden meta graphs"))]
 
 
 @pytest.mark.parametrize("op_type", _golden_op_def_params())
@@ -392,12 +383,4 @@ def test_seed_moving_average_graph_equals_tensorflows(shared_dir):
     assert [n.name for n in ours.graph_def.node] == [n.name for n in golden.graph_def.node]
     for our_node, their_node in zip(ours.graph_def.node, golden.graph_def.node):
         assert str(our_node) == str(their_node)
-    _without_pending_flags_in_list(golden.meta_info_def.stripped_op_list)
-    _without_pending_flags_in_list(ours.meta_info_def.stripped_op_list)
     assert str(ours.meta_info_def.stripped_op_list) == str(golden.meta_info_def.stripped_op_list)
-
-
-def _without_pending_flags_in_list(op_list):
-    for op_def in op_list.op:
-        if op_def.name in _PENDING_FLAGS:
-            op_def.ClearField(_PENDING_FLAGS[op_def.name])

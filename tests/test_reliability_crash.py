@@ -136,3 +136,33 @@ def test_sigkill_during_save_never_loses_the_last_checkpoint(tmp_path, capsys):
                    **{name: value for name, value in harness.figures.items() if name not in ("kills", "survived")}}
         report(capsys, "crash during save", figures, note=f"{MEGABYTES} MB model, seed {SEED}")
     assert harness.figures["survived"] == KILLS
+
+
+def test_temp_files_of_killed_writers_are_removed_and_live_ones_kept(tmp_path):
+    """The rule the cleaning relies on: a live writer holds a lock on its temporary file, the
+    OS drops it when the writer dies, and only unlocked temporary files are removed."""
+    import subprocess
+    import sys
+
+    from tensorkeep.io import bundle, gfile
+
+    code = ("import sys, time; from tensorkeep.io import gfile\n"
+            "writer = gfile.AtomicWriter(sys.argv[1]); writer.write(b'partial')\n"
+            "print('ready', flush=True); time.sleep(600)\n")
+    killed = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "model-1.data-00000-of-00001")],
+                              stdout=subprocess.PIPE, text=True)
+    assert killed.stdout.readline() == "ready\n"
+    killed.kill()
+    killed.wait()
+    killed.stdout.close()
+    (abandoned,) = _temp_files(str(tmp_path))
+    (tmp_path / "unrelated.tempstate").write_bytes(b"not ours: no digits")
+    live = gfile.AtomicWriter(str(tmp_path / "model-2.index"))
+    live.write(b"complete")
+    with bundle.BundleWriter(str(tmp_path / "model-3")) as writer:  # opening one cleans the directory
+        writer.add("x", [1.0])
+    assert not os.path.exists(abandoned)
+    assert (tmp_path / "unrelated.tempstate").exists()
+    live.commit()  # its temporary file survived the cleaning
+    assert (tmp_path / "model-2.index").read_bytes() == b"complete"
+    assert _temp_files(str(tmp_path)) == {str(tmp_path / "unrelated.tempstate")}

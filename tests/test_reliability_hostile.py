@@ -8,8 +8,8 @@ a reader must check each size against the real file before allocating. See
 docs/RELIABILITY.md.
 """
 
+import collections
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -25,17 +25,28 @@ GIGABYTE_SHAPE = [1 << 14, 1 << 14]  # 2**28 float32 elements: a gigabyte, below
 MEMORY_ALLOWANCE = 16 << 20  # what a load may allocate beyond the files' sizes
 
 
+REFUSED = collections.Counter()  # hostile files refused as expected, per kind
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures(request):
+    yield
+    report(request.config, "hostile files", {f"{kind} refused": count for kind, count in sorted(REFUSED.items())})
+
+
 @pytest.fixture(scope="module")
 def sandbox():
     with Sandbox(timeout=60) as worker:
         yield worker
 
 
-def _expect_error(outcome, error_classes, *message_parts):
+def _expect_error(outcome, error_classes, *message_parts, kind=None):
     assert outcome.kind == "raised", f"expected {error_classes}, got {outcome!r}"
     assert issubclass(outcome.error_type, error_classes), f"{outcome!r}\n{outcome.trace}"
     for part in message_parts:
         assert part in outcome.message, f"{part!r} not in: {outcome.message}"
+    if kind:
+        REFUSED[kind] += 1
 
 
 def _measured_call(sandbox, function, *args):
@@ -175,7 +186,7 @@ def test_hostile_bundle_is_refused_before_allocating(sandbox, tmp_path, build, m
     prefix = str(tmp_path / "model")
     build(prefix)
     outcome = _measured_call(sandbox, loaders.read_every_tensor, prefix)
-    _expect_error(outcome, (tf.errors.DataLossError, tf.errors.NotFoundError), *message_parts)
+    _expect_error(outcome, (tf.errors.DataLossError, tf.errors.NotFoundError), *message_parts, kind="checkpoint bundles")
     assert prefix in outcome.message, f"the error does not name the file: {outcome.message}"
     assert outcome.peak < MEMORY_ALLOWANCE, f"allocated {outcome.peak} bytes for a {_files_size(tmp_path)} byte file"
 
@@ -235,7 +246,7 @@ for _op in ("PyFunc", "PyFuncStateless", "EagerPyFunc"):
 def test_hostile_graph_def_is_refused_on_import(sandbox, tmp_path, text, error_classes, message_parts):
     path = _write_graph(tmp_path, _graph_def(text))
     outcome = sandbox.call(loaders.import_graph_file, path)
-    _expect_error(outcome, error_classes, *message_parts)
+    _expect_error(outcome, error_classes, *message_parts, kind="graphs")
 
 
 @pytest.mark.parametrize("op_type", ["PyFunc", "PyFuncStateless", "EagerPyFunc"])
@@ -244,7 +255,7 @@ def test_meta_graph_with_python_function_ops_is_refused(sandbox, tmp_path, op_ty
     meta_graph_def = protos.MetaGraphDef()
     meta_graph_def.graph_def.CopyFrom(_graph_def(case[1]))
     path = hostile.write(str(tmp_path / "model.meta"), meta_graph_def.SerializeToString())
-    _expect_error(sandbox.call(loaders.import_meta_graph_file, path), case[2], op_type, "code")
+    _expect_error(sandbox.call(loaders.import_meta_graph_file, path), case[2], op_type, "code", kind="meta graphs with Python function ops")
 
 
 def test_python_function_ops_inside_unused_library_functions_still_import(sandbox, tmp_path):
@@ -270,7 +281,7 @@ def test_deeply_nested_graph_def_binary(sandbox, tmp_path, depth):
     if depth <= 20:  # 60 message levels: within protobuf's limit of 100 (TensorFlow's too)
         assert outcome.kind == "returned", f"{outcome!r}\n{outcome.trace}"
     else:
-        _expect_error(outcome, (OSError, ValueError, tf.errors.OpError), path)
+        _expect_error(outcome, (OSError, ValueError, tf.errors.OpError), path, kind="deeply nested graphs")
 
 
 @pytest.mark.parametrize("depth", [20, 5000])
@@ -280,13 +291,13 @@ def test_deeply_nested_graph_def_text(sandbox, tmp_path, depth):
     if depth <= 20:
         assert outcome.kind == "returned", f"{outcome!r}\n{outcome.trace}"
     else:
-        _expect_error(outcome, (OSError, ValueError, tf.errors.OpError), path)
+        _expect_error(outcome, (OSError, ValueError, tf.errors.OpError), path, kind="deeply nested graphs")
 
 
 def test_deeply_nested_meta_graph_text(sandbox, tmp_path):
     text = "graph_def { " + hostile.nested_attr_text(5000) + " }"
     path = hostile.write(str(tmp_path / "model.meta"), text)
-    _expect_error(sandbox.call(loaders.import_meta_graph_file, path), (OSError, ValueError, tf.errors.OpError), path)
+    _expect_error(sandbox.call(loaders.import_meta_graph_file, path), (OSError, ValueError, tf.errors.OpError), path, kind="deeply nested graphs")
 
 
 def test_loop_without_exit_does_not_hang(sandbox, tmp_path):
@@ -323,7 +334,7 @@ def test_hostile_constant_fails_cleanly_when_run(sandbox, tmp_path, replace, rep
     """A Const's value is only decoded when the graph runs (as in TensorFlow)."""
     path = _write_graph(tmp_path, _graph_def(CONST.replace(replace, replacement)))
     outcome = sandbox.call(loaders.run_graph_file, path, "c:0")
-    _expect_error(outcome, tf.errors.OpError, "c")
+    _expect_error(outcome, tf.errors.OpError, "c", kind="constants at run time")
 
 
 # ------------------------------------------------------------------- paths in files
@@ -360,6 +371,7 @@ def test_rotation_never_deletes_checkpoints_a_state_file_lists_outside_its_direc
     assert (outside / "target.index").read_bytes() == b"precious"
     assert not os.path.exists(train / "model-5.index")  # inside the directory: rotated out as usual
     assert tf.train.latest_checkpoint(str(train)) == str(train / "model-15")
+    REFUSED["state files listing paths outside (rotation)"] += 1
 
 
 def _saved_model_with_asset(export_dir, asset_source):
@@ -404,6 +416,7 @@ def test_saved_model_assets_outside_the_assets_directory_are_refused(tmp_path, a
         handle.write(saved_model.SerializeToString())
     with pytest.raises(ValueError, match="outside"):
         _load_saved_model(export_dir)
+    REFUSED["SavedModel asset paths"] += 1
 
 
 # ---------------------------------------------------------------- V1 checkpoints
@@ -413,7 +426,7 @@ def test_hostile_v1_checkpoint_is_refused_before_allocating(sandbox, tmp_path, s
     path = str(tmp_path / "model.ckpt")
     hostile.write_v1_checkpoint(path, "w", shape, [1.0, 2.0])
     outcome = _measured_call(sandbox, loaders.read_every_tensor, path)
-    _expect_error(outcome, tf.errors.DataLossError, path, "w")
+    _expect_error(outcome, tf.errors.DataLossError, path, "w", kind="V1 checkpoints")
     assert outcome.peak < MEMORY_ALLOWANCE, f"allocated {outcome.peak} bytes for a {_files_size(tmp_path)} byte file"
 
 

@@ -259,3 +259,26 @@ def test_exec_runs_a_tf1_script_with_submodule_imports(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "[2. 4.]\n"
+
+
+def test_reads_of_a_variable_see_updates_ordered_before_them():
+    """TensorFlow's `v/read` aliases the variable's buffer: an op that runs after an update
+    (through a control dependency) reads the new value, even through the old snapshot."""
+    graph = tf.Graph()
+    with graph.as_default():
+        v = tf.Variable(0.0, name="v")
+        with tf.control_dependencies([tf.assign_add(v, 1.0)]):
+            through_snapshot = tf.identity(v.value())
+            doubled = v * 2.0
+        w = tf.Variable(1.0, name="w", constraint=lambda x: tf.clip_by_value(x, -10.0, 10.0))
+        step = tf.train.GradientDescentOptimizer(0.1).minimize(2.0 * w)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(through_snapshot) == np.float32(1.0)
+            assert sess.run(doubled) == np.float32(4.0)
+            sess.run(step)
+            # The constraint runs after the update and sees it (TensorFlow prints 0.8).
+            assert sess.run(w) == np.float32(0.8)
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value v"):
+                sess.run(v.value())

@@ -61,7 +61,7 @@ register_op("Switch", inputs=["data: T", "pred: bool"],
             shape=_switch_shape)
 register_op("RefSwitch", inputs=["data: Ref(T)", "pred: bool"],
             outputs=["output_false: Ref(T)", "output_true: Ref(T)"], attrs=["T: type"],
-            shape=_switch_shape)
+            shape=_switch_shape, allows_uninitialized_input=True)
 register_op("Merge", inputs=["inputs: N * T"], outputs=["output: T", "value_index: int32"],
             attrs=["T: type", "N: int >= 1"], shape=_merge_shape)
 register_op("RefMerge", inputs=["inputs: Ref(N * T)"],

@@ -322,7 +322,7 @@ class Variable:
                                   "run it in a session." % self.name)
 
 
-# --- initial values that read other variables -------------------------------------------------------
+# --- initial values that read other variables ------------------------------------------------
 
 # Ops whose outputs do not read a variable's value even though a variable feeds them.
 _OPS_NOT_READING_VALUES = ("IsVariableInitialized", "VarIsInitializedOp", "ReadVariableOp", "If")

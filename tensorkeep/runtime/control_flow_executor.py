@@ -108,7 +108,7 @@ def build_plan(graph, plan, order, slot_of, fed, fetch_targets, ctx):
                     None, op, "No kernel for op '%s' (type %s) in tensorkeep. tensorkeep "
                     "implements the op types listed in docs/COMPATIBILITY.md; this graph needs "
                     "one that is not among them." % (op.name, op.type))
-            node.fn = schema.kernel(op, ctx)
+            node.fn = executor.make_kernel(op, ctx)
         node.derefs = tuple(i for i in range(len(op._inputs))
                             if executor._input_needs_deref(op, i))
         if node.kind == _ENTER:

@@ -75,16 +75,46 @@ class Plan:
         self.uses_blas = False  # whether some kernel spends its time in BLAS (blas_threads)
 
 
+def aliases_ref(tensor):
+    """Whether `tensor`'s value is a variable's storage: a ref tensor, or an Identity of one
+    (TensorFlow's Identity forwards the variable's buffer, e.g. `v/read`)."""
+    while not tensor.dtype.is_ref_dtype:
+        if tensor.op._type != "Identity":
+            return False
+        tensor = tensor.op._inputs[0]
+    return True
+
+
 def _input_needs_deref(op, index):
-    """Whether input `index` of `op` is a ref tensor consumed as a plain value."""
+    """Whether input `index` of `op` receives a VarRef it must read as a plain value.
+
+    Reads happen when the consuming op runs, not when `v/read` runs: an op ordered after an
+    update (by a control dependency) sees the updated value, as with TensorFlow's aliased
+    buffers. Identity only forwards the VarRef.
+    """
     tensor = op._inputs[index]
-    if not tensor.dtype.is_ref_dtype:
+    if op._type == "Identity":
         return False
+    if not tensor.dtype.is_ref_dtype:
+        return aliases_ref(tensor)
     schema = op._schema
     if schema is None:
         return True
     arg = _input_arg_for_index(schema, op, index)
     return arg is None or not arg.is_ref
+
+
+def make_kernel(op, ctx):
+    """The op's kernel function for this session. An Identity of a variable (`v/read`)
+    checks that the variable is initialized, then forwards the VarRef itself."""
+    if op._type == "Identity" and aliases_ref(op._inputs[0]):
+        name = op._name
+
+        def forward(ref):
+            ref.get(name)
+            return ref
+        return forward
+    return op._schema.kernel(op, ctx)
 
 
 def _input_arg_for_index(schema, op, index):
@@ -191,7 +221,7 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
                 None, op, "No kernel for op '%s' (type %s) in tensorkeep. tensorkeep implements "
                 "the op types listed in docs/COMPATIBILITY.md; this graph needs one that is "
                 "not among them." % (op.name, op.type))
-        fn = schema.kernel(op, ctx)
+        fn = make_kernel(op, ctx)
         in_slots = tuple(slot_of[t] for t in op._inputs)
         derefs = tuple(i for i in range(len(op._inputs)) if _input_needs_deref(op, i))
         n_out = len(op._outputs)
@@ -203,7 +233,7 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
             plan.fetch_is_ref.append(False)
         else:
             plan.fetch_slots.append(slot_of[target])
-            plan.fetch_is_ref.append(target.dtype.is_ref_dtype)
+            plan.fetch_is_ref.append(aliases_ref(target))
     return plan
 
 

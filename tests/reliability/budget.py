@@ -21,13 +21,18 @@ def budget(variable, default, full):
     return full if FULL else default
 
 
-def report(capsys, suite, figures, note=""):
+def report(output, suite, figures, note=""):
     """Print one suite's figures on the terminal (even under pytest's capture), and append
-    them to $TENSORKEEP_RELIABILITY_REPORT when set."""
+    them to $TENSORKEEP_RELIABILITY_REPORT when set. `output` is pytest's capsys fixture, or
+    its config (from a fixture that reports when a module ends)."""
     text = ", ".join(f"{name} {value}" for name, value in figures.items())
     line = f"[reliability] {suite}: {text}" + (f" ({note})" if note else "")
-    with capsys.disabled():
-        print("\n" + line)
+    if hasattr(output, "disabled"):
+        with output.disabled():
+            print("\n" + line)
+    else:
+        with output.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+            print("\n" + line)
     path = os.environ.get("TENSORKEEP_RELIABILITY_REPORT")
     if path:
         with open(path, "a", encoding="utf-8") as handle:
