@@ -261,7 +261,9 @@ def _convert_feed(tensor, value):
         np_dtype = dtype.as_numpy
         try:
             if isinstance(value, np.ndarray) and value.dtype == np_dtype:
-                array = value
+                # Kernels may keep read-only arrays without copying (Assign adopts them);
+                # the caller could make theirs writable again, so such feeds are copied.
+                array = value if value.flags.writeable else value.copy()
             else:
                 array = np.asarray(value, dtype=np_dtype)
         except (ValueError, TypeError) as exc:
