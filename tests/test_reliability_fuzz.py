@@ -8,6 +8,7 @@ hypothesis' database is off so that every run is the same fixed budget
 (derandomized). See docs/RELIABILITY.md.
 """
 
+import collections
 import os
 import tracemalloc
 
@@ -21,7 +22,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 import tensorkeep as tf  # noqa: E402
 from reliability import loaders  # noqa: E402
-from reliability.budget import budget  # noqa: E402
+from reliability.budget import budget, report  # noqa: E402
 from reliability.sandbox import Sandbox  # noqa: E402
 from tensorkeep.io import bundle, checkpoint_state, crc32c, protos, table  # noqa: E402
 
@@ -29,6 +30,17 @@ EXAMPLES = budget("TENSORKEEP_RELIABILITY_FUZZ_EXAMPLES", 60, 2000)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large])
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:google.protobuf")  # escapes in fuzzed text
+
+TALLY = collections.Counter()  # examples per property and outcome
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures(request):
+    yield
+    report(request.config, "fuzzing", dict(sorted(TALLY.items())), note=f"{EXAMPLES} examples per property")
+
 
 keys = st.binary(min_size=0, max_size=24)
 values = st.binary(min_size=0, max_size=200)
@@ -46,8 +58,10 @@ def _read_table(data):
 def test_table_reader_on_arbitrary_bytes(data):
     try:
         _read_table(data)
+        TALLY["table bytes read"] += 1
     except tf.errors.DataLossError as error:
         assert "fuzzed.index" in error.message
+        TALLY["table bytes refused"] += 1
 
 
 @FUZZ
@@ -68,8 +82,10 @@ def test_table_reader_on_mutated_tables(items, data):
     try:
         read = _read_table(bytes(mutated))
     except tf.errors.DataLossError:
+        TALLY["mutated tables refused"] += 1
         return
     assert read == items, "a damaged table was read as different content"
+    TALLY["mutated tables read exactly"] += 1
 
 
 # ---------------------------------------------------------------------- bundle entries
@@ -83,6 +99,23 @@ dims = st.lists(st.one_of(st.integers(-2, 70), st.integers(1, 1 << 40)), max_siz
 
 @st.composite
 def bundle_entries(draw):
+    """Honest entries for float32 runs of DATA with a few fields spoilt, or arbitrary ones."""
+    if draw(st.booleans()):
+        count = draw(st.integers(0, 16))
+        offset = draw(st.integers(0, 64 - count)) * 4
+        entry = protos.BundleEntryProto(dtype=protos.DT_FLOAT, offset=offset, size=4 * count,
+                                        crc32c=crc32c.mask(crc32c.value(DATA[offset:offset + 4 * count])))
+        entry.shape.dim.add().size = count
+        spoil = draw(st.sampled_from(["nothing", "dtype", "shape", "offset", "size", "shard"]))
+        if spoil == "dtype":
+            entry.dtype = draw(datatypes)
+        elif spoil == "shape":
+            entry.shape.dim[0].size = draw(st.integers(-1, 1 << 40))
+        elif spoil in ("offset", "size"):
+            setattr(entry, spoil, draw(sizes))
+        elif spoil == "shard":
+            entry.shard_id = draw(st.integers(-1, 3))
+        return entry
     entry = protos.BundleEntryProto(dtype=draw(datatypes), shard_id=draw(st.integers(-1, 2)),
                                     offset=draw(sizes), size=draw(sizes))
     if draw(st.booleans()):
@@ -124,6 +157,7 @@ def test_bundle_reader_on_arbitrary_entries(tmp_path_factory, entry, with_slice_
         with bundle.BundleReader(prefix) as reader:
             value = reader.read("t")
     except tf.errors.OpError:
+        TALLY["bundle entries refused"] += 1
         return
     finally:
         peak = tracemalloc.get_traced_memory()[1]
@@ -133,6 +167,7 @@ def test_bundle_reader_on_arbitrary_entries(tmp_path_factory, entry, with_slice_
     if not entry.slices and entry.dtype != protos.DT_STRING:
         # A read that passed its checks returns exactly the bytes the entry points at.
         assert value.astype(value.dtype.newbyteorder("<")).tobytes() == DATA[entry.offset:entry.offset + entry.size]
+    TALLY["bundle entries read"] += 1
 
 
 # ------------------------------------------------------------------ state file parser
@@ -146,8 +181,10 @@ def test_state_file_parser_on_arbitrary_text(text):
     try:
         state = checkpoint_state.parse_checkpoint_state(text)
     except (text_format.ParseError, UnicodeDecodeError):
+        TALLY["state texts refused"] += 1
         return
     assert isinstance(state, protos.CheckpointState)
+    TALLY["state texts parsed"] += 1
 
 
 @FUZZ
@@ -168,8 +205,10 @@ def test_state_file_round_trip_and_damage(tmp_path_factory, latest, older, data)
         checkpoint_state.latest_checkpoint(directory)
     except ValueError as error:  # parses, but names no checkpoint: TensorFlow's error
         assert directory in str(error)
+        TALLY["damaged state files refused"] += 1
         return
     assert found is None or isinstance(found, protos.CheckpointState)
+    TALLY["damaged state files read" if found else "damaged state files ignored (None)"] += 1
 
 
 # --------------------------------------------------------------------- GraphDef import
@@ -181,6 +220,9 @@ DTYPES = ["DT_FLOAT", "DT_INT32", "DT_STRING", "DT_BOOL", "DT_RESOURCE", "DT_FLO
 
 @st.composite
 def graph_defs(draw):
+    """An honest chain of Const -> Identity/Add nodes with one thing spoilt, or anything."""
+    if draw(st.booleans()):
+        return draw(spoilt_chains())
     names = draw(st.lists(st.sampled_from(["a", "b", "c", "d/e", "f_1", "g.h", "x>y", "/abs", "", "a/b/c"]),
                           min_size=1, max_size=7))
     graph_def = protos.GraphDef()
@@ -216,6 +258,41 @@ def graph_defs(draw):
     return graph_def
 
 
+@st.composite
+def spoilt_chains(draw):
+    graph_def = protos.GraphDef()
+    constant = graph_def.node.add(name="c0", op="Const")
+    constant.attr["dtype"].type = protos.DT_FLOAT
+    constant.attr["value"].tensor.dtype = protos.DT_FLOAT
+    constant.attr["value"].tensor.tensor_shape.SetInParent()
+    constant.attr["value"].tensor.float_val.append(1.0)
+    for index in range(1, draw(st.integers(1, 6))):
+        earlier = [node.name for node in graph_def.node]
+        if draw(st.booleans()):
+            node = graph_def.node.add(name=f"n{index}", op="Identity", input=[draw(st.sampled_from(earlier))])
+        else:
+            node = graph_def.node.add(name=f"n{index}", op="Add", input=draw(st.lists(st.sampled_from(earlier),
+                                                                                     min_size=2, max_size=2)))
+        node.attr["T"].type = protos.DT_FLOAT
+    node = draw(st.sampled_from(list(graph_def.node)))
+    spoil = draw(st.sampled_from(["nothing", "op", "attr", "input", "cycle", "name", "device", "shapes"]))
+    if spoil == "op":
+        node.op = draw(st.sampled_from(OP_TYPES))
+    elif spoil == "attr":
+        del node.attr[draw(st.sampled_from(sorted(node.attr)))]
+    elif spoil == "input":
+        node.input.append(draw(st.sampled_from(["c0:1", "missing", "^c0", "n1:0", "^"])))
+    elif spoil == "cycle":
+        graph_def.node[0].input.append(graph_def.node[-1].name)
+    elif spoil == "name":
+        node.name = draw(st.sampled_from(["", "/abs", "c0", "a..b", "x" * 300]))
+    elif spoil == "device":
+        node.device = draw(st.sampled_from(["/device:GPU:7", "garbage", "/job:x/task:-1"]))
+    elif spoil == "shapes":
+        node.attr["_output_shapes"].list.shape.add().dim.add().size = draw(st.integers(-2, 3))
+    return graph_def
+
+
 @pytest.fixture(scope="module")
 def sandbox():
     with Sandbox(timeout=30) as worker:
@@ -230,3 +307,4 @@ def test_import_graph_def_on_generated_graphs(sandbox, graph_def):
     if outcome.kind == "raised":
         assert issubclass(outcome.error_type, (ValueError, tf.errors.OpError)), \
             f"{outcome!r}\n{outcome.trace}\nimporting\n{graph_def}"
+    TALLY["graphs imported" if outcome.kind == "returned" else "graphs refused"] += 1
