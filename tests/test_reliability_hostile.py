@@ -22,7 +22,8 @@ from tensorkeep.io import bundle, crc32c, protos, tensor_slices
 
 TERABYTE_SHAPE = [1 << 20, 1 << 18]  # 2**38 float32 elements: a terabyte
 GIGABYTE_SHAPE = [1 << 14, 1 << 14]  # 2**28 float32 elements: a gigabyte, below the sandbox's limit
-MEMORY_ALLOWANCE = 16 << 20  # what a load may allocate beyond the files' sizes
+MEMORY_ALLOWANCE = 16 << 20  # what a load may allocate beyond the files' sizes...
+OBJECT_OVERHEAD = 64  # ... plus this many bytes per byte of file (parsed index entries are Python objects)
 
 
 REFUSED = collections.Counter()  # hostile files refused as expected, per kind
@@ -107,6 +108,24 @@ def _bundle_cases():
     cases.append(("partitioned tensor claiming a gigabyte", partitioned(GIGABYTE_SHAPE, 2 << 28),
                   ["which has only 16 bytes"]))
 
+    def many_slices(prefix):
+        # A hundred thousand one-element slices (a 1 MB index): checking them must stay linear.
+        count = 100000
+        full = hostile.entry(protos.DT_FLOAT, [count], slices=[[(index, 1)] for index in range(count)])
+        hostile.write_bundle(prefix, {"p": full}, b"")
+    cases.append(("a hundred thousand slices", many_slices, ["not found in checkpoint"]))
+
+    def slices_sharing_bytes(prefix):
+        # 64 slices of 16 floats, all stored in the same 64 bytes: 4 KB claimed from a 64 byte file.
+        data = np.arange(16, dtype="<f4").tobytes()
+        extents = [[(16 * index, 16)] for index in range(64)]
+        entries = {b"p": hostile.entry(protos.DT_FLOAT, [1024], slices=extents)}
+        for slice_extents in extents:
+            key = tensor_slices.encode_tensor_name_slice(b"p", slice_extents)
+            entries[key] = hostile.entry(protos.DT_FLOAT, [16], size=64, checksum=crc32c.value(data))
+        hostile.write_bundle(prefix, entries, data)
+    cases.append(("slices sharing their bytes", slices_sharing_bytes, ["claim more bytes than its data files hold"]))
+
     def offset_past_end(prefix):
         entry, data = hostile.float_entry_and_data(np.arange(4))
         entry.offset = 1 << 40
@@ -188,7 +207,12 @@ def test_hostile_bundle_is_refused_before_allocating(sandbox, tmp_path, build, m
     outcome = _measured_call(sandbox, loaders.read_every_tensor, prefix)
     _expect_error(outcome, (tf.errors.DataLossError, tf.errors.NotFoundError), *message_parts, kind="checkpoint bundles")
     assert prefix in outcome.message, f"the error does not name the file: {outcome.message}"
-    assert outcome.peak < MEMORY_ALLOWANCE, f"allocated {outcome.peak} bytes for a {_files_size(tmp_path)} byte file"
+    _check_memory(outcome, tmp_path)
+
+
+def _check_memory(outcome, directory):
+    size = _files_size(directory)
+    assert outcome.peak < MEMORY_ALLOWANCE + OBJECT_OVERHEAD * size, f"allocated {outcome.peak} bytes for {size} bytes of files"
 
 
 def _files_size(directory):
@@ -427,7 +451,7 @@ def test_hostile_v1_checkpoint_is_refused_before_allocating(sandbox, tmp_path, s
     hostile.write_v1_checkpoint(path, "w", shape, [1.0, 2.0])
     outcome = _measured_call(sandbox, loaders.read_every_tensor, path)
     _expect_error(outcome, tf.errors.DataLossError, path, "w", kind="V1 checkpoints")
-    assert outcome.peak < MEMORY_ALLOWANCE, f"allocated {outcome.peak} bytes for a {_files_size(tmp_path)} byte file"
+    _check_memory(outcome, tmp_path)
 
 
 def test_honest_v1_checkpoint_still_reads(sandbox, tmp_path):

@@ -543,32 +543,40 @@ class BundleReader:
             extents = tensor_slices.extents_from_proto(slice_proto)
             bounds = tensor_slices.resolve(extents, shape, f"partitioned tensor {name}")
             slice_bounds.append((tensor_slices.encode_tensor_name_slice(key, extents), bounds))
-        self._check_coverage(name, shape, [bounds for _, bounds in slice_bounds])
+        covered = sum(math.prod(stop - start for start, stop in bounds) for _, bounds in slice_bounds)
+        if covered != math.prod(shape):
+            raise self._coverage_error(name, len(slice_bounds), "overlap" if covered > math.prod(shape) else
+                                       "leave gaps")
         slices = []
+        shards = {}
         for slice_key, bounds in slice_bounds:  # all checked before the whole is allocated
             slice_entry = self._entry(slice_key)
             slice_shape = tuple(stop - start for start, stop in bounds)
             if self._shape(slice_key, slice_entry) != slice_shape or slice_entry.dtype != entry.dtype:
                 raise DataLossError(None, None, f"A stored slice of {name} in {self._index_path} does not match "
                                                 "the extent and dtype its full entry records")
-            self._check_stored(slice_key, slice_entry, slice_shape, dtype)
+            shard = self._check_stored(slice_key, slice_entry, slice_shape, dtype)
+            shards[shard.path] = shard.size
             slices.append((slice_key, slice_entry, slice_shape, bounds))
+        # Slices that each fit could still share their bytes to claim more than the files hold.
+        if sum(slice_entry.size for _, slice_entry, _, _ in slices) > sum(shards.values()):
+            raise DataLossError(None, None, f"The slices of {name} in {self._index_path} claim more bytes than its "
+                                            "data files hold")
         result = np.empty(shape, dtype) if out is None else out
+        filled = np.zeros(shape, dtype=bool)  # volumes add up, so an overlap means a gap elsewhere
         for slice_key, slice_entry, slice_shape, bounds in slices:
             region = tuple(slice(start, stop) for start, stop in bounds)
+            if filled[region].any():
+                raise self._coverage_error(name, len(slices), "overlap")
+            filled[region] = True
             result[region] = self._read_stored(slice_key, slice_entry, slice_shape, dtype, None)
         return result
 
     @staticmethod
-    def _check_coverage(name, shape, all_bounds):
-        covered = sum(math.prod(stop - start for start, stop in bounds) for bounds in all_bounds)
-        overlapping = any(
-            all(start_a < stop_b and start_b < stop_a for (start_a, stop_a), (start_b, stop_b) in zip(first, second))
-            for index, first in enumerate(all_bounds) for second in all_bounds[index + 1:])
-        if overlapping or covered != math.prod(shape):
-            raise InvalidArgumentError(
-                None, None, f"Does not have sufficient slices for partitioned tensor {name} to restore it whole "
-                            f"(its {len(all_bounds)} slices {'overlap' if overlapping else 'leave gaps'})")
+    def _coverage_error(name, count, problem):
+        return InvalidArgumentError(
+            None, None, f"Does not have sufficient slices for partitioned tensor {name} to restore it whole "
+                        f"(its {count} slices {problem})")
 
     def close(self):
         with self._shards_lock:

@@ -157,7 +157,19 @@ register_op("LeakyReluGrad", inputs=["gradients: T", "features: T"], outputs=["b
             attrs=["alpha: float = 0.2", "T: {half, bfloat16, float, double} = DT_FLOAT"],
             kernel=_leaky_relu_grad_kernel, shape=_merged_input_shapes)
 
-_activation_grad("ReluGrad", lambda g, x: np.where(x > 0, g, _typed(g, 0)), [_REAL_TYPES])
+def _relu_grad(g, x):
+    if g.dtype.kind == "f" and x.dtype == g.dtype and x.shape == g.shape:
+        # Same bits as np.where(x > 0, g, +0.0) at a tenth of the cost: the mask, widened to
+        # all-ones or all-zeros integers of g's width, ANDed with g's bits.
+        bits = np.dtype("i%d" % g.itemsize)
+        keep = np.greater(x, 0).view(np.int8).astype(bits)
+        np.negative(keep, out=keep)
+        np.bitwise_and(keep, g.view(bits), out=keep)
+        return keep.view(g.dtype)
+    return np.where(x > 0, g, _typed(g, 0))
+
+
+_activation_grad("ReluGrad", _relu_grad, [_REAL_TYPES])
 _activation_grad("Relu6Grad", lambda g, x: np.where((x > 0) & (x < 6), g, _typed(g, 0)),
                  [_REAL_TYPES])
 _activation_grad("EluGrad", lambda g, y: np.where(y < 0, g * (y + _typed(y, 1)), g),
