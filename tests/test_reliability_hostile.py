@@ -336,23 +336,10 @@ def test_loop_without_exit_does_not_hang(sandbox, tmp_path):
         assert issubclass(outcome.error_type, (tf.errors.OpError, ValueError)), f"{outcome!r}\n{outcome.trace}"
 
 
-_EXECUTOR_WRAPS_KERNEL_FACTORY_ERRORS = pytest.mark.xfail(
-    strict=True, reason="runtime/executor.py build_plan calls schema.kernel(op, ctx) without the "
-                        "_kernel_error conversion run_plan applies, so a kernel factory's TypeError or "
-                        "MemoryError escapes raw (TensorFlow: InvalidArgumentError / ResourceExhaustedError)")
-_CONST_KERNEL_CHECKS_VALUE_DTYPE = pytest.mark.xfail(
-    strict=True, reason="ops/array_ops.py _const_kernel does not check that the value's dtype equals the "
-                        "`dtype` attr (TensorFlow: InvalidArgumentError 'Type mismatch between value "
-                        "(resource) and dtype (float)')")
-
-
 @pytest.mark.parametrize("replace, replacement", [
-    pytest.param("tensor { dtype: DT_FLOAT", "tensor { dtype: 113", id="unknown DataType",
-                 marks=_EXECUTOR_WRAPS_KERNEL_FACTORY_ERRORS),
-    pytest.param("tensor { dtype: DT_FLOAT", "tensor { dtype: DT_RESOURCE", id="value dtype differs from attr",
-                 marks=_CONST_KERNEL_CHECKS_VALUE_DTYPE),
-    pytest.param("tensor_shape {}", "tensor_shape { dim { size: 1099511627776 } }", id="terabyte splat",
-                 marks=_EXECUTOR_WRAPS_KERNEL_FACTORY_ERRORS),
+    pytest.param("tensor { dtype: DT_FLOAT", "tensor { dtype: 113", id="unknown DataType"),
+    pytest.param("tensor { dtype: DT_FLOAT", "tensor { dtype: DT_RESOURCE", id="value dtype differs from attr"),
+    pytest.param("tensor_shape {}", "tensor_shape { dim { size: 1099511627776 } }", id="terabyte splat"),
 ])
 def test_hostile_constant_fails_cleanly_when_run(sandbox, tmp_path, replace, replacement):
     """A Const's value is only decoded when the graph runs (as in TensorFlow)."""

@@ -148,8 +148,15 @@ def _rank_error(op, want, have, at_least=False):
 # --- Const ---------------------------------------------------------------------------------------
 
 def _const_kernel(op, ctx):
-    value = _helpers.readonly(tensor_util.make_ndarray(op._attrs["value"])
-                              if _is_proto(op._attrs["value"]) else op._attrs["value"])
+    attr = op._attrs["value"]
+    declared = op._attrs["dtype"]
+    if _is_proto(attr) and attr.dtype != declared.as_datatype_enum:
+        from tensorkeep.framework import errors
+        raise errors.InvalidArgumentError(
+            None, op, "Type mismatch between value (%s) and dtype (%s) in Const node %s"
+            % (dtypes.opdef_type_name(dtypes.as_dtype(attr.dtype)),
+               dtypes.opdef_type_name(declared), op.name))
+    value = _helpers.readonly(tensor_util.make_ndarray(attr) if _is_proto(attr) else attr)
     return lambda: value
 
 

@@ -221,7 +221,12 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
                 None, op, "No kernel for op '%s' (type %s) in tensorkeep. tensorkeep implements "
                 "the op types listed in docs/COMPATIBILITY.md; this graph needs one that is "
                 "not among them." % (op.name, op.type))
-        fn = make_kernel(op, ctx)
+        try:
+            fn = make_kernel(op, ctx)
+        except errors.OpError:
+            raise
+        except Exception as exc:  # e.g. a Const whose TensorProto is malformed
+            raise _kernel_error(op, exc) from exc
         in_slots = tuple(slot_of[t] for t in op._inputs)
         derefs = tuple(i for i in range(len(op._inputs)) if _input_needs_deref(op, i))
         n_out = len(op._outputs)
