@@ -10,7 +10,8 @@ import tensorkeep as tf
 from tensorkeep import errors
 
 from control_flow_cases import CASES, DRIVER
-from tf_oracle import run_tensorflow
+from driver_interop import (assert_graph_defs_run_on_both_sides, assert_same_nodes,
+                            assert_same_results, describe_in_both)
 
 _DRIVER_SCOPE = {"tf": tf}
 exec(DRIVER, _DRIVER_SCOPE)  # noqa: S102 (the shared driver, run with tensorkeep as tf)
@@ -19,22 +20,6 @@ exec(DRIVER, _DRIVER_SCOPE)  # noqa: S102 (the shared driver, run with tensorkee
 def _values(result):
     return [np.array(r["values"]).reshape(r["shape"]) if isinstance(r, dict) else r
             for r in result]
-
-
-def _assert_same_results(ours, theirs, where):
-    assert len(ours) == len(theirs), where
-    for run_index, (mine, reference) in enumerate(zip(ours, theirs)):
-        if isinstance(reference, dict) or isinstance(mine, dict):
-            assert mine == reference, "%s run %d" % (where, run_index)
-            continue
-        for value, expected in zip(mine, reference):
-            if isinstance(expected, list):  # strings
-                assert value == expected, where
-                continue
-            assert value["dtype"] == expected["dtype"], where
-            assert value["shape"] == expected["shape"], where
-            np.testing.assert_allclose(value["values"], expected["values"], rtol=1e-6,
-                                       err_msg="%s run %d" % (where, run_index))
 
 
 # --- runtime semantics (no TensorFlow needed) -------------------------------------------------------
@@ -186,53 +171,26 @@ def test_imported_control_flow_graph_runs():
 def tensorflow_results():
     """Builds every case in both systems; TensorFlow also runs tensorkeep's GraphDefs, and
     tensorkeep TensorFlow's."""
-    ours = {name: _DRIVER_SCOPE["describe_case"](code) for name, code in CASES.items()}
-    code = DRIVER + """
-import json
-cases = json.loads(%r)
-ours = json.loads(%r)
-out = {}
-for name, case_code in cases.items():
-    theirs = describe_case(case_code)
-    mine = ours[name]
-    theirs["runs_ours"] = run_graph_def(mine["graph_def"], mine["fetches"], mine["init"],
-                                        build_case(case_code)[3])
-    out[name] = theirs
-emit(out)
-""" % (__import__("json").dumps(CASES), __import__("json").dumps(
-        {n: {k: v for k, v in d.items() if k != "nodes"} for n, d in ours.items()}))
-    return ours, run_tensorflow(code)
+    return describe_in_both(_DRIVER_SCOPE, CASES)
 
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_graphs_match_tensorflow(tensorflow_results, name):
     ours, theirs = tensorflow_results
-    mine, reference = ours[name]["nodes"], theirs[name]["nodes"]
-    missing = sorted(set(reference) - set(mine))
-    extra = sorted(set(mine) - set(reference))
-    assert not missing and not extra, "missing:\n%s\nextra:\n%s" % ("\n".join(missing[:5]),
-                                                                     "\n".join(extra[:5]))
+    assert_same_nodes(ours[name]["nodes"], theirs[name]["nodes"])
 
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_values_match_tensorflow(tensorflow_results, name):
     ours, theirs = tensorflow_results
-    _assert_same_results(ours[name]["results"], theirs[name]["results"], name)
+    assert_same_results(ours[name]["results"], theirs[name]["results"], name)
 
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_graph_defs_run_on_the_other_side(tensorflow_results, name):
     ours, theirs = tensorflow_results
-    reference = theirs[name]
-    _assert_same_results(reference["runs_ours"], reference["results"],
-                         name + " (tensorkeep's GraphDef in TensorFlow)")
-    runs = _DRIVER_SCOPE["build_case"](CASES[name])[3]
-    tensorkeep_runs = _DRIVER_SCOPE["run_graph_def"](reference["graph_def"],
-                                                     reference["fetches"], reference["init"],
-                                                     runs)
-    _assert_same_results(tensorkeep_runs, reference["results"],
-                         name + " (TensorFlow's GraphDef in tensorkeep)")
+    assert_graph_defs_run_on_both_sides(_DRIVER_SCOPE, CASES[name], theirs[name], name)
 

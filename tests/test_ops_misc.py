@@ -4,7 +4,6 @@ TF1 programs build the same GraphDefs and compute the same values in tensorkeep 
 TensorFlow, and each side's GraphDef runs on the other. Plus behaviour checks that need no
 TensorFlow."""
 
-import json
 import re
 
 import numpy as np
@@ -15,8 +14,9 @@ from tensorkeep import errors
 from tensorkeep.ops import list_ops, resource_variable_ops
 
 from control_flow_cases import DRIVER
+from driver_interop import (assert_graph_defs_run_on_both_sides, assert_same_nodes,
+                            assert_same_results, describe_in_both)
 from misc_op_cases import CASES
-from test_control_flow import _assert_same_results
 from tf_oracle import run_tensorflow
 
 _SCOPE = {"tf": tf, "EXTRA_SCOPE": {"rvo": resource_variable_ops, "list_ops": list_ops}}
@@ -32,56 +32,31 @@ def _normalized(nodes):
 
 @pytest.fixture(scope="module")
 def tensorflow_results():
-    ours = {name: _SCOPE["describe_case"](code) for name, code in CASES.items()}
-    code = """
+    return describe_in_both(_SCOPE, CASES, tensorflow_prelude="""
 from tensorflow.python.ops import list_ops, resource_variable_ops
 EXTRA_SCOPE = {"rvo": resource_variable_ops, "list_ops": list_ops}
-""" + DRIVER + """
-cases = json.loads(%r)
-ours = json.loads(%r)
-out = {}
-for name, case_code in cases.items():
-    theirs = describe_case(case_code)
-    mine = ours[name]
-    theirs["runs_ours"] = run_graph_def(mine["graph_def"], mine["fetches"], mine["init"],
-                                        build_case(case_code)[3])
-    out[name] = theirs
-emit(out)
-""" % (json.dumps(CASES), json.dumps(
-        {n: {k: v for k, v in d.items() if k != "nodes"} for n, d in ours.items()}))
-    return ours, run_tensorflow(code)
+""")
 
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_graphs_match_tensorflow(tensorflow_results, name):
     ours, theirs = tensorflow_results
-    mine, reference = _normalized(ours[name]["nodes"]), _normalized(theirs[name]["nodes"])
-    missing = sorted(set(reference) - set(mine))
-    extra = sorted(set(mine) - set(reference))
-    assert not missing and not extra, "missing:\n%s\nextra:\n%s" % ("\n".join(missing[:5]),
-                                                                     "\n".join(extra[:5]))
+    assert_same_nodes(_normalized(ours[name]["nodes"]), _normalized(theirs[name]["nodes"]))
 
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_values_match_tensorflow(tensorflow_results, name):
     ours, theirs = tensorflow_results
-    _assert_same_results(ours[name]["results"], theirs[name]["results"], name)
+    assert_same_results(ours[name]["results"], theirs[name]["results"], name)
 
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_graph_defs_run_on_the_other_side(tensorflow_results, name):
     ours, theirs = tensorflow_results
-    reference = theirs[name]
-    _assert_same_results(reference["runs_ours"], reference["results"],
-                         name + " (tensorkeep's GraphDef in TensorFlow)")
-    runs = _SCOPE["build_case"](CASES[name])[3]
-    tensorkeep_runs = _SCOPE["run_graph_def"](reference["graph_def"], reference["fetches"],
-                                              reference["init"], runs)
-    _assert_same_results(tensorkeep_runs, reference["results"],
-                         name + " (TensorFlow's GraphDef in tensorkeep)")
+    assert_graph_defs_run_on_both_sides(_SCOPE, CASES[name], theirs[name], name)
 
 
 # --- behaviour without TensorFlow ---------------------------------------------------------------

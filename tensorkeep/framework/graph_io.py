@@ -8,8 +8,6 @@ atomically, as TensorFlow writes them.
 
 import os
 
-from google.protobuf import text_format
-
 from tensorkeep.framework import ops
 from tensorkeep.io import gfile
 
@@ -28,6 +26,8 @@ def write_graph(graph_or_graph_def, logdir, name, as_text=True):
         gfile.makedirs(logdir)
     path = os.path.join(logdir, os.fspath(name))
     if as_text:
+        from google.protobuf import text_format  # imported on first use: ~5 ms of every import
+
         data = text_format.MessageToString(proto).encode("utf-8")
     else:
         data = proto.SerializeToString(deterministic=True)
@@ -38,6 +38,7 @@ def write_graph(graph_or_graph_def, logdir, name, as_text=True):
 def parse_proto(data, message_type):
     """`message_type` parsed from `data`: binary wire format, else text format; raises
     text_format.ParseError when it is neither."""
+    from google.protobuf import text_format
     from tensorkeep.io import protos
 
     message = message_type()
@@ -58,6 +59,8 @@ def read_proto_file(filename, message_type, missing_message="File %s does not ex
     if not gfile.exists(filename):
         raise IOError(missing_message % filename)
     data = gfile.read_file(filename)
+    from google.protobuf import text_format
+
     try:
         return parse_proto(data, message_type)
     except (text_format.ParseError, UnicodeDecodeError, RecursionError) as error:

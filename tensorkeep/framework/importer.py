@@ -15,7 +15,6 @@ a node fails.
 """
 
 import heapq
-import logging
 import re
 
 from tensorkeep.framework import dtypes
@@ -24,7 +23,13 @@ from tensorkeep.framework import op_def as op_def_lib
 from tensorkeep.framework import ops
 from tensorkeep.framework import tensor_shape
 
-_logger = logging.getLogger("tensorflow")
+
+def _logger():
+    """TensorFlow's logger; `logging` is imported only when there is something to log."""
+    import logging
+
+    return logging.getLogger("tensorflow")
+
 
 # Letters, digits and dots first; then also '-', '/', '_'; '>' starts a new segment.
 _VALID_NODE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/]*(>[A-Za-z0-9.][A-Za-z0-9_.\-/]*)*$")
@@ -522,7 +527,7 @@ class _Importer:
                 if producer_op_def is not None and _is_producer_default(producer_op_def, key,
                                                                         value):
                     continue  # a newer producer's attr at its default: safe to drop
-                _logger.error("NodeDef mentions attribute %s which is not in the op definition: "
+                _logger().error("NodeDef mentions attribute %s which is not in the op definition: "
                               "%s This may be expected if your graph generating binary is newer "
                               " than this binary. Unknown attributes will be ignored. NodeDef: "
                               "{{node %s}}", key, _summarize_op_def(schema.op_def), name)
@@ -752,7 +757,7 @@ def _apply_declared_shapes(op, declared_shapes):
                          "shapes for %d outputs" % (op.name, len(op._outputs),
                                                     len(declared_shapes)))
     if len(declared_shapes) > len(op._outputs):
-        _logger.warning("Node '%s' has %d outputs but the _output_shapes attribute specifies "
+        _logger().warning("Node '%s' has %d outputs but the _output_shapes attribute specifies "
                         "shapes for %d outputs. Output shapes may be inaccurate.", op.name,
                         len(op._outputs), len(declared_shapes))
     for position, tensor in enumerate(op._outputs):

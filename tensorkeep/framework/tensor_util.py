@@ -159,6 +159,19 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
     return proto
 
 
+def const_op_array(op):
+    """The read-only NumPy value of Const `op`'s TensorProto, decoded once per proto: shape
+    inference and the Const kernel both need it, and decoding dominates a first run."""
+    proto = op._attrs["value"]
+    cached = getattr(op, "_decoded_value", None)
+    if cached is not None and cached[0] is proto:
+        return cached[1]
+    array = np.asarray(make_ndarray(proto))
+    array.flags.writeable = False
+    op._decoded_value = (proto, array)
+    return array
+
+
 def make_ndarray(tensor):
     """The NumPy value of a TensorProto (missing trailing values repeat the last one)."""
     shape = [d.size for d in tensor.tensor_shape.dim]
@@ -234,7 +247,9 @@ def constant_value(tensor, partial=False):
     op_type = op.type
     if op_type == "Const":
         value = op._attrs["value"]
-        return make_ndarray(value) if type(value).__name__ == "TensorProto" else np.asarray(value)
+        if type(value).__name__ == "TensorProto":
+            return const_op_array(op).copy()  # a caller may write to the array it gets
+        return np.asarray(value)
     if op_type == "Shape":
         shape = op.inputs[0].shape
         if shape.is_fully_defined():

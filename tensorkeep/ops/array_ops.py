@@ -156,7 +156,7 @@ def _const_kernel(op, ctx):
             None, op, "Type mismatch between value (%s) and dtype (%s) in Const node %s"
             % (dtypes.opdef_type_name(dtypes.as_dtype(attr.dtype)),
                dtypes.opdef_type_name(declared), op.name))
-    value = _helpers.readonly(tensor_util.make_ndarray(attr) if _is_proto(attr) else attr)
+    value = tensor_util.const_op_array(op) if _is_proto(attr) else _helpers.readonly(attr)
     return lambda: value
 
 

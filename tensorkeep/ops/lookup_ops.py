@@ -373,7 +373,29 @@ class TextFileInitializer:
         return init_op
 
 
-class StaticHashTable:
+class _TableReads:
+    """resource_handle, size() and lookup() of a table held in `_resource_handle`; subclasses name lookup's
+    default scope suffix (`_LOOKUP_SCOPE`) as TensorFlow does for each table kind."""
+
+    _LOOKUP_SCOPE = "Lookup"
+
+    @property
+    def resource_handle(self):
+        return self._resource_handle
+
+    def size(self, name=None):
+        with ops.name_scope(name, "%s_Size" % self._name, [self._resource_handle]):
+            return apply_op("LookupTableSizeV2", table_handle=self._resource_handle)
+
+    def lookup(self, keys, name=None):
+        with ops.name_scope(name, "%s_%s" % (self._name, self._LOOKUP_SCOPE),
+                            (self._resource_handle, keys, self._default_value)):
+            keys = ops.convert_to_tensor(keys, dtype=self.key_dtype, name="keys")
+            return apply_op("LookupTableFindV2", table_handle=self._resource_handle, keys=keys,
+                            default_value=self._default_value)
+
+
+class StaticHashTable(_TableReads):
     """An immutable table filled by its initializer (tf.lookup.StaticHashTable /
     tf.contrib.lookup.HashTable); `lookup` returns `default_value` for missing keys."""
 
@@ -390,10 +412,6 @@ class StaticHashTable:
         self._default_value = ops.convert_to_tensor(default_value, dtype=self.value_dtype)
 
     @property
-    def resource_handle(self):
-        return self._resource_handle
-
-    @property
     def initializer(self):
         return self._init_op
 
@@ -405,23 +423,14 @@ class StaticHashTable:
     def name(self):
         return self._name
 
-    def size(self, name=None):
-        with ops.name_scope(name, "%s_Size" % self._name, [self._resource_handle]):
-            return apply_op("LookupTableSizeV2", table_handle=self._resource_handle)
-
-    def lookup(self, keys, name=None):
-        with ops.name_scope(name, "%s_Lookup" % self._name,
-                            (self._resource_handle, keys, self._default_value)):
-            keys = ops.convert_to_tensor(keys, dtype=self.key_dtype, name="keys")
-            return apply_op("LookupTableFindV2", table_handle=self._resource_handle, keys=keys,
-                            default_value=self._default_value)
-
 
 HashTable = StaticHashTable
 
 
-class MutableHashTable:
+class MutableHashTable(_TableReads):
     """A table that grows by `insert` (tf.lookup.experimental.MutableHashTable)."""
+
+    _LOOKUP_SCOPE = "lookup_table_find"
 
     def __init__(self, key_dtype, value_dtype, default_value, name="MutableHashTable"):
         self.key_dtype = dtypes.as_dtype(key_dtype)
@@ -431,21 +440,6 @@ class MutableHashTable:
         self._resource_handle = apply_op(
             "MutableHashTableV2", shared_name="%s_%s" % (name, uuid.uuid4()),
             key_dtype=self.key_dtype, value_dtype=self.value_dtype, name=name)
-
-    @property
-    def resource_handle(self):
-        return self._resource_handle
-
-    def size(self, name=None):
-        with ops.name_scope(name, "%s_Size" % self._name, [self._resource_handle]):
-            return apply_op("LookupTableSizeV2", table_handle=self._resource_handle)
-
-    def lookup(self, keys, name=None):
-        with ops.name_scope(name, "%s_lookup_table_find" % self._name,
-                            (self._resource_handle, keys, self._default_value)):
-            keys = ops.convert_to_tensor(keys, dtype=self.key_dtype, name="keys")
-            return apply_op("LookupTableFindV2", table_handle=self._resource_handle, keys=keys,
-                            default_value=self._default_value)
 
     def insert(self, keys, values, name=None):
         with ops.name_scope(name, "%s_lookup_table_insert" % self._name,

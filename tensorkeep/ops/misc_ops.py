@@ -628,61 +628,61 @@ def _data_format(op):
     return fmt.decode() if isinstance(fmt, bytes) else fmt
 
 
-def _depth_to_space_kernel(op, ctx):
+def _block_and_data_format(op, op_type):
     block = op._attrs["block_size"]
     data_format = _data_format(op)
     if data_format == "NCHW_VECT_C":
-        raise errors.UnimplementedError(None, op, "DepthToSpace with data_format NCHW_VECT_C "
-                                        "(quantized int8 layout) is not supported")
+        raise errors.UnimplementedError(None, op, "%s with data_format NCHW_VECT_C "
+                                        "(quantized int8 layout) is not supported" % op_type)
+    return block, data_format
+
+
+def _nhwc_dims(shape, data_format):
+    """(batch, height, width, channels) of a rank-4 shape in either layout."""
+    if data_format == "NHWC":
+        return shape
+    n, c, h, w = shape
+    return n, h, w, c
+
+
+def _check_rank_4(op, x):
+    if x.ndim != 4:
+        raise errors.InvalidArgumentError(None, op, "Input rank should be: 4 instead of: %d"
+                                          % x.ndim)
+
+
+def _depth_to_space_kernel(op, ctx):
+    block, data_format = _block_and_data_format(op, "DepthToSpace")
 
     def run(x):
-        if x.ndim != 4:
-            raise errors.InvalidArgumentError(None, op, "Input rank should be: 4 instead of: %d"
-                                              % x.ndim)
-        if data_format == "NHWC":
-            n, h, w, c = x.shape
-            if c % (block * block):
-                raise errors.InvalidArgumentError(
-                    None, op, "Input depth dimension %d should be divisible by: %d"
-                    % (c, block * block))
-            depth = c // (block * block)
-            y = x.reshape(n, h, w, block, block, depth).transpose(0, 1, 3, 2, 4, 5)
-            return np.ascontiguousarray(y).reshape(n, h * block, w * block, depth)
-        n, c, h, w = x.shape
+        _check_rank_4(op, x)
+        n, h, w, c = _nhwc_dims(x.shape, data_format)
         if c % (block * block):
             raise errors.InvalidArgumentError(
                 None, op, "Input depth dimension %d should be divisible by: %d"
                 % (c, block * block))
         depth = c // (block * block)
+        if data_format == "NHWC":
+            y = x.reshape(n, h, w, block, block, depth).transpose(0, 1, 3, 2, 4, 5)
+            return np.ascontiguousarray(y).reshape(n, h * block, w * block, depth)
         y = x.reshape(n, block, block, depth, h, w).transpose(0, 3, 4, 1, 5, 2)
         return np.ascontiguousarray(y).reshape(n, depth, h * block, w * block)
     return run
 
 
 def _space_to_depth_kernel(op, ctx):
-    block = op._attrs["block_size"]
-    data_format = _data_format(op)
-    if data_format == "NCHW_VECT_C":
-        raise errors.UnimplementedError(None, op, "SpaceToDepth with data_format NCHW_VECT_C "
-                                        "(quantized int8 layout) is not supported")
+    block, data_format = _block_and_data_format(op, "SpaceToDepth")
 
     def run(x):
-        if x.ndim != 4:
-            raise errors.InvalidArgumentError(None, op, "Input rank should be: 4 instead of: %d"
-                                              % x.ndim)
-        if data_format == "NHWC":
-            n, h, w, c = x.shape
-            if h % block or w % block:
-                raise errors.InvalidArgumentError(
-                    None, op, "Image width %d and height %d should be divisible by block_size: "
-                    "%d" % (w, h, block))
-            y = x.reshape(n, h // block, block, w // block, block, c).transpose(0, 1, 3, 2, 4, 5)
-            return np.ascontiguousarray(y).reshape(n, h // block, w // block, block * block * c)
-        n, c, h, w = x.shape
+        _check_rank_4(op, x)
+        n, h, w, c = _nhwc_dims(x.shape, data_format)
         if h % block or w % block:
             raise errors.InvalidArgumentError(
                 None, op, "Image width %d and height %d should be divisible by block_size: %d"
                 % (w, h, block))
+        if data_format == "NHWC":
+            y = x.reshape(n, h // block, block, w // block, block, c).transpose(0, 1, 3, 2, 4, 5)
+            return np.ascontiguousarray(y).reshape(n, h // block, w // block, block * block * c)
         y = x.reshape(n, c, h // block, block, w // block, block).transpose(0, 3, 5, 1, 2, 4)
         return np.ascontiguousarray(y).reshape(n, block * block * c, h // block, w // block)
     return run

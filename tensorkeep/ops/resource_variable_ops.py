@@ -17,6 +17,7 @@ from tensorkeep.framework import tensor_shape
 from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.op_def import register_op, register_gradient
 from tensorkeep.ops import _helpers
+from tensorkeep.ops import variables
 
 
 # --- handles ---------------------------------------------------------------------------------------
@@ -370,7 +371,7 @@ def resource_scatter_update(resource, indices, updates, name=None):
 
 # --- ResourceVariable ------------------------------------------------------------------------------
 
-class ResourceVariable:
+class ResourceVariable(variables.VariableBase):
     """A variable held behind a resource handle (VarHandleOp), with TensorFlow's graph layout:
     `v` (VarHandleOp), `v/Initializer/...`, `v/IsInitialized/VarIsInitializedOp`,
     `v/Assign` (AssignVariableOp) and `v/Read/ReadVariableOp` (the value)."""
@@ -462,27 +463,17 @@ class ResourceVariable:
         self._caching_device = None
         self._save_slice_info = None
         if variable_def.HasField("save_slice_info_def"):
-            from tensorkeep.ops.variables import SaveSliceInfo
-
-            self._save_slice_info = SaveSliceInfo(
+            self._save_slice_info = variables.SaveSliceInfo(
                 save_slice_info_def=variable_def.save_slice_info_def, import_scope=import_scope)
 
     # --- properties ---------------------------------------------------------------------------
     @property
-    def name(self):
-        return self._handle.name
+    def _state_tensor(self):
+        return self._handle
 
     @property
     def handle(self):
         return self._handle
-
-    @property
-    def op(self):
-        return self._handle.op
-
-    @property
-    def graph(self):
-        return self._handle.graph
 
     @property
     def dtype(self):
@@ -492,36 +483,9 @@ class ResourceVariable:
     def shape(self):
         return self._shape
 
-    def get_shape(self):
-        return self._shape
-
-    @property
-    def device(self):
-        return self._handle.device
-
-    @property
-    def initializer(self):
-        return self._initializer_op
-
-    @property
-    def initial_value(self):
-        return self._initial_value
-
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @property
-    def constraint(self):
-        return self._constraint
-
     @property
     def create(self):
         return self._initializer_op
-
-    @property
-    def _shared_name(self):
-        return self.name[:self.name.index(":")]
 
     # --- reading ------------------------------------------------------------------------------
     def value(self):
@@ -545,9 +509,6 @@ class ResourceVariable:
 
     def _as_graph_element(self):
         return self._graph_element
-
-    def _as_graph_element_for_control(self):
-        return self._handle.op
 
     def eval(self, session=None):
         return self.value().eval(session=session)
@@ -591,72 +552,11 @@ class ResourceVariable:
         return self._maybe_read(resource_scatter_update(
             self._handle, sparse_delta.indices, sparse_delta.values, name=name), True)
 
-    def load(self, value, session=None):
-        if session is None:
-            session = ops.get_default_session()
-            if session is None:
-                raise ValueError("Either session argument should be provided or default "
-                                 "session should be established")
-        session.run(self._initializer_op, {self._initializer_op._inputs[1]: value})
-
     # --- serialization ------------------------------------------------------------------------
-    def to_proto(self, export_scope=None):
-        from tensorkeep.io import protos
+    _IS_RESOURCE = True
 
-        if export_scope is not None and not self._handle.name.startswith(export_scope):
-            return None
-        var_def = protos.VariableDef()
-        var_def.variable_name = ops.strip_name_scope(self._handle.name, export_scope)
-        if self._initial_value is not None:
-            var_def.initial_value_name = ops.strip_name_scope(self._initial_value.name,
-                                                              export_scope)
-        var_def.initializer_name = ops.strip_name_scope(self._initializer_op.name, export_scope)
-        if self._cached_value is not None:
-            var_def.snapshot_name = ops.strip_name_scope(self._cached_value.name, export_scope)
-        elif self._graph_element is not None:
-            var_def.snapshot_name = ops.strip_name_scope(self._graph_element.name, export_scope)
-        var_def.is_resource = True
-        var_def.trainable = self._trainable
-        if self._save_slice_info:
-            var_def.save_slice_info_def.MergeFrom(self._save_slice_info.to_proto(export_scope))
-        return var_def
-
-    @staticmethod
-    def from_proto(variable_def, import_scope=None):
-        return ResourceVariable(variable_def=variable_def, import_scope=import_scope)
-
-    def _set_save_slice_info(self, save_slice_info):
-        self._save_slice_info = save_slice_info
-
-    def _get_save_slice_info(self):
-        return self._save_slice_info
-
-    # --- python protocol ----------------------------------------------------------------------
-    def __repr__(self):
-        return "<tf.Variable '%s' shape=%s dtype=%s>" % (self.name, self._shape,
-                                                         self._dtype.name)
-
-    def __hash__(self):
-        return id(self)
-
-    def __eq__(self, other):
-        return self is other
-
-    def __ne__(self, other):
-        return self is not other
-
-    def __bool__(self):
-        raise TypeError("Using a `tf.Variable` as a Python `bool` is not allowed.")
-
-    def __iter__(self):
-        raise TypeError("'ResourceVariable' object is not iterable.")
-
-    def __getitem__(self, slice_spec):
-        return self.value()[slice_spec]
-
-    def __array__(self, dtype=None, copy=None):
-        raise NotImplementedError("Cannot convert a symbolic tf.Variable (%s) to a numpy array; "
-                                  "run it in a session." % self.name)
+    def _snapshot_for_proto(self):
+        return self._cached_value if self._cached_value is not None else self._graph_element
 
 
 class _UnreadVariable:
@@ -700,21 +600,7 @@ class _UnreadVariable:
         return self._parent_op
 
 
-def _install_operators():
-    def forward(operator):
-        def run(self, *args):
-            return getattr(self.value(), operator)(*args)
-        return run
-    for operator in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
-                     "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
-                     "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__and__",
-                     "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__neg__",
-                     "__abs__", "__invert__", "__lt__", "__le__", "__gt__", "__ge__"):
-        setattr(ResourceVariable, operator, forward(operator))
-        setattr(_UnreadVariable, operator, forward(operator))
-
-
-_install_operators()
+variables.install_value_operators(_UnreadVariable)
 
 
 def _resource_variable_conversion(value, dtype=None, name=None, as_ref=False):

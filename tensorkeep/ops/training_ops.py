@@ -32,9 +32,7 @@ def _rsqrt(x):
 
 
 def _gradient_descent(attrs, var, alpha, delta):
-    # var - delta * alpha, reusing the product's fresh buffer (an array even for a scalar var).
-    update = np.multiply(delta, alpha, out=np.empty_like(var))
-    return (np.subtract(var, update, out=update),)
+    return (var - delta * alpha,)
 
 
 def _proximal_gradient_descent(attrs, var, alpha, l1, l2, delta):
@@ -56,28 +54,13 @@ def _momentum(attrs, var, accum, lr, grad, momentum):
 def _adam(attrs, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad):
     one = np.ones((), var.dtype)
     alpha = lr * np.sqrt(one - beta2_power) / (one - beta1_power)
-    # The same arithmetic, in the same order, as
-    #   m += (grad - m) * (1 - beta1);  v += (grad² - v) * (1 - beta2)
-    #   var -= (m * alpha) / (sqrt(v) + epsilon)   (Nesterov: grad * (1 - beta1) + beta1 * m for m)
-    # with each result written into a buffer this function allocated (np.empty_like, so an
-    # array even for a scalar var), never into an input.
-    new_m = np.subtract(grad, m, out=np.empty_like(var))
-    np.multiply(new_m, one - beta1, out=new_m)
-    np.add(m, new_m, out=new_m)
-    new_v = np.square(grad, out=np.empty_like(var))
-    np.subtract(new_v, v, out=new_v)
-    np.multiply(new_v, one - beta2, out=new_v)
-    np.add(v, new_v, out=new_v)
+    m = m + (grad - m) * (one - beta1)
+    v = v + (np.square(grad) - v) * (one - beta2)
     if attrs["use_nesterov"]:
-        step = np.multiply(grad, one - beta1, out=np.empty_like(var))
-        np.add(step, np.multiply(beta1, new_m), out=step)
-        np.multiply(step, alpha, out=step)
+        step = ((grad * (one - beta1) + beta1 * m) * alpha) / (np.sqrt(v) + epsilon)
     else:
-        step = np.multiply(new_m, alpha, out=np.empty_like(var))
-    denominator = np.sqrt(new_v, out=np.empty_like(var))
-    np.add(denominator, epsilon, out=denominator)
-    np.divide(step, denominator, out=step)
-    return np.subtract(var, step, out=step), new_m, new_v
+        step = (m * alpha) / (np.sqrt(v) + epsilon)
+    return var - step, m, v
 
 
 def _rms_prop(attrs, var, ms, mom, lr, rho, momentum, epsilon, grad):

@@ -30,7 +30,154 @@ class VariableAggregation:
     ONLY_FIRST_TOWER = 3
 
 
-class Variable:
+class VariableBase:
+    """What ref variables (Variable) and resource variables (ResourceVariable) share.
+
+    Subclasses set `_initializer_op`, `_initial_value`, `_trainable`, `_constraint` and
+    `_save_slice_info`, and name the tensor that holds the state in `_state_tensor` (the
+    VariableV2 ref or the VarHandleOp handle). `isinstance(x, VariableBase)` accepts both kinds;
+    `isinstance(x, Variable)` only ref variables.
+    """
+
+    @property
+    def _state_tensor(self):
+        raise NotImplementedError
+
+    # --- properties ---------------------------------------------------------------------------
+    @property
+    def name(self):
+        return self._state_tensor.name
+
+    @property
+    def op(self):
+        return self._state_tensor.op
+
+    @property
+    def graph(self):
+        return self._state_tensor.graph
+
+    def get_shape(self):
+        return self.shape
+
+    @property
+    def device(self):
+        return self._state_tensor.device
+
+    @property
+    def initializer(self):
+        return self._initializer_op
+
+    @property
+    def initial_value(self):
+        return self._initial_value
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def _shared_name(self):
+        return self.name[:self.name.index(":")]
+
+    def _as_graph_element_for_control(self):
+        return self._state_tensor.op
+
+    # --- writing --------------------------------------------------------------------------------
+    def load(self, value, session=None):
+        """Writes `value` into the variable through the initializer's feed (no new ops)."""
+        if session is None:
+            session = ops.get_default_session()
+            if session is None:
+                raise ValueError("Either session argument should be provided or default "
+                                 "session should be established")
+        session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
+
+    # --- serialization ----------------------------------------------------------------------------
+    def _snapshot_for_proto(self):
+        """The tensor VariableDef.snapshot_name names, or None."""
+        raise NotImplementedError
+
+    def to_proto(self, export_scope=None):
+        from tensorkeep.io import protos
+
+        if export_scope is not None and not self._state_tensor.name.startswith(export_scope):
+            return None
+        var_def = protos.VariableDef()
+        var_def.variable_name = ops.strip_name_scope(self._state_tensor.name, export_scope)
+        if self._initial_value is not None:
+            var_def.initial_value_name = ops.strip_name_scope(self._initial_value.name,
+                                                              export_scope)
+        var_def.trainable = self._trainable
+        var_def.initializer_name = ops.strip_name_scope(self._initializer_op.name, export_scope)
+        snapshot = self._snapshot_for_proto()
+        if snapshot is not None:
+            var_def.snapshot_name = ops.strip_name_scope(snapshot.name, export_scope)
+        if self._IS_RESOURCE:
+            var_def.is_resource = True
+        if self._save_slice_info:
+            var_def.save_slice_info_def.MergeFrom(self._save_slice_info.to_proto(export_scope))
+        return var_def
+
+    @classmethod
+    def from_proto(cls, variable_def, import_scope=None):
+        return cls(variable_def=variable_def, import_scope=import_scope)
+
+    def _set_save_slice_info(self, save_slice_info):
+        self._save_slice_info = save_slice_info
+
+    def _get_save_slice_info(self):
+        return self._save_slice_info
+
+    # --- python protocol ------------------------------------------------------------------------
+    def __repr__(self):
+        return "<tf.Variable '%s' shape=%s dtype=%s>" % (self.name, self.get_shape(),
+                                                         self.dtype.name)
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    def __bool__(self):
+        raise TypeError("Using a `tf.Variable` as a Python `bool` is not allowed.")
+
+    def __iter__(self):
+        raise TypeError("'%s' object is not iterable." % type(self).__name__)
+
+    def __getitem__(self, slice_spec):
+        return self.value()[slice_spec]
+
+    def __array__(self, dtype=None, copy=None):
+        raise NotImplementedError("Cannot convert a symbolic tf.Variable (%s) to a numpy array; "
+                                  "run it in a session." % self.name)
+
+
+def install_value_operators(cls):
+    """Gives `cls` the arithmetic and comparison operators of its value() tensor."""
+    def forward(operator):
+        def run(self, *args):
+            return getattr(self.value(), operator)(*args)
+        return run
+    for operator in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+                     "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+                     "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__and__",
+                     "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__neg__",
+                     "__abs__", "__invert__", "__lt__", "__le__", "__gt__", "__ge__"):
+        setattr(cls, operator, forward(operator))
+
+
+install_value_operators(VariableBase)
+
+
+class Variable(VariableBase):
     """A TF1 variable: a VariableV2 op holding state across Session.run calls.
 
     `tf.Variable(..., use_resource=True)` gives a ResourceVariable instead, as in TensorFlow.
@@ -150,16 +297,8 @@ class Variable:
 
     # --- properties ---------------------------------------------------------------------------
     @property
-    def name(self):
-        return self._variable.name
-
-    @property
-    def op(self):
-        return self._variable.op
-
-    @property
-    def graph(self):
-        return self._variable.graph
+    def _state_tensor(self):
+        return self._variable
 
     @property
     def dtype(self):
@@ -168,33 +307,6 @@ class Variable:
     @property
     def shape(self):
         return self._variable.shape
-
-    def get_shape(self):
-        return self._variable.shape
-
-    @property
-    def device(self):
-        return self._variable.device
-
-    @property
-    def initializer(self):
-        return self._initializer_op
-
-    @property
-    def initial_value(self):
-        return self._initial_value
-
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @property
-    def constraint(self):
-        return self._constraint
-
-    @property
-    def _shared_name(self):
-        return self.name[:self.name.index(":")]
 
     @property
     def synchronization(self):
@@ -216,9 +328,6 @@ class Variable:
 
     def _as_graph_element(self):
         return self._variable
-
-    def _as_graph_element_for_control(self):
-        return self._variable.op
 
     def eval(self, session=None):
         return self._variable.eval(session=session)
@@ -254,72 +363,14 @@ class Variable:
         return state_ops.scatter_update(self._variable, sparse_delta.indices,
                                         sparse_delta.values, use_locking=use_locking, name=name)
 
-    def load(self, value, session=None):
-        """Writes `value` into the variable through the initializer's feed (no new ops)."""
-        if session is None:
-            session = ops.get_default_session()
-            if session is None:
-                raise ValueError("Either session argument should be provided or default "
-                                 "session should be established")
-        session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
-
     def count_up_to(self, limit):
         return apply_op("CountUpTo", ref=self._variable, limit=limit)
 
     # --- serialization ----------------------------------------------------------------------------
-    def to_proto(self, export_scope=None):
-        from tensorkeep.io import protos
+    _IS_RESOURCE = False
 
-        if export_scope is not None and not self._variable.name.startswith(export_scope):
-            return None
-        var_def = protos.VariableDef()
-        var_def.variable_name = ops.strip_name_scope(self._variable.name, export_scope)
-        if self._initial_value is not None:
-            var_def.initial_value_name = ops.strip_name_scope(self._initial_value.name,
-                                                              export_scope)
-        var_def.trainable = self._trainable
-        var_def.initializer_name = ops.strip_name_scope(self._initializer_op.name, export_scope)
-        var_def.snapshot_name = ops.strip_name_scope(self._snapshot.name, export_scope)
-        if self._save_slice_info:
-            var_def.save_slice_info_def.MergeFrom(self._save_slice_info.to_proto(export_scope))
-        return var_def
-
-    @staticmethod
-    def from_proto(variable_def, import_scope=None):
-        return Variable(variable_def=variable_def, import_scope=import_scope)
-
-    def _set_save_slice_info(self, save_slice_info):
-        self._save_slice_info = save_slice_info
-
-    def _get_save_slice_info(self):
-        return self._save_slice_info
-
-    # --- python protocol ------------------------------------------------------------------------
-    def __repr__(self):
-        return "<tf.Variable '%s' shape=%s dtype=%s>" % (self.name, self.get_shape(),
-                                                         self.dtype.name)
-
-    def __hash__(self):
-        return id(self)
-
-    def __eq__(self, other):
-        return self is other
-
-    def __ne__(self, other):
-        return self is not other
-
-    def __bool__(self):
-        raise TypeError("Using a `tf.Variable` as a Python `bool` is not allowed.")
-
-    def __iter__(self):
-        raise TypeError("'Variable' object is not iterable.")
-
-    def __getitem__(self, slice_spec):
-        return self.value()[slice_spec]
-
-    def __array__(self, dtype=None, copy=None):
-        raise NotImplementedError("Cannot convert a symbolic tf.Variable (%s) to a numpy array; "
-                                  "run it in a session." % self.name)
+    def _snapshot_for_proto(self):
+        return self._snapshot
 
 
 # --- initial values that read other variables ------------------------------------------------
@@ -429,20 +480,6 @@ def _null():
     return contextlib.nullcontext()
 
 
-def _install_variable_operators():
-    def forward(operator):
-        def run(self, *args):
-            return getattr(self.value(), operator)(*args)
-        return run
-    for operator in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
-                     "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
-                     "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__and__",
-                     "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__neg__",
-                     "__abs__", "__invert__", "__lt__", "__le__", "__gt__", "__ge__"):
-        setattr(Variable, operator, forward(operator))
-
-
-_install_variable_operators()
 RefVariable = Variable
 VariableV1 = Variable
 

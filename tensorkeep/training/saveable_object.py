@@ -190,7 +190,7 @@ def op_list_to_dict(op_list):
             if var.name in names_to_saveables:
                 raise ValueError("At least two variables have the same name: %s" % var.name)
             names_to_saveables[var.name] = var
-        elif isinstance(var, (variables.Variable, ResourceVariable)) and \
+        elif isinstance(var, variables.VariableBase) and \
                 var._get_save_slice_info():
             name = var._get_save_slice_info().full_name
             if name in names_to_saveables:
