@@ -1,8 +1,12 @@
 """tensorkeep: TensorFlow 1.x graphs, sessions and model persistence on NumPy.
 
-`import tensorkeep as tf` gives TensorFlow 1.x's API. This module only assembles the public
-namespace from the layers (io, framework, ops, runtime, training); nothing is defined here.
+`import tensorkeep as tf` gives TensorFlow 1.x's API. The namespace is a thin map kept in
+tensorkeep/api/top_level.py and loaded on first use (PEP 562 `__getattr__`, as TensorFlow does
+for its own submodules): `import tensorkeep` imports neither NumPy nor the layers, and the
+first `tf.X`, `from tensorkeep import X`, `dir(tf)` or `from tensorkeep import *` loads it.
 """
+
+import importlib as _importlib
 
 __version__ = "0.1.0"
 VERSION = __version__
@@ -10,123 +14,75 @@ GRAPH_DEF_VERSION = 2474
 GRAPH_DEF_VERSION_MIN_CONSUMER = 0
 GRAPH_DEF_VERSION_MIN_PRODUCER = 0
 
-# --- framework ---------------------------------------------------------------------------------
-from tensorkeep.framework import errors  # noqa: E402
-from tensorkeep.framework.dtypes import (  # noqa: E402,F401
-    DType, as_dtype, float16, half, float32, float64, double, bfloat16, int8, int16, int32,
-    int64, uint8, uint16, uint32, uint64, bool_ as bool, string, complex64, complex128, qint8,
-    quint8, qint16, quint16, qint32, resource, variant, float16_ref, float32_ref, float64_ref,
-    bfloat16_ref, int8_ref, int16_ref, int32_ref, int64_ref, uint8_ref, uint16_ref, uint32_ref,
-    uint64_ref, bool_ref, string_ref, complex64_ref, complex128_ref)
-from tensorkeep.framework.tensor_shape import (  # noqa: E402,F401
-    TensorShape, Dimension)
-from tensorkeep.framework.ops import (  # noqa: E402,F401
-    Graph, Operation, Tensor, GraphKeys, get_default_graph, reset_default_graph,
-    name_scope, control_dependencies, device, colocate_with, add_to_collection,
-    add_to_collections, get_collection, get_collection_ref, get_default_session,
-    convert_to_tensor, register_tensor_conversion_function, op_scope, is_tensor)
-from tensorkeep.framework.op_def import register_gradient as _register_gradient  # noqa: E402
-from tensorkeep.framework.tensor_util import (  # noqa: E402,F401
-    make_tensor_proto, make_ndarray)
-from tensorkeep.framework.tensor_util import constant_value as get_static_value  # noqa: E402,F401
+# Names of the namespace that are tensorkeep's own light packages (tf.io is the files-and-formats
+# layer, whose modules load on attribute access): they import alone, so that
+# `from tensorkeep import io` does not load NumPy. The other subpackages in the namespace
+# (framework, ops, ...) load it all, so that `tf.framework.ops` works as it always did.
+_LIGHT_SUBPACKAGES = frozenset(["compat", "io"])
 
-# --- ops ---------------------------------------------------------------------------------------
-from tensorkeep.ops.array_ops import (  # noqa: E402,F401
-    constant, placeholder, placeholder_with_default, identity, stop_gradient, shape, shape_n,
-    size, rank, reshape, fill, zeros, ones, zeros_like, ones_like, stack, unstack,
-    parallel_stack, concat, split, transpose, matrix_transpose, invert_permutation, tile,
-    expand_dims, squeeze, slice, strided_slice, pad, gather, gather_nd, scatter_nd, where,
-    where_v2, one_hot, reverse, reverse_v2, broadcast_to, broadcast_dynamic_shape,
-    broadcast_static_shape, unique, setdiff1d, dynamic_stitch, dynamic_partition,
-    sparse_to_dense, bitcast, boolean_mask, sequence_mask, meshgrid, newaxis)
-from tensorkeep.ops.math_ops import (  # noqa: E402,F401
-    add, subtract, multiply, realdiv, floordiv, floormod, truncatediv, truncatemod, maximum,
-    minimum, squared_difference, less, less_equal, greater, greater_equal, logical_and,
-    logical_or, logical_not, logical_xor, equal, not_equal, pow, negative, square, sqrt, rsqrt,
-    exp, log, log1p, expm1, sign, reciprocal, floor, ceil, rint, round, sin, cos, tan, asin, acos,
-    atan, atan2, sinh, cosh, abs, truediv, divide, div, div_no_nan, cast, to_float, to_double,
-    to_int32, to_int64, matmul, reduce_sum, reduce_mean, reduce_prod, reduce_max, reduce_min,
-    reduce_all, reduce_any, add_n, is_nan, is_inf, is_finite, asinh, acosh, atanh, conj,
-    floor_div, scalar_mul, accumulate_n, argmax, argmin, cumsum, cumprod, range, linspace,
-    lin_space, segment_sum, unsorted_segment_sum, count_nonzero, reduce_logsumexp, tensordot,
-    norm, einsum, clip_by_value, clip_by_norm, clip_by_global_norm, global_norm)
-from tensorkeep.ops.math_ops import floormod as mod  # noqa: E402,F401
-from tensorkeep.ops.math_ops import negative as neg  # noqa: E402,F401
-from tensorkeep.ops.math_ops import subtract as sub  # noqa: E402,F401
-from tensorkeep.ops.math_ops import multiply as mul  # noqa: E402,F401
-from tensorkeep.ops.state_ops import (  # noqa: E402,F401
-    assign, assign_add, assign_sub, is_variable_initialized, scatter_update, scatter_add,
-    scatter_sub)
-from tensorkeep.ops.random_ops import (  # noqa: E402,F401
-    random_normal, truncated_normal, random_uniform, random_shuffle, set_random_seed, get_seed)
-from tensorkeep.ops.control_flow_ops import (  # noqa: E402,F401
-    no_op, group, tuple, with_dependencies, cond, while_loop, case)
-from tensorkeep.ops import resource_variable_ops as _resource_variable_ops  # noqa: E402,F401
-from tensorkeep.ops.tensor_array_ops import TensorArray  # noqa: E402,F401
-from tensorkeep.ops import list_ops as _list_ops  # noqa: E402,F401
-from tensorkeep.ops.lookup_ops import tables_initializer  # noqa: E402,F401
-from tensorkeep.ops.parsing_ops import (  # noqa: E402,F401
-    parse_example, parse_single_example, FixedLenFeature, FixedLenSequenceFeature,
-    VarLenFeature)
-from tensorkeep.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: E402,F401
-from tensorkeep.ops.misc_ops import (  # noqa: E402,F401
-    Assert, Print, depth_to_space, space_to_depth, fake_quant_with_min_max_vars,
-    fake_quant_with_min_max_args, decode_raw)
-from tensorkeep.ops.variables import (  # noqa: E402,F401
-    Variable, global_variables, all_variables, local_variables, trainable_variables,
-    model_variables, moving_average_variables, variables_initializer, initialize_variables,
-    global_variables_initializer, initialize_all_variables, local_variables_initializer,
-    initialize_local_variables, report_uninitialized_variables, assert_variables_initialized,
-    VariableSynchronization, VariableAggregation)
-from tensorkeep.ops.init_ops import (  # noqa: E402,F401
-    zeros_initializer, ones_initializer, constant_initializer, random_uniform_initializer,
-    random_normal_initializer, truncated_normal_initializer, uniform_unit_scaling_initializer,
-    variance_scaling_initializer, glorot_uniform_initializer, glorot_normal_initializer)
-from tensorkeep.ops.partitioned_variables import (  # noqa: E402,F401
-    PartitionedVariable, fixed_size_partitioner, min_max_variable_partitioner,
-    variable_axis_size_partitioner)
-from tensorkeep.training.variable_scope import (  # noqa: E402,F401
-    AUTO_REUSE, VariableScope, variable_scope, variable_op_scope, get_variable,
-    get_local_variable, get_variable_scope, no_regularizer, create_partitioned_variables)
-from tensorkeep.training.gradients import (  # noqa: E402,F401
-    gradients, hessians, custom_gradient, AggregationMethod, UnconnectedGradients)
-
-# --- runtime -----------------------------------------------------------------------------------
-from tensorkeep.runtime.session import Session, InteractiveSession  # noqa: E402,F401
-from tensorkeep.runtime import functions as _functions  # noqa: E402,F401
-
-# --- graph files: GraphDef import and TensorFlow's protobuf messages ---------------------------
-from tensorkeep.framework.importer import import_graph_def  # noqa: E402,F401
-# tf.GraphDef, tf.ConfigProto, ...: resolved by __getattr__ below, so that importing tensorkeep
-# does not load the protobuf schemas.
+# tf.GraphDef, tf.ConfigProto, ...: resolved from tensorkeep.io.protos when asked for, so that
+# even the loaded namespace does not load the protobuf schemas.
 _PROTO_MESSAGES = frozenset([
     "GraphDef", "MetaGraphDef", "NodeDef", "AttrValue", "NameAttrList", "TensorProto",
     "TensorInfo", "ConfigProto", "GPUOptions", "GraphOptions", "OptimizerOptions", "RunOptions",
     "RunMetadata", "Summary", "SummaryMetadata", "HistogramProto"])
 
-# --- namespaces --------------------------------------------------------------------------------
-from tensorkeep.api import graph_util, gfile, logging  # noqa: E402,F401
-from tensorkeep.api import train, nn, random  # noqa: E402,F401
-from tensorkeep.api import math, linalg  # noqa: E402,F401
-from tensorkeep.api import initializers, contrib  # noqa: E402,F401
-from tensorkeep.api import saved_model  # noqa: E402,F401
-from tensorkeep.api import lookup, summary, quantization, sets, image  # noqa: E402,F401
-from tensorkeep.api import layers, losses  # noqa: E402,F401
-from tensorkeep.api import app  # noqa: E402,F401
-from tensorkeep.api.app import flags  # noqa: E402,F401
-from tensorkeep import compat  # noqa: E402,F401
+_namespace_loaded = False
+
+
+def _load_namespace():
+    """Copies the namespace into this module's globals, once: afterwards every `tf.X` is a
+    plain module attribute and `__getattr__` only sees unknown names."""
+    global _namespace_loaded
+    if not _namespace_loaded:
+        top_level = _importlib.import_module(__name__ + ".api.top_level")
+        # Over anything already bound: a subpackage imported before is set here by the import
+        # system, and the namespace's value is the one that counts.
+        globals().update((name, value) for name, value in vars(top_level).items()
+                         if not name.startswith("__"))
+        # The import system binds api.top_level once the module has run to its end: a call
+        # made while it runs (a layer asking for a tf.X) copied part of it, the outer call
+        # copies the rest.
+        api = _importlib.import_module(__name__ + ".api")
+        _namespace_loaded = vars(api).get("top_level") is top_level
+
+
+def __getattr__(name):
+    if name in _LIGHT_SUBPACKAGES:
+        return _importlib.import_module(__name__ + "." + name)
+    if name.startswith("__") and name != "__all__":
+        # Probes by tools (inspect's __wrapped__, ...): never part of the namespace.
+        raise AttributeError("module %r has no attribute %r" % (__name__, name))
+    _load_namespace()
+    if name in globals():
+        return globals()[name]
+    if name in _PROTO_MESSAGES:
+        from tensorkeep.io import protos
+        return getattr(protos, name)
+    # __all__ included: `from tensorkeep import *` asks for it first, then takes the public
+    # names of the now loaded module dict, as it did when the namespace was built eagerly.
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
+
+def __dir__():
+    _load_namespace()
+    return sorted(set(globals()) | _PROTO_MESSAGES)
 
 
 def RegisterGradient(op_type):  # noqa: N802 (TF's name)
     """Decorator registering a gradient function for op_type."""
+    from tensorkeep.framework.op_def import register_gradient
+
     def register(fn):
-        _register_gradient(op_type, fn)
+        register_gradient(op_type, fn)
         return fn
     return register
 
 
 def NotDifferentiable(op_type):  # noqa: N802
-    _register_gradient(op_type, None)
+    from tensorkeep.framework.op_def import register_gradient
+
+    register_gradient(op_type, None)
 
 
 NoGradient = NotDifferentiable
@@ -147,10 +103,3 @@ def enable_eager_execution(*args, **kwargs):
 
 def executing_eagerly():
     return False
-
-
-def __getattr__(name):
-    if name in _PROTO_MESSAGES:
-        from tensorkeep.io import protos
-        return getattr(protos, name)
-    raise AttributeError("module 'tensorkeep' has no attribute %r" % name)

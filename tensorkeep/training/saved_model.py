@@ -11,8 +11,6 @@ import os
 import posixpath
 import re
 
-from google.protobuf import any_pb2
-
 from tensorkeep.framework import dtypes
 from tensorkeep.framework import ops
 from tensorkeep.framework import tensor_shape
@@ -416,6 +414,8 @@ class SavedModelBuilder:
 
     # --- collections of the graph ---------------------------------------------------------------
     def _save_and_write_assets(self, assets_collection):
+        from google.protobuf import any_pb2  # protobuf runtime (~10 ms): paid by saves, not imports
+
         filename_map = {}
         for asset_tensor in assets_collection or []:
             source = _asset_path_from_tensor(asset_tensor)
