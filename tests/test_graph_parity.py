@@ -216,6 +216,61 @@ case("group_devices", """
     empty = tf.group()
 """)
 
+# colocate_with: groups are the sorted union over nested scopes; an op takes the device of the
+# innermost colocation op that has one, and device scopes outside colocate_with do not reach in;
+# colocate_with(None, ignore_existing=True) leaves colocation.
+case("colocation_groups_and_devices", """
+    with tf.device("/device:CPU:1"):
+        a = tf.constant(1.0, name="zeta")
+    b = tf.constant(2.0, name="alpha")
+    with tf.device("/device:CPU:0"):
+        c = tf.constant(3.0, name="mid")
+    with tf.device("/device:CPU:2"):
+        with tf.colocate_with(a):
+            inside_a = tf.identity(a, name="inside_a")
+            with tf.colocate_with(b):
+                inside_both = tf.add(a, b, name="inside_both")
+                with tf.colocate_with(c):
+                    inside_three = tf.add(inside_both, c, name="inside_three")
+            with tf.device("/device:CPU:3"):
+                scoped_inside = tf.identity(b, name="scoped_inside")
+            with tf.colocate_with(None, ignore_existing=True):
+                reset = tf.identity(b, name="reset")
+        outside = tf.identity(b, name="outside")
+    with tf.colocate_with(inside_both.op):
+        of_colocated = tf.identity(b, name="of_colocated")
+""")
+
+# Device scopes: nested strings merge (inner fields win), legacy "/cpu:0" spelling becomes
+# "/device:CPU:0", device functions see the op, None hides enclosing scopes, "" changes nothing;
+# import_graph_def merges the scopes with each node's own device; tf.DeviceSpec works as a scope.
+case("device_scopes", """
+    with tf.device("/job:ps/task:1"):
+        with tf.device("/cpu:0"):
+            legacy = tf.constant(1.0, name="legacy")
+        with tf.device("/device:GPU:2"):
+            with tf.device("/job:worker"):
+                inner_job = tf.constant(1.0, name="inner_job")
+        with tf.device(None):
+            hidden = tf.constant(1.0, name="hidden")
+            with tf.device("/replica:3"):
+                replica_only = tf.constant(1.0, name="replica_only")
+        with tf.device(""):
+            empty = tf.constant(1.0, name="empty")
+        with tf.device(lambda op: "/gpu:1" if op.type == "Const" else ""):
+            by_function = tf.constant(1.0, name="by_function")
+            not_const = tf.identity(by_function, name="not_const")
+        with tf.device(tf.DeviceSpec(device_type="CPU", device_index=3)):
+            from_spec = tf.constant(1.0, name="from_spec")
+    imported = tf.Graph()
+    with imported.as_default():
+        with tf.device("/cpu:0"):
+            x = tf.constant(2.0, name="x")
+        tf.identity(x, name="y")
+    with tf.device("/job:importer"):
+        tf.import_graph_def(imported.as_graph_def(), name="imported")
+""")
+
 
 @functools.lru_cache(maxsize=None)
 def _tensorflow_run():
@@ -251,17 +306,6 @@ def tensorkeep_result(name):
     return json.loads(_tensorkeep_run(name))
 
 
-# Differences that come from framework/ops.py (reported, not this file's subject): TensorFlow
-# sorts an op's colocation groups (`_class`), and an op created under colocate_with() takes the
-# device of the op it is colocated with, not the device scope's.
-_FRAMEWORK_GAPS = {
-    "moving_average_shadows": "framework/ops.py does not sort an op's colocation groups",
-    "shadows_initialized_in_one_run": "framework/ops.py does not sort an op's colocation groups",
-    "variables_reading_variables": "framework/ops.py: colocate_with() does not reset the device "
-                                   "scope",
-}
-
-
 def _assert_same_nodes(ours, theirs):
     assert [node[0] for node in ours] == [node[0] for node in theirs]
     for our_node, their_node in zip(ours, theirs):
@@ -269,31 +313,9 @@ def _assert_same_nodes(ours, theirs):
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=_FRAMEWORK_GAPS[name], strict=False))
-    if name in _FRAMEWORK_GAPS else name for name in sorted(CASES)])
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_graph_matches_tensorflow(name):
     _assert_same_nodes(tensorkeep_result(name)["nodes"], tensorflow_result(name)["nodes"])
-
-
-def _without_framework_gaps(nodes):
-    """Nodes with their colocation groups sorted, and no device on colocated ops."""
-    result = []
-    for name, op_type, inputs, control_inputs, device, attrs in nodes:
-        attrs = dict(attrs)
-        if "_class" in attrs:
-            lines = attrs["_class"].splitlines()
-            attrs["_class"] = "\n".join([lines[0]] + sorted(lines[1:-1]) + [lines[-1]])
-            device = None
-        result.append([name, op_type, inputs, control_inputs, device, attrs])
-    return result
-
-
-@pytest.mark.tf
-@pytest.mark.parametrize("name", sorted(_FRAMEWORK_GAPS))
-def test_graph_matches_tensorflow_apart_from_framework_gaps(name):
-    _assert_same_nodes(_without_framework_gaps(tensorkeep_result(name)["nodes"]),
-                       _without_framework_gaps(tensorflow_result(name)["nodes"]))
 
 
 @pytest.mark.tf

@@ -17,6 +17,7 @@ a node fails.
 import heapq
 import re
 
+from tensorkeep.framework import device as device_lib
 from tensorkeep.framework import dtypes
 from tensorkeep.framework import errors
 from tensorkeep.framework import op_def as op_def_lib
@@ -442,8 +443,8 @@ class _Importer:
                     control_inputs.append(control_op)
         declared_shapes = attrs.pop("_output_shapes", None)
         op = ops.Operation(graph, name, node.op, [t for t in data_inputs if t is not None],
-                           _output_types(schema, attrs), attrs, control_inputs, schema,
-                           self._device(node))
+                           _output_types(schema, attrs), attrs, control_inputs, schema)
+        op._device = self._device(node, op)
         if back_edges:
             op._inputs = list(data_inputs)  # slots of back edges are filled at the end
             for position, source, index in back_edges:
@@ -599,14 +600,16 @@ class _Importer:
         target = self._prefix + group[len(_COLOCATION_PREFIX):].decode("utf-8", "replace")
         return _COLOCATION_PREFIX + self._uniquified.get(target, target).encode()
 
-    def _device(self, node):
-        """The node's device, else the device scope active at import (colocated nodes are
-        placed by _resolve_colocation)."""
-        if node.device:
-            return node.device
+    def _device(self, node, op):
+        """The node's device (canonical spelling) merged with the device scopes active at
+        import, as TensorFlow does (colocated nodes are placed by _resolve_colocation)."""
+        try:
+            device = device_lib.canonical_name(node.device) if node.device else ""
+        except ValueError as error:
+            raise ValueError("Node '%s' has an invalid device: %s" % (node.name, error)) from None
         if self._graph._device_stack:
-            return self._graph._current_device(node.op)
-        return ""
+            device = self._graph._apply_device_functions(op, device)
+        return device
 
     def _resolve_colocation(self, created):
         """Colocation groups name the imported (prefixed, uniquified) nodes; a colocated node
@@ -626,7 +629,7 @@ class _Importer:
             for target in targets:
                 target_op = by_name.get(target) or self._graph._nodes_by_name.get(target)
                 if target_op is not None and target_op._device:
-                    op._device = target_op._device
+                    op._device = device_lib.canonical_name(target_op._device)
                     break
 
     def _infer_shapes(self, op, schema):
@@ -656,7 +659,7 @@ class _Importer:
                                  "expected %s." % (position, op.name, _type_string(tensor.dtype),
                                                    tensor.name, _type_string(expected)))
             op._inputs[position] = tensor
-            tensor._consumers.append(op)
+            tensor._add_consumer(op)
 
     def _update_graph(self):
         graph = self._graph

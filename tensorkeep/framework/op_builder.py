@@ -4,6 +4,7 @@ wrappers do (name scope, input conversion with type inference, attr defaults).""
 from tensorkeep.framework import dtypes
 from tensorkeep.framework import op_def as op_def_lib
 from tensorkeep.framework import ops
+from tensorkeep.framework import tensor_shape
 
 
 def apply_op(op_type, name=None, **kwargs):
@@ -31,37 +32,48 @@ def apply_op(op_type, name=None, **kwargs):
         raise TypeError("%s() got unexpected keyword arguments: %s" % (op_type, ", ".join(kwargs)))
 
     graph = ops._get_graph_from_inputs([v for v in _flat(raw_inputs) if hasattr(v, "graph")])
+    if graph is ops.get_default_graph():
+        with graph.name_scope(name or op_type) as scope:
+            return _build(graph, scope, op_type, schema, attrs, raw_inputs, control_inputs)
     with graph.as_default(), graph.name_scope(name or op_type) as scope:
-        # Learn type attrs from inputs that already are tensors, so literals can follow them.
-        for arg, value in zip(schema.inputs, raw_inputs):
-            if arg.type_attr and arg.type_attr not in attrs:
-                for v in (_flat([value]) if arg.number_attr else [value]):
-                    dtype = _known_dtype(v)
-                    if dtype is not None:
-                        attrs[arg.type_attr] = dtype.base_dtype
-                        break
-        inputs = []
-        for arg, value in zip(schema.inputs, raw_inputs):
-            if arg.number_attr or arg.type_list_attr:
-                if not isinstance(value, (list, tuple)):
-                    raise TypeError("Expected list for '%s' argument to '%s' Op, not %r."
-                                    % (arg.name, op_type, value))
-                dtype = _arg_dtype(schema, arg, attrs)
-                # Literals in a list input become Consts named <arg>_<i>, as in TensorFlow.
-                converted = [ops.convert_to_tensor(v, dtype=dtype, as_ref=arg.is_ref,
-                                                   name="%s_%d" % (arg.name, i),
-                                                   preferred_dtype=_preferred(schema, arg))
-                             for i, v in enumerate(value)]
-                if arg.number_attr:
-                    attrs.setdefault(arg.number_attr, len(converted))
-                    if converted and arg.type_attr and arg.type_attr not in attrs:
-                        attrs[arg.type_attr] = converted[0].dtype.base_dtype
-                else:
-                    attrs.setdefault(arg.type_list_attr,
-                                     [t.dtype.base_dtype for t in converted])
-                inputs.extend(converted)
+        return _build(graph, scope, op_type, schema, attrs, raw_inputs, control_inputs)
+
+
+def _build(graph, scope, op_type, schema, attrs, raw_inputs, control_inputs):
+    """apply_op's work inside the op's name scope, with `graph` the default graph."""
+    # Learn type attrs from inputs that already are tensors, so literals can follow them.
+    for arg, value in zip(schema.inputs, raw_inputs):
+        if arg.type_attr and arg.type_attr not in attrs:
+            for v in (_flat([value]) if arg.number_attr else [value]):
+                dtype = _known_dtype(v)
+                if dtype is not None:
+                    attrs[arg.type_attr] = dtype.base_dtype
+                    break
+    inputs = []
+    for arg, value in zip(schema.inputs, raw_inputs):
+        if arg.number_attr or arg.type_list_attr:
+            if not isinstance(value, (list, tuple)):
+                raise TypeError("Expected list for '%s' argument to '%s' Op, not %r."
+                                % (arg.name, op_type, value))
+            dtype = _arg_dtype(schema, arg, attrs)
+            # Literals in a list input become Consts named <arg>_<i>, as in TensorFlow.
+            converted = [ops.convert_to_tensor(v, dtype=dtype, as_ref=arg.is_ref,
+                                               name="%s_%d" % (arg.name, i),
+                                               preferred_dtype=_preferred(schema, arg))
+                         for i, v in enumerate(value)]
+            if arg.number_attr:
+                attrs.setdefault(arg.number_attr, len(converted))
+                if converted and arg.type_attr and arg.type_attr not in attrs:
+                    attrs[arg.type_attr] = converted[0].dtype.base_dtype
             else:
-                dtype = _arg_dtype(schema, arg, attrs)
+                attrs.setdefault(arg.type_list_attr,
+                                 [t.dtype.base_dtype for t in converted])
+            inputs.extend(converted)
+        else:
+            dtype = _arg_dtype(schema, arg, attrs)
+            if type(value) is ops.Tensor and (dtype is None or value._dtype.base_dtype is dtype):
+                tensor = value  # what convert_to_tensor would return, without its dispatch
+            else:
                 try:
                     tensor = ops.convert_to_tensor(value, dtype=dtype, name=arg.name,
                                                    as_ref=arg.is_ref,
@@ -69,19 +81,20 @@ def apply_op(op_type, name=None, **kwargs):
                 except ValueError as exc:
                     raise TypeError("Input '%s' of '%s' Op has type mismatch: %s"
                                     % (arg.name, op_type, exc))
-                if arg.type_attr and arg.type_attr not in attrs:
-                    attrs[arg.type_attr] = tensor.dtype.base_dtype
-                inputs.append(tensor)
-        # Ops that take a ref input live beside the variable (TensorFlow records that as
-        # the `_class: loc:@var` colocation attr).
-        ref_inputs = [t for arg, t in zip(_expand_args(schema, attrs), inputs) if arg.is_ref]
-        if ref_inputs:
-            with graph.colocate_with(ref_inputs[0].op):
-                op = graph._create_op(op_type, inputs, attrs, name=scope,
-                                      control_inputs=control_inputs)
-        else:
+            if arg.type_attr and arg.type_attr not in attrs:
+                attrs[arg.type_attr] = tensor.dtype.base_dtype
+            inputs.append(tensor)
+    # Ops that take a ref input live beside the variable (TensorFlow records that as
+    # the `_class: loc:@var` colocation attr).
+    ref_inputs = schema.has_ref_input and [
+        t for arg, t in zip(_expand_args(schema, attrs), inputs) if arg.is_ref]
+    if ref_inputs:
+        with graph.colocate_with(ref_inputs[0].op):
             op = graph._create_op(op_type, inputs, attrs, name=scope,
                                   control_inputs=control_inputs)
+    else:
+        op = graph._create_op(op_type, inputs, attrs, name=scope,
+                              control_inputs=control_inputs)
     return _outputs_of(op, schema)
 
 
@@ -158,8 +171,6 @@ def _preferred(schema, arg):
 
 
 def _normalize_attr(spec, value):
-    from tensorkeep.framework import tensor_shape
-
     if spec.type == "type":
         return dtypes.as_dtype(value).base_dtype
     if spec.type == "list(type)":

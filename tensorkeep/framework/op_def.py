@@ -160,9 +160,9 @@ class OpSchema:
         self._op_def = None
 
     def __getattr__(self, name):
-        # Only reached while `inputs`, `outputs` and `attrs` are not yet instance attributes.
+        # Only reached while the parsed attributes are not yet instance attributes.
         specs = self.__dict__.get("_specs")
-        if name not in ("inputs", "outputs", "attrs") or specs is None:
+        if name not in ("inputs", "outputs", "attrs", "has_ref_input") or specs is None:
             raise AttributeError(name)
         self._parse_specs(*specs)
         return self.__dict__[name]
@@ -180,6 +180,7 @@ class OpSchema:
                     and attrs[arg.type_attr].type == "list(type)":
                 arg.type_list_attr, arg.type_attr = arg.type_attr, ""
         self.inputs, self.outputs, self.attrs = inputs, outputs, attrs
+        self.has_ref_input = any(arg.is_ref for arg in inputs)
 
     @property
     def op_def(self):

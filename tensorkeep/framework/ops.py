@@ -4,6 +4,7 @@ import contextlib
 import re
 import threading
 
+from tensorkeep.framework import device as device_lib
 from tensorkeep.framework import dtypes
 from tensorkeep.framework import errors
 from tensorkeep.framework import op_def as op_def_lib
@@ -63,6 +64,11 @@ class GraphKeys:
     _STREAMING_MODEL_PORTS = "streaming_model_ports"
 
 
+# A `tf.device("")` scope: skipped when placing ops (unlike None, it does not hide the scopes
+# around it).
+_NULL_DEVICE_MERGE = object()
+
+
 # --- tensors ------------------------------------------------------------------------------------
 
 _UNKNOWN_SHAPE = tensor_shape.unknown_shape()
@@ -81,11 +87,20 @@ class Tensor:
         self._value_index = value_index
         self._dtype = dtype if type(dtype) is dtypes.DType else dtypes.as_dtype(dtype)
         self._shape_val = _UNKNOWN_SHAPE  # shapes are immutable: one instance serves all
-        self._consumers = []
+        # Edge lists start as the shared empty tuple and become lists on the first edge
+        # (_add_edge): most tensors and ops never get one, and every list is one more object
+        # for the garbage collector to scan in a graph of 100,000 ops.
+        self._consumers = ()
 
     @property
     def op(self):
         return self._op
+
+    def _add_consumer(self, op):
+        if self._consumers:
+            self._consumers.append(op)
+        else:
+            self._consumers = [op]
 
     @property
     def graph(self):
@@ -212,20 +227,30 @@ class Operation:
         self._graph = graph
         self._name = name
         self._type = op_type
-        self._inputs = list(inputs)
-        self._control_inputs = list(control_inputs)
+        self._inputs = list(inputs) if inputs else ()
+        self._control_inputs = list(control_inputs) if control_inputs else ()
         self._attrs = attrs
         self._schema = schema
         self._device = device
         self._outputs = [Tensor(self, i, dt) for i, dt in enumerate(output_dtypes)]
-        self._control_outputs = []
+        self._control_outputs = ()
         self._id = graph._next_id()
         self._original_op = None
         self._control_flow_context = None
         for t in self._inputs:
-            t._consumers.append(self)
+            consumers = t._consumers
+            if consumers:
+                consumers.append(self)
+            else:
+                t._consumers = [self]
         for op in self._control_inputs:
-            op._control_outputs.append(self)
+            op._add_control_output(self)
+
+    def _add_control_output(self, op):
+        if self._control_outputs:
+            self._control_outputs.append(op)
+        else:
+            self._control_outputs = [op]
 
     # --- basic properties -------------------------------------------------------------------
     @property
@@ -322,8 +347,11 @@ class Operation:
     # --- graph edits --------------------------------------------------------------------------
     def _add_control_input(self, op):
         if op not in self._control_inputs:
-            self._control_inputs.append(op)
-            op._control_outputs.append(self)
+            if self._control_inputs:
+                self._control_inputs.append(op)
+            else:
+                self._control_inputs = [op]
+            op._add_control_output(self)
             self._graph._structure_changed()
 
     def _add_control_inputs(self, ops):
@@ -334,7 +362,7 @@ class Operation:
         old = self._inputs[index]
         old._consumers.remove(self)
         self._inputs[index] = tensor
-        tensor._consumers.append(self)
+        tensor._add_consumer(self)
         self._graph._structure_changed()
 
     def _get_control_flow_context(self):
@@ -382,6 +410,44 @@ def _is_tensor_proto(value):
 
 
 # --- the graph ------------------------------------------------------------------------------------
+
+class _GraphNameScope:
+    """Graph.name_scope's context manager; a class rather than a generator because every op
+    built through apply_op enters one."""
+
+    __slots__ = ("_graph", "_name", "_old_stack")
+
+    def __init__(self, graph, name):
+        self._graph = graph
+        self._name = name
+
+    def __enter__(self):
+        graph, name = self._graph, self._name
+        if name:
+            if isinstance(name, bytes):
+                name = name.decode()
+            if graph._name_stack:
+                if not _VALID_SCOPE_NAME.match(name):
+                    raise ValueError("'%s' is not a valid scope name" % name)
+            elif not _VALID_OP_NAME.match(name):
+                raise ValueError("'%s' is not a valid scope name" % name)
+        self._old_stack = graph._name_stack
+        if not name:
+            new_stack = ""
+            returned_scope = ""
+        elif name[-1] == "/":
+            new_stack = name[:-1]
+            returned_scope = name
+        else:
+            new_stack = graph.unique_name(name)
+            returned_scope = new_stack + "/"
+        graph._name_stack = (new_stack + "/") if new_stack else ""
+        return returned_scope
+
+    def __exit__(self, *exc):
+        self._graph._name_stack = self._old_stack
+        return False
+
 
 class _ControlDependenciesController:
     def __init__(self, graph, control_inputs):
@@ -508,31 +574,10 @@ class Graph:
             name = "%s_%d" % (name, i - 1)
         return name
 
-    @contextlib.contextmanager
     def name_scope(self, name):
-        if name:
-            if isinstance(name, bytes):
-                name = name.decode()
-            if self._name_stack:
-                if not _VALID_SCOPE_NAME.match(name):
-                    raise ValueError("'%s' is not a valid scope name" % name)
-            elif not _VALID_OP_NAME.match(name):
-                raise ValueError("'%s' is not a valid scope name" % name)
-        old_stack = self._name_stack
-        if not name:
-            new_stack = ""
-            returned_scope = ""
-        elif name[-1] == "/":
-            new_stack = name[:-1]
-            returned_scope = name
-        else:
-            new_stack = self.unique_name(name)
-            returned_scope = new_stack + "/"
-        self._name_stack = (new_stack + "/") if new_stack else ""
-        try:
-            yield returned_scope
-        finally:
-            self._name_stack = old_stack
+        """Context manager entering scope `name` (made unique; `name/` re-enters it as is,
+        "" or None returns to the top level); yields the scope string ending in "/"."""
+        return _GraphNameScope(self, name)
 
     # --- control dependencies, devices, colocation --------------------------------------------
     def control_dependencies(self, control_inputs):
@@ -577,45 +622,60 @@ class Graph:
 
     @contextlib.contextmanager
     def device(self, device_name_or_function):
-        self._device_stack.append(device_name_or_function)
+        """Ops created inside are placed by `device_name_or_function`: a device string or
+        DeviceSpec (merged with enclosing scopes: inner fields win), a function of the op
+        returning one, or None (ignore enclosing scopes)."""
+        spec = device_name_or_function
+        if spec is not None and not callable(spec):
+            spec = spec if isinstance(spec, device_lib.DeviceSpec) \
+                else device_lib.DeviceSpec.from_string(spec)  # bad strings raise here
+            if not spec.to_string():
+                spec = _NULL_DEVICE_MERGE
+        self._device_stack.append(spec)
         try:
             yield
         finally:
             self._device_stack.pop()
 
-    def _current_device(self, op_proto_name=None):
-        device = ""
-        for spec in self._device_stack:
+    def _apply_device_functions(self, op, device=""):
+        """The device of `op` under the device scopes, innermost first (TensorFlow's order):
+        strings merge under what inner scopes chose, functions replace it, None stops."""
+        for spec in reversed(self._device_stack):
+            if spec is _NULL_DEVICE_MERGE:
+                continue
             if spec is None:
-                device = ""
-            elif callable(spec):
-                device = spec(op_proto_name) or ""
+                break
+            if isinstance(spec, device_lib.DeviceSpec):
+                device = device_lib.merge(spec, device)
             else:
-                device = spec
-        return device or ""
+                op._device = device  # the function sees what inner scopes chose
+                chosen = spec(op)
+                device = chosen.to_string() if isinstance(chosen, device_lib.DeviceSpec) \
+                    else (chosen or "")
+        return device
 
     @contextlib.contextmanager
     def colocate_with(self, op, ignore_existing=False):
-        if op is None:
-            saved = self._colocation_stack
-            self._colocation_stack = []
-            try:
-                yield
-            finally:
-                self._colocation_stack = saved
-            return
+        """Ops created inside share `op`'s colocation group and device. As in TensorFlow,
+        colocation is stronger than device scopes: the device stack is empty inside."""
+        if op is None and not ignore_existing:
+            raise ValueError("Trying to reset colocation (op is None) but ignore_existing is "
+                             "not True")
         if isinstance(op, Tensor):
             op = op.op
-        elif not isinstance(op, Operation) and hasattr(op, "op"):
+        elif op is not None and not isinstance(op, Operation) and hasattr(op, "op"):
             op = op.op
-        saved = self._colocation_stack
+        saved_colocation, saved_devices = self._colocation_stack, self._device_stack
+        self._device_stack = []
         if ignore_existing:
             self._colocation_stack = []
-        self._colocation_stack = self._colocation_stack + [op]
+        if op is not None:
+            self._colocation_stack = self._colocation_stack + [op]
         try:
             yield
         finally:
-            self._colocation_stack = saved
+            self._colocation_stack = saved_colocation
+            self._device_stack = saved_devices
 
     @contextlib.contextmanager
     def _attr_scope_ctx(self, attr_map):
@@ -649,7 +709,8 @@ class Graph:
                    control_inputs=None):
         """Creates an op from inputs (Tensors) and a python attr dict; fills attr defaults,
         infers type attrs from inputs, names it uniquely, runs its shape function."""
-        self._check_not_finalized()
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified.")
         schema = op_def_lib.get_schema(op_type)
         if name is None:
             name = op_type
@@ -666,7 +727,7 @@ class Graph:
         for t in inputs:
             if not isinstance(t, Tensor):
                 raise TypeError("Input to op %s must be a Tensor, got %r" % (name, t))
-            if t.graph is not self:
+            if t._op._graph is not self:
                 raise ValueError("Tensor %s must be from the same graph as the op %s it feeds."
                                  % (t.name, name))
         if schema is not None:
@@ -676,25 +737,34 @@ class Graph:
                 None, None, "Op type not registered '%s' in tensorkeep: node %s cannot be "
                 "created. tensorkeep implements %d op types; this one is not among them."
                 % (op_type, name, len(op_def_lib.REGISTRY)))
-        input_ops = set(t.op for t in inputs)
-        control_ops = self._control_dependencies_for_inputs(input_ops)
+        if self._control_dependencies_stack:
+            control_ops = self._control_dependencies_for_inputs({t._op for t in inputs})
+        else:
+            control_ops = []
         if control_inputs:
             control_ops = control_ops + [c for c in control_inputs if c not in control_ops]
-        if self._colocation_stack and "_class" not in attrs:
-            groups = []
-            for colocate_op in self._colocation_stack:
-                for group in colocate_op.colocation_groups:
-                    if group not in groups:
-                        groups.append(group)
-            attrs["_class"] = groups
-        for key, value in self._attr_scope.items():
-            attrs.setdefault(key, value)
-        override = self._gradient_override_map.get(op_type)
-        if override is not None:
-            attrs["_gradient_op_type"] = override.encode()
-        device = self._current_device(op_type) if self._device_stack else ""
-        op = Operation(self, name, op_type, inputs, output_dtypes, attrs, control_ops, schema,
-                       device)
+        if self._attr_scope:
+            for key, value in self._attr_scope.items():
+                attrs.setdefault(key, value)
+        colocation_device = ""
+        if self._colocation_stack:
+            # TensorFlow: the union of the groups, sorted; the device of the innermost
+            # colocation op that has one.
+            groups = set()
+            for colocate_op in reversed(self._colocation_stack):
+                groups.update(colocate_op.colocation_groups)
+                if not colocation_device:
+                    colocation_device = colocate_op._device
+            attrs["_class"] = sorted(groups)
+        if self._gradient_override_map:
+            override = self._gradient_override_map.get(op_type)
+            if override is not None:
+                attrs["_gradient_op_type"] = override.encode()
+        op = Operation(self, name, op_type, inputs, output_dtypes, attrs, control_ops, schema)
+        if self._device_stack:
+            op._device = self._apply_device_functions(op)
+        if colocation_device:
+            op._device = colocation_device
         self._add_op(op)
         if schema is not None and schema.shape_fn is not None:
             try:
@@ -704,7 +774,8 @@ class Graph:
                 raise
             for tensor, shape in zip(op._outputs, shapes):
                 if shape is not None:
-                    tensor._shape_val = tensor_shape.as_shape(shape)
+                    tensor._shape_val = (shape if type(shape) is tensor_shape.TensorShape
+                                         else tensor_shape.as_shape(shape))
         for controller in self._control_dependencies_stack:
             controller.add_op(op)
         context = self._control_flow_context
@@ -1007,17 +1078,31 @@ class _DefaultStack(threading.local):
     def get_default(self):
         return self.stack[-1] if self.stack else None
 
-    @contextlib.contextmanager
     def get_controller(self, default):
-        self.stack.append(default)
-        try:
-            yield default
-        finally:
-            # The stack may have been reset (reset_default_graph) inside the block.
-            if self.stack and self.stack[-1] is default:
-                self.stack.pop()
-            elif default in self.stack:
-                self.stack.remove(default)
+        return _DefaultController(self, default)
+
+
+class _DefaultController:
+    """Makes `default` the top of a default stack (graph or session) while entered."""
+
+    __slots__ = ("_stack_owner", "_default")
+
+    def __init__(self, stack_owner, default):
+        self._stack_owner = stack_owner
+        self._default = default
+
+    def __enter__(self):
+        self._stack_owner.stack.append(self._default)
+        return self._default
+
+    def __exit__(self, *exc):
+        stack, default = self._stack_owner.stack, self._default
+        # The stack may have been reset (reset_default_graph) inside the block.
+        if stack and stack[-1] is default:
+            stack.pop()
+        elif default in stack:
+            stack.remove(default)
+        return False
 
 
 class _DefaultGraphStack(_DefaultStack):

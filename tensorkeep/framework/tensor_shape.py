@@ -122,7 +122,15 @@ class Dimension:
         return Dimension, (self._value,)
 
 
+# Dimensions and shapes are immutable, so the common ones are shared instead of built per op:
+# a graph of 100,000 ops otherwise holds hundreds of thousands of identical small objects, all
+# of which the garbage collector scans.
+_SMALL_DIMENSIONS = tuple(Dimension(value) for value in range(1025))
+
+
 def as_dimension(value):
+    if type(value) is int and 0 <= value <= 1024:
+        return _SMALL_DIMENSIONS[value]
     return value if isinstance(value, Dimension) else Dimension(value)
 
 
@@ -135,23 +143,40 @@ class TensorShape:
 
     __slots__ = ("_dims",)
 
-    def __init__(self, dims):
+    def __new__(cls, dims):
+        # Fully known shapes given as ints are interned (see _SMALL_DIMENSIONS).
+        interning = cls is TensorShape and (type(dims) is list or type(dims) is tuple)
+        if interning:
+            key = tuple(dims)
+            # Only plain ints: True or 100.0 would find (1,) or (100,), but must raise.
+            interning = all(type(d) is int for d in key)
+            if interning:
+                shape = _INTERNED_SHAPES.get(key)
+                if shape is not None:
+                    return shape
+        shape = object.__new__(cls)
         if dims is None:
-            self._dims = None
+            shape._dims = None
         elif isinstance(dims, TensorShape):
-            self._dims = dims._dims
+            shape._dims = dims._dims
         elif _is_shape_proto(dims):
             if dims.unknown_rank:
-                self._dims = None
+                shape._dims = None
             else:
-                self._dims = tuple(Dimension(d.size if d.size >= 0 else None) for d in dims.dim)
+                shape._dims = tuple(as_dimension(d.size if d.size >= 0 else None)
+                                    for d in dims.dim)
         else:
             try:
                 iterator = iter(dims)
             except TypeError:
-                self._dims = (as_dimension(dims),)
+                shape._dims = (as_dimension(dims),)
             else:
-                self._dims = tuple(as_dimension(d) for d in iterator)
+                shape._dims = tuple(as_dimension(d) for d in iterator)
+        if interning:
+            if len(_INTERNED_SHAPES) >= _MAX_INTERNED_SHAPES:
+                _INTERNED_SHAPES.clear()
+            _INTERNED_SHAPES[key] = shape
+        return shape
 
     # --- inspection ---------------------------------------------------------------------
     @property
@@ -306,6 +331,10 @@ class TensorShape:
 
     def __reduce__(self):
         return TensorShape, (self.dims,)
+
+
+_INTERNED_SHAPES = {}
+_MAX_INTERNED_SHAPES = 4096
 
 
 def _dim_str(d):

@@ -1,5 +1,7 @@
 """TensorProto <-> NumPy (make_tensor_proto / make_ndarray) and static constant folding."""
 
+import math
+
 import numpy as np
 
 from tensorkeep.framework import dtypes
@@ -94,10 +96,17 @@ def _string_array(values):
 
 def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_broadcast=False):
     """Builds a TensorProto the way TensorFlow lays them out (tensor_content or typed values)."""
+    return tensor_proto_and_value(values, dtype, shape, verify_shape, allow_broadcast)[0]
+
+
+def tensor_proto_and_value(values, dtype=None, shape=None, verify_shape=False,
+                           allow_broadcast=False):
+    """(make_tensor_proto's TensorProto, the read-only array it decodes to, or None when that
+    would take a decode): tf.constant keeps the array so nothing decodes the proto again."""
     from tensorkeep.io import protos
 
     if isinstance(values, protos.TensorProto):
-        return values
+        return values, None
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype).base_dtype
     nparray = _infer_numpy_array(values, dtype)
@@ -109,7 +118,7 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
         shape_size = nparray.size
     else:
         shape = [int(d) for d in shape]
-        shape_size = int(np.prod(shape, dtype=np.int64))
+        shape_size = math.prod(shape)
         is_same_size = shape_size == nparray.size
         if allow_broadcast:
             if nparray.shape == (1,) or nparray.shape == tuple():
@@ -125,11 +134,16 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
                 raise ValueError("Too many elements provided. Takes at most %d, but got %d."
                                  % (shape_size, nparray.size))
     proto = protos.TensorProto(dtype=dtype.as_datatype_enum)
-    proto.tensor_shape.CopyFrom(tensor_shape.TensorShape(shape).as_proto())
+    proto.tensor_shape.SetInParent()  # present even for scalars, as TensorFlow writes it
+    dims = proto.tensor_shape.dim
+    for size in shape:
+        if size < 0:
+            raise ValueError("Dimension %d must be >= 0" % size)
+        dims.add(size=size)
     if is_same_size and dtype in _TENSOR_CONTENT_TYPES and shape_size > 1:
         proto.tensor_content = np.ascontiguousarray(nparray).astype(
             nparray.dtype.newbyteorder("<"), copy=False).tobytes()
-        return proto
+        return proto, _exact_value(values, nparray, shape, dtype)
     flat = nparray.ravel()
     if dtype is dtypes.string:
         proto.string_val.extend(flat.tolist())
@@ -156,7 +170,19 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
         proto.dcomplex_val.extend(np.stack([flat.real, flat.imag], -1).ravel().tolist())
     else:
         raise TypeError("Unsupported dtype for a TensorProto: %s" % dtype.name)
-    return proto
+    return proto, (_exact_value(values, nparray, shape, dtype) if is_same_size else None)
+
+
+def _exact_value(values, nparray, shape, dtype):
+    """`nparray` as the proto stores it, read-only and not shared with the caller's array
+    (None if decoding would give another NumPy dtype, e.g. from a big-endian input)."""
+    if nparray.dtype != dtype.as_numpy:
+        return None
+    array = nparray.reshape(shape)
+    if isinstance(values, np.ndarray) or array.base is not None:
+        array = array.copy()
+    array.flags.writeable = False
+    return array
 
 
 def const_op_array(op):
@@ -175,7 +201,7 @@ def const_op_array(op):
 def make_ndarray(tensor):
     """The NumPy value of a TensorProto (missing trailing values repeat the last one)."""
     shape = [d.size for d in tensor.tensor_shape.dim]
-    num_elements = int(np.prod(shape, dtype=np.int64))
+    num_elements = math.prod(shape)
     dtype = dtypes.as_dtype(tensor.dtype)
     np_dtype = dtype.as_numpy
     if tensor.tensor_content:

@@ -184,7 +184,9 @@ class Variable(VariableBase):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Variable:
+        # Only `use_resource=True` needs the arguments bound (to pass them on); the common
+        # call skips binding, which costs more than building the variable's ops.
+        if cls is Variable and (kwargs.get("use_resource") or len(args) > _USE_RESOURCE_INDEX):
             bound = inspect.signature(Variable.__init__).bind(None, *args, **kwargs)
             if bound.arguments.get("use_resource"):
                 from tensorkeep.ops import resource_variable_ops
@@ -609,3 +611,8 @@ def report_uninitialized_variables(var_list=None, name="report_uninitialized_var
              for v in var_list]))
         names = array_ops.constant([v.op.name for v in var_list])
         return array_ops.boolean_mask(names, mask)
+
+
+# Position of `use_resource` among Variable's positional arguments (after self).
+_USE_RESOURCE_INDEX = list(
+    inspect.signature(Variable.__init__).parameters).index("use_resource") - 1

@@ -245,7 +245,7 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
                                          "inputs %d" % (len(in_grads), op.node_def,
                                                         len(op._inputs)))
                     if gate_gradients and sum(g is not None for g in in_grads) > 1:
-                        with graph.device(None), graph.colocate_with(None):
+                        with graph.device(None), graph.colocate_with(None, ignore_existing=True):
                             in_grads = control_flow_ops.tuple(in_grads)
             else:
                 in_grads = [None] * len(op._inputs)

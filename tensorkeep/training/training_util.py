@@ -59,7 +59,8 @@ def get_or_create_global_step(graph=None):
 
 def assert_global_step(global_step_tensor):
     """Raises TypeError unless the argument is an integer scalar Variable or Tensor."""
-    if not isinstance(global_step_tensor, (variables.Variable, ops.Tensor)):
+    # Reference and resource variables alike (VariableBase), as TensorFlow accepts both.
+    if not isinstance(global_step_tensor, (variables.VariableBase, ops.Tensor)):
         raise TypeError('Existing "global_step" must be a Variable or Tensor: %s.'
                         % global_step_tensor)
     if not global_step_tensor.dtype.base_dtype.is_integer:
