@@ -1,21 +1,26 @@
 """MLP 784-500-10 training, steps per second with Adam and with plain SGD, batch 100 fed through
-feed_dict each step, tensorkeep vs TensorFlow (same machine, same run).
+feed_dict each step, tensorkeep (also on one kernel thread, intra_op_parallelism_threads=1) vs
+TensorFlow, each in its own interpreter, measured in turns (bench/interleaved.py); wall and CPU
+time.
 Usage: .venv/bin/python bench/bench_mlp.py [--quick]"""
 
 import sys
 
-from common import (ALL_BLAS_THREADS, ALL_BLAS_THREADS_LABEL, REPO, TENSORFLOW_IMPORTS,
-                    TENSORKEEP_IMPORTS, TF_PYTHON, goal, have_tensorflow, row, run_python,
-                    speedup, standard_main, summarize)
+from common import (REPO, TENSORFLOW_IMPORTS, TENSORKEEP_IMPORTS, TF_PYTHON, goal,
+                    have_tensorflow, row, speedup, standard_main, summarize)
+from interleaved import Workers, in_turns
 
+# A worker (bench/interleaved.py): both models built, initialized and warmed up (20 steps each);
+# then it answers requests for one timed sample (`steps` training steps of one optimizer) or for
+# the loss on the first batch. Every worker gets the same requests in the same order, so the
+# models see the same batches and the losses are comparable.
 CODE = """
-import json, time
+import time
 import numpy as np{imports}
-SAMPLES, STEPS = {samples}, {steps}
 rng = np.random.default_rng(0)
 batches = [(rng.standard_normal((100, 784)).astype(np.float32),
             rng.integers(0, 10, 100).astype(np.int64)) for _ in range(10)]
-results = {{}}
+models = {{}}
 for name in ("Adam", "SGD"):
     graph = tf.Graph()
     with graph.as_default():
@@ -34,47 +39,70 @@ for name in ("Adam", "SGD"):
         train = optimizer.minimize(loss)
         sess = tf.Session(graph=graph, config={config})
         sess.run(tf.global_variables_initializer())
-        step = 0
-        def steps(count):
-            global step
-            for _ in range(count):
-                images, targets = batches[step % len(batches)]
-                sess.run(train, {{x: images, labels: targets}})
-                step += 1
-        steps(20)
-        samples = []
-        for _ in range(SAMPLES):
-            start = time.perf_counter()
-            steps(STEPS)
-            samples.append(STEPS / (time.perf_counter() - start))
-        first_loss = sess.run(loss, {{x: batches[0][0], labels: batches[0][1]}})
-        results[name] = {{"steps_per_second": samples, "loss_after": float(first_loss)}}
-print("@@" + json.dumps(results))
+    models[name] = {{"sess": sess, "x": x, "labels": labels, "train": train, "loss": loss,
+                    "step": 0}}
+
+def steps(name, count):
+    model = models[name]
+    feeds = model["x"], model["labels"]
+    for _ in range(count):
+        images, targets = batches[model["step"] % len(batches)]
+        model["sess"].run(model["train"], dict(zip(feeds, (images, targets))))
+        model["step"] += 1
+
+for name in models:
+    steps(name, 20)
+
+def handle(request):
+    model = models[request["optimizer"]]
+    if request["what"] == "loss":
+        return float(model["sess"].run(model["loss"], {{model["x"]: batches[0][0],
+                                                       model["labels"]: batches[0][1]}}))
+    count = request["steps"]
+    wall, cpu = time.perf_counter(), time.process_time()
+    steps(request["optimizer"], count)
+    return {{"steps_per_second": count / (time.perf_counter() - wall),
+            "cpu_ms_per_step": (time.process_time() - cpu) * 1e3 / count}}
 """
+
+ONE_THREAD = "tf.ConfigProto(intra_op_parallelism_threads=1)"
+ONE_THREAD_LABEL = "tensorkeep, intra_op_parallelism_threads=1"
 
 
 def run(quick=False, directory=None):
-    settings = dict(samples=3 if quick else 7, steps=50 if quick else 100)
-    measured = {"tensorkeep": run_python(sys.executable, CODE.format(
-        imports=TENSORKEEP_IMPORTS, config=None, **settings))}
-    measured[ALL_BLAS_THREADS_LABEL] = run_python(sys.executable, CODE.format(
-        imports=TENSORKEEP_IMPORTS, config=ALL_BLAS_THREADS, **settings))
+    samples, count = (5, 50) if quick else (11, 100)
+    programs = {"tensorkeep": (sys.executable, CODE.format(imports=TENSORKEEP_IMPORTS,
+                                                            config=None))}
+    programs[ONE_THREAD_LABEL] = (sys.executable, CODE.format(imports=TENSORKEEP_IMPORTS,
+                                                              config=ONE_THREAD))
     if have_tensorflow():
-        measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(imports=TENSORFLOW_IMPORTS,
-                                                                   config=None, **settings))
+        programs["tensorflow"] = (TF_PYTHON, CODE.format(imports=TENSORFLOW_IMPORTS,
+                                                         config=None))
+    with Workers(programs) as workers:
+        measured = {optimizer: in_turns(workers, {"what": "steps", "optimizer": optimizer,
+                                                  "steps": count}, samples)
+                    for optimizer in ("Adam", "SGD")}
+        losses = {optimizer: in_turns(workers, {"what": "loss", "optimizer": optimizer}, 1)
+                  for optimizer in ("Adam", "SGD")}
     rows, goals = [], []
     for optimizer in ("Adam", "SGD"):
         r = row("MLP 784-500-10 training, %s, batch 100" % optimizer, "steps/s", "higher",
-                **{name: summarize(m[optimizer]["steps_per_second"]) for name, m in measured.items()})
+                **{name: summarize([a["steps_per_second"] for a in answers])
+                   for name, answers in measured[optimizer].items()})
         rows.append(r)
         ratio = speedup(r)
         goals.append(goal("MLP training with %s ≥ TensorFlow's steps/s" % optimizer,
                           "n/a" if ratio is None else "%.2f× TensorFlow's" % ratio,
                           None if ratio is None else ratio >= 1))
+    for optimizer in ("Adam", "SGD"):
+        rows.append(row("MLP training, %s, CPU time (all threads) per step" % optimizer, "ms",
+                        "lower", **{name: summarize([a["cpu_ms_per_step"] for a in answers])
+                                    for name, answers in measured[optimizer].items()}))
     return {"name": "mlp", "benchmark": "MLP training steps per second", "rows": rows,
             "goals": goals,
-            "loss_after_training": {name: {k: v["loss_after"] for k, v in m.items()}
-                                    for name, m in measured.items()}}
+            "loss_after_training": {name: {optimizer: losses[optimizer][name][0]
+                                           for optimizer in losses}
+                                    for name in programs}}
 
 
 if __name__ == "__main__":

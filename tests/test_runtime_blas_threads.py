@@ -1,20 +1,22 @@
-"""A session limits NumPy's BLAS to one thread (or intra_op_parallelism_threads) while a plan
-with matrix products runs, and puts the process's setting back afterwards
-(tensorkeep/runtime/blas_threads.py)."""
+"""A session limits NumPy's BLAS to one thread while a plan with matrix products runs, and puts
+the process's setting back afterwards (tensorkeep/runtime/blas_threads.py);
+intra_op_parallelism_threads sizes tensorkeep's own kernel threads instead."""
 
 import numpy as np
 import pytest
 
 import tensorkeep as tf
 from tensorkeep.framework import op_builder, op_def
-from tensorkeep.ops import _helpers
+from tensorkeep.ops import _helpers, kernel_threads
 from tensorkeep.runtime import blas_threads
 
 seen_threads = []
+seen_kernel_threads = []
 
 
 def _probe(x):
     seen_threads.append(blas_threads.current_threads())
+    seen_kernel_threads.append(kernel_threads.threads())
     return x
 
 
@@ -35,6 +37,7 @@ def clean_environment(monkeypatch):
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.delenv(name, raising=False)
     seen_threads.clear()
+    seen_kernel_threads.clear()
 
 
 def _run_probe(config=None):
@@ -54,9 +57,11 @@ def test_run_with_matmul_uses_one_blas_thread_and_restores_the_setting():
 
 
 @needs_openblas
-def test_intra_op_parallelism_threads_chooses_the_count():
+def test_intra_op_parallelism_threads_sizes_kernel_threads_not_blas():
     _run_probe(tf.ConfigProto(intra_op_parallelism_threads=3))
-    assert seen_threads == [3]
+    assert seen_threads == [1]
+    assert seen_kernel_threads == [3]
+    assert kernel_threads.threads() == kernel_threads.DEFAULT_THREADS  # put back after the run
 
 
 @needs_openblas

@@ -21,6 +21,7 @@ from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.op_def import register_op, register_gradient
 from tensorkeep.ops import _helpers
 from tensorkeep.ops import array_ops
+from tensorkeep.ops import kernel_threads
 
 # TensorFlow's type lists, in its order (the OpDefs written into files carry them).
 _REAL_NUMBER_TYPES = ("{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, "
@@ -739,12 +740,51 @@ register_gradient("Cast", _cast_grad)
 
 # --- MatMul / BatchMatMul -------------------------------------------------------------------------
 
+# Products split over threads (kernel_threads) are the dtypes NumPy hands to BLAS.
+_BLAS_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64,
+                                               np.complex128))
+# Row blocks of a product split at multiples of this many rows. OpenBLAS computes a block of
+# rows with the same micro-kernels and summation order as the whole product when the block
+# starts at a multiple of its row unroll (measured: 12 for float32 and 2 for float64 with its
+# Haswell kernels, 12 for float64 with its SkylakeX ones; 48 is a multiple of all the usual
+# unrolls), so split products are bit-identical to unsplit ones (tests/test_kernel_threads.py
+# checks it). Products with fewer than two such blocks of rows are not split.
+_MATMUL_ROW_QUANTUM = 48
+
+
+def _split_matmul(a, b, parts):
+    """a @ b for 2-D BLAS operands, rows computed in `parts` blocks on kernel threads."""
+    ranges = kernel_threads.split_ranges(a.shape[0], parts, _MATMUL_ROW_QUANTUM)
+    out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+
+    def rows(index):
+        start, stop = ranges[index]
+        np.matmul(a[start:stop], b, out=out[start:stop])
+    kernel_threads.run_parts(rows, len(ranges))
+    return out
+
+
+def _matmul_parts(a, b):
+    """How many row blocks a @ b is worth splitting into on this run (1: don't split)."""
+    rows, inner = a.shape
+    if rows < 2 * _MATMUL_ROW_QUANTUM or a.dtype not in _BLAS_DTYPES or b.dtype != a.dtype \
+            or b.shape[0] != inner:
+        return 1
+    return kernel_threads.parts_for(rows * inner * b.shape[1])
+
+
 def _matmul_kernel(op, ctx):
     ta = op._attrs["transpose_a"]
     tb = op._attrs["transpose_b"]
 
     def run(a, b):
-        return np.matmul(a.T if ta else a, b.T if tb else b)
+        a = a.T if ta else a
+        b = b.T if tb else b
+        if a.ndim == 2 and b.ndim == 2:
+            parts = _matmul_parts(a, b)
+            if parts > 1:
+                return _split_matmul(a, b, parts)
+        return np.matmul(a, b)
     return run
 
 
@@ -790,8 +830,37 @@ def _batch_matmul_kernel(op, ctx):
         if same_batch and x.shape[:-2] != y.shape[:-2]:
             raise ValueError("Batch dimensions must be equal: %s vs. %s"
                              % (list(x.shape), list(y.shape)))
+        parts = _batch_matmul_parts(x, y)
+        if parts > 1:
+            return _split_batch_matmul(x, y, parts)
         return np.matmul(x, y)
     return run
+
+
+def _batch_matmul_parts(x, y):
+    """How many blocks of the first batch axis x @ y is worth splitting into (1: don't): only
+    when both operands have that axis (NumPy multiplies matrix by matrix, so any split of it
+    gives the same bits)."""
+    if x.ndim != y.ndim or x.ndim < 3 or x.shape[0] != y.shape[0] or x.shape[0] < 2 \
+            or x.dtype not in _BLAS_DTYPES or y.dtype != x.dtype:
+        return 1
+    batch = 1
+    for x_dim, y_dim in zip(x.shape[:-2], y.shape[:-2]):
+        batch *= max(x_dim, y_dim)
+    return kernel_threads.parts_for(batch * x.shape[-2] * x.shape[-1] * y.shape[-1],
+                                    limit=x.shape[0])
+
+
+def _split_batch_matmul(x, y, parts):
+    ranges = kernel_threads.split_ranges(x.shape[0], parts)
+    batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    out = np.empty(batch + (x.shape[-2], y.shape[-1]), dtype=x.dtype)
+
+    def block(index):
+        start, stop = ranges[index]
+        np.matmul(x[start:stop], y[start:stop], out=out[start:stop])
+    kernel_threads.run_parts(block, len(ranges))
+    return out
 
 
 def _batch_matmul_shape(op):

@@ -3,9 +3,10 @@ ResourceApply* twins.
 
 Schemas are TensorFlow's OpDefs. The update math follows TensorFlow's CPU kernels term by term
 (same operations, same order, in the variable's dtype) so that results agree to a few ulps.
-A kernel reads the current values of its ref inputs, computes new arrays and stores them in the
-VarRefs (never writing into the old arrays, which earlier fetches may still hold); it outputs
-the variable's ref.
+A kernel reads the current values of its ref inputs and updates them: in place when nothing
+else holds their arrays, else into new arrays stored in the VarRefs (never writing into an array
+that an earlier read, a fetch or a view may still hold; see _kernel_factory); it outputs the
+variable's ref.
 """
 
 import re
@@ -15,6 +16,7 @@ import numpy as np
 from tensorkeep.framework import errors
 from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.op_def import get_schema, register_gradient, register_op
+from tensorkeep.ops import _helpers, kernel_threads
 
 # TensorFlow's `numbertype`, in its OpDef order.
 _NUMBER_TYPE = ("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, "
@@ -132,6 +134,168 @@ def _ftrl_v2(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power
     return _ftrl_common(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power)
 
 
+# Dense updates of float variables run block by block over the flattened arrays: each block
+# (_BLOCK_BYTES of each array) goes through all of the update's NumPy calls while it is in the
+# cache, with one block of scratch memory instead of temporaries as big as the variable (freed
+# big arrays make malloc hand pages back to the system and fault them in again at every step:
+# 3x slower, measured). The results go into `dsts`, one 1-D array per ref input: the
+# variable's own buffers when it is updated in place (see _kernel_factory), else new arrays;
+# so every function here reads an element of `srcs` before writing it in `dsts`, and never
+# after. Element-wise math computes each element by the same operations in the same order
+# however the arrays are cut, so the blocked functions give the same bits as the functions
+# above on whole arrays (the specialized ones below make the same NumPy calls, and
+# _elementwise_blocks calls those very functions). Blocks of a range may also be split over
+# kernel threads.
+
+IN_PLACE = True  # False: never write into a variable's buffer (tests compare both ways)
+
+_BLOCK_BYTES = 128 << 10  # per array; best of 16-512 KiB for Adam on a 1 MiB L2 (measured)
+_BLOCKED_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64,
+                                                  np.complex64, np.complex128))
+_SPECIALIZED_DTYPES = frozenset([np.dtype(np.float32), np.dtype(np.float64)])
+
+
+def _block_size(array):
+    return max(1, _BLOCK_BYTES // array.itemsize)
+
+
+def _blocks(array, start, stop):
+    """The [begin, end) blocks of range(start, stop) of a 1-D array."""
+    size = _block_size(array)
+    return [(begin, min(begin + size, stop)) for begin in range(start, stop, size)]
+
+
+def _scratch(array, start, stop, count):
+    """`count` arrays of one block of `array`'s dtype, for the blocks of range(start, stop)."""
+    size = min(stop - start, _block_size(array))
+    return [np.empty(size, array.dtype) for _ in range(count)]
+
+
+def _gradient_descent_blocks(attrs, dsts, srcs, start, stop, alpha, delta):
+    (var,), (new_var,) = srcs, dsts
+    (step_block,) = _scratch(var, start, stop, 1)
+    for begin, end in _blocks(var, start, stop):
+        step = step_block[:end - begin]
+        np.multiply(delta[begin:end], alpha, out=step)  # var - delta * alpha
+        np.subtract(var[begin:end], step, out=new_var[begin:end])
+
+
+def _momentum_blocks(attrs, dsts, srcs, start, stop, lr, grad, momentum):
+    var, accum = srcs
+    new_var, new_accum = dsts
+    step_block, term_block = _scratch(var, start, stop, 2)
+    nesterov = attrs["use_nesterov"]
+    for begin, end in _blocks(var, start, stop):
+        step, term = step_block[:end - begin], term_block[:end - begin]
+        g, a = grad[begin:end], new_accum[begin:end]
+        np.multiply(accum[begin:end], momentum, out=a)  # accum * momentum + grad
+        a += g
+        if nesterov:  # var - (grad * lr + accum * momentum * lr)
+            np.multiply(g, lr, out=step)
+            np.multiply(a, momentum, out=term)
+            term *= lr
+            step += term
+        else:  # var - accum * lr
+            np.multiply(a, lr, out=step)
+        np.subtract(var[begin:end], step, out=new_var[begin:end])
+
+
+def _adam_blocks(attrs, dsts, srcs, start, stop, beta1_power, beta2_power, lr, beta1, beta2,
+                 epsilon, grad):
+    var, m, v = srcs
+    new_var, new_m, new_v = dsts
+    one = np.ones((), var.dtype)
+    alpha = lr * np.sqrt(one - beta2_power) / (one - beta1_power)
+    nesterov = attrs["use_nesterov"]
+    scratch = _scratch(var, start, stop, 3 if nesterov else 2)
+    step_block, denom_block = scratch[:2]
+    term_block = scratch[2] if nesterov else None
+    for begin, end in _blocks(var, start, stop):
+        count = end - begin
+        step, denom = step_block[:count], denom_block[:count]
+        g, m_new, v_new = grad[begin:end], new_m[begin:end], new_v[begin:end]
+        np.subtract(g, m[begin:end], out=step)  # m + (grad - m) * (1 - beta1)
+        step *= one - beta1
+        np.add(m[begin:end], step, out=m_new)
+        np.square(g, out=step)  # v + (grad² - v) * (1 - beta2)
+        step -= v[begin:end]
+        step *= one - beta2
+        np.add(v[begin:end], step, out=v_new)
+        np.sqrt(v_new, out=denom)  # var - step / (sqrt(v) + epsilon), where step is
+        denom += epsilon
+        if nesterov:  # ((grad * (1 - beta1) + beta1 * m) * alpha)
+            term = term_block[:count]
+            np.multiply(g, one - beta1, out=step)
+            np.multiply(beta1, m_new, out=term)
+            step += term
+            step *= alpha
+        else:  # (m * alpha)
+            np.multiply(m_new, alpha, out=step)
+        step /= denom
+        np.subtract(var[begin:end], step, out=new_var[begin:end])
+
+
+def _rms_prop_blocks(attrs, dsts, srcs, start, stop, lr, rho, momentum, epsilon, grad):
+    var, ms, mom = srcs
+    new_var, new_ms, new_mom = dsts
+    one = np.ones((), var.dtype)
+    term_block, step_block = _scratch(var, start, stop, 2)
+    for begin, end in _blocks(var, start, stop):
+        term, step = term_block[:end - begin], step_block[:end - begin]
+        g, ms_new, mom_new = grad[begin:end], new_ms[begin:end], new_mom[begin:end]
+        np.square(g, out=term)  # ms + (grad² - ms) * (1 - rho)
+        term -= ms[begin:end]
+        term *= one - rho
+        np.add(ms[begin:end], term, out=ms_new)
+        np.add(ms_new, epsilon, out=term)  # mom * momentum + (grad * lr) / sqrt(ms + epsilon)
+        np.sqrt(term, out=term)
+        np.multiply(g, lr, out=step)
+        step /= term
+        np.multiply(mom[begin:end], momentum, out=mom_new)
+        mom_new += step
+        np.subtract(var[begin:end], mom_new, out=new_var[begin:end])  # var - mom
+
+
+def _adagrad_blocks(attrs, dsts, srcs, start, stop, lr, grad):
+    var, accum = srcs
+    new_var, new_accum = dsts
+    step_block, rsqrt_block = _scratch(var, start, stop, 2)
+    update_slots = attrs["update_slots"]
+    for begin, end in _blocks(var, start, stop):
+        step, rsqrt = step_block[:end - begin], rsqrt_block[:end - begin]
+        g, a = grad[begin:end], new_accum[begin:end]
+        if update_slots:  # accum + grad²
+            np.square(g, out=step)
+            np.add(accum[begin:end], step, out=a)
+        elif a is not accum:
+            np.copyto(a, accum[begin:end])
+        np.multiply(g, lr, out=step)  # var - grad * lr * rsqrt(accum)
+        np.sqrt(a, out=rsqrt)
+        np.reciprocal(rsqrt, out=rsqrt)
+        step *= rsqrt
+        np.subtract(var[begin:end], step, out=new_var[begin:end])
+
+
+def _elementwise_blocks(math, grad_position):
+    """A blocked function like the ones above that calls `math` (a function above) on each
+    block: for the updates without a specialized twin, and dtypes other than float32/64."""
+    def run(attrs, dsts, srcs, start, stop, *others):
+        for begin, end in _blocks(srcs[0], start, stop):
+            block_others = [a[begin:end] if i == grad_position else a
+                            for i, a in enumerate(others)]
+            results = math(attrs, *[src[begin:end] for src in srcs], *block_others)
+            for dst, result in zip(dsts, results):
+                dst[begin:end] = result
+    return run
+
+
+# The specialized blocked twins of the functions above, with the NumPy calls each makes per
+# element (the work kernel_threads weighs); others make about _GENERIC_CALLS.
+_SPECIALIZED = {_gradient_descent: (_gradient_descent_blocks, 2),
+                _momentum: (_momentum_blocks, 4), _adam: (_adam_blocks, 12),
+                _rms_prop: (_rms_prop_blocks, 11), _adagrad: (_adagrad_blocks, 7)}
+_GENERIC_CALLS = 15
+
 # Sparse updates touch the rows named by `indices`, one index after the other (so repeated
 # indices compound, as in TensorFlow's loop), with the row-wise math below where TensorFlow's
 # sparse kernels order the terms differently from the dense ones, else the dense math.
@@ -189,6 +353,7 @@ class _Spec:
         self.indices_index = input_names.index("indices") if sparse else None
         self.scalar_indices = [i for i in range(n_refs, len(input_names))
                                if i not in (self.grad_index, self.indices_index)]
+        self.generic_blocks = _elementwise_blocks(math, self.grad_index - n_refs)
 
 
 def _check_scalars(op, spec, args):
@@ -208,7 +373,9 @@ def _check_slots_match_var(op, spec, currents):
     return var
 
 
-def _dense_update(op, spec, attrs, currents, args):
+def _dense_update(op, spec, attrs, currents, args, buffers):
+    """New values of the ref inputs: `buffers` (sole_owner_buffer of each, or None) are written
+    in place where the update is blocked, fresh arrays hold the others."""
     var = _check_slots_match_var(op, spec, currents)
     grad = args[spec.grad_index]
     if np.shape(grad) != var.shape:
@@ -216,10 +383,39 @@ def _dense_update(op, spec, attrs, currents, args):
                        % (spec.input_names[spec.grad_index], _dims(var.shape),
                           _dims(np.shape(grad))))
     others = [np.asarray(a, dtype=var.dtype) for a in args[spec.n_refs:]]
-    return spec.math(attrs, *currents, *others)
+    if var.dtype not in _BLOCKED_DTYPES:
+        return spec.math(attrs, *currents, *others)
+    function, calls_per_element = spec.generic_blocks, _GENERIC_CALLS
+    if var.dtype in _SPECIALIZED_DTYPES and spec.math in _SPECIALIZED:
+        function, calls_per_element = _SPECIALIZED[spec.math]
+    news = [np.empty(current.shape, current.dtype) if buffer is None else buffer
+            for current, buffer in zip(currents, buffers)]
+    dsts = [new.reshape(-1) for new in news]
+    srcs = [current.reshape(-1) for current in currents]
+    grad_position = spec.grad_index - spec.n_refs
+    others[grad_position] = others[grad_position].reshape(-1)
+    size = var.size
+    parts = kernel_threads.parts_for(
+        size * calls_per_element * kernel_threads.WORK_PER_ELEMENT_CALL)
+    if parts == 1:
+        function(attrs, dsts, srcs, 0, size, *others)
+        return news
+    ranges = kernel_threads.split_ranges(size, parts, quantum=_block_size(var))
+    # The queue of kernel_threads may keep `part` after the job (an offer that no pool thread
+    # took up yet): it must not keep the arrays, whose holders count against writing in place.
+    arrays = [dsts, srcs, others]
+
+    def part(index):
+        part_dsts, part_srcs, part_others = arrays
+        function(attrs, part_dsts, part_srcs, *ranges[index], *part_others)
+    try:
+        kernel_threads.run_parts(part, len(ranges))
+    finally:
+        arrays.clear()
+    return news
 
 
-def _sparse_update(op, spec, attrs, currents, args):
+def _sparse_update(op, spec, attrs, currents, args, buffers):
     var = _check_slots_match_var(op, spec, currents)
     if var.ndim < 1:
         raise _invalid(op, "var must be at least 1 dimensional")
@@ -239,7 +435,8 @@ def _sparse_update(op, spec, attrs, currents, args):
                        % (int(indices[offset]), offset))
     scalars = [np.asarray(args[i], dtype=var.dtype) for i in spec.scalar_indices]
     attrs = dict(attrs, _scalar_rows=int(np.prod(var.shape[1:])) == 1)
-    news = [np.array(c, copy=True) for c in currents]
+    news = [np.array(current, copy=True) if buffer is None else buffer
+            for current, buffer in zip(currents, buffers)]
     if len(np.unique(indices)) == len(indices):
         # Distinct rows: one vectorized step gives the same values as the row loop.
         rows = [n[indices] for n in news]
@@ -268,20 +465,42 @@ def _call_sparse_math(spec, attrs, rows, scalars, grad):
 
 
 def _kernel_factory(spec, resource):
+    """The kernel of a training op. It updates a variable (and its slots) in place when
+    nothing but the variable holds its array (_helpers.sole_owner_buffer: no value read
+    earlier in the step, no array handed to the user, no view), else into new arrays, as it
+    must when a holder expects its value never to change; either way with the same bits. With
+    use_locking=True it always writes new arrays, so that a concurrent reader never sees an
+    update half done. (TensorFlow updates in place whatever else holds the buffer, with or
+    without use_locking.)"""
     def factory(op, ctx):
         attrs = {name: value for name, value in op._attrs.items() if not name.startswith("_")}
         update = _sparse_update if spec.sparse else _dense_update
+        may_write_in_place = not attrs["use_locking"]
+        no_buffers = [None] * spec.n_refs
 
         def run(*args):
             refs = args[:spec.n_refs]
-            currents = [ref.get(op.name) for ref in refs]
+            # Ownership first: the references taken below would count as holders.
+            buffers = [_helpers.sole_owner_buffer(ref) for ref in refs] \
+                if may_write_in_place and IN_PLACE else no_buffers
+            currents = [ref.get(op.name) if buffer is None else buffer
+                        for ref, buffer in zip(refs, buffers)]
             _check_scalars(op, spec, args)
-            news = update(op, spec, attrs, currents, args)
-            for ref, current, new in zip(refs, currents, news):
-                new = np.asarray(new, dtype=current.dtype)
-                if new is current:
-                    new = new.copy()
-                new.flags.writeable = False
+            for buffer in buffers:
+                if buffer is not None:
+                    buffer.flags.writeable = True
+            try:
+                news = update(op, spec, attrs, currents, args, buffers)
+            finally:
+                for buffer in buffers:
+                    if buffer is not None:
+                        buffer.flags.writeable = False
+            for ref, current, new, buffer in zip(refs, currents, news, buffers):
+                if new is not buffer:
+                    new = np.asarray(new, dtype=current.dtype)
+                    if new is current:
+                        new = new.copy()
+                    new.flags.writeable = False
                 ref.value = new
             return None if resource else refs[0]
         return run

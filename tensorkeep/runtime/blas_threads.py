@@ -1,18 +1,20 @@
 """How many threads NumPy's BLAS (OpenBLAS) may use while a session runs a plan with matrix
-products: one by default, N with `tf.ConfigProto(intra_op_parallelism_threads=N)`.
+products: one, whatever the session's config.
 
-tensorkeep runs kernels one after another on the calling thread; the parallelism inside a
-kernel is BLAS's. Between two matrix products OpenBLAS's worker threads spin waiting for work,
-competing with the Python thread that runs the next kernels and with every other process. On
-the 2-core benchmark machine (BENCHMARKS.md) one BLAS thread gave the same speed in every run
-(CNN inference at batch 1: 0.59-0.64 ms), while OpenBLAS's default of a thread per core went
-from 1.4× faster (MLP training, machine otherwise idle) to 16× slower (the same CNN: 10 ms)
-when other processes were busy. So a run with BLAS-heavy ops uses one BLAS thread unless the
-session's config asks for more, and the previous setting is put back when the run ends.
+The parallelism inside a kernel is tensorkeep's own (ops/kernel_threads.py: big products and
+updates split into parts run on a pool of threads, as many as
+`tf.ConfigProto(intra_op_parallelism_threads)` allows), not BLAS's. Between two matrix products
+OpenBLAS's worker threads spin waiting for work, competing with the Python thread that runs the
+next kernels and with every other process. On the 2-core benchmark machine (BENCHMARKS.md) one
+BLAS thread gave the same speed in every run (CNN inference at batch 1: 0.59-0.64 ms), while
+OpenBLAS's default of a thread per core went from 1.4× faster (MLP training, machine otherwise
+idle) to 16× slower (the same CNN: 10 ms) when other processes were busy; BLAS threads inside
+the parts of a split kernel would also multiply the threads per core. So a run with BLAS-heavy
+ops uses one BLAS thread, and the previous setting is put back when the run ends.
 
 An OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS in the environment is the user's
-choice: without an explicit config, such a process is left alone. Only OpenBLAS builds found
-loaded in the process (Linux) are controlled; elsewhere this is a no-op.
+choice: such a process is left alone. Only OpenBLAS builds found loaded in the process (Linux)
+are controlled; elsewhere this is a no-op.
 """
 
 import ctypes
@@ -70,10 +72,8 @@ def _lookup():
 
 
 def threads_for_session(config):
-    """The BLAS thread count a session's runs use: None to leave the process's setting alone."""
-    requested = getattr(config, "intra_op_parallelism_threads", 0) if config is not None else 0
-    if requested and requested > 0:
-        return int(requested)
+    """The BLAS thread count a session's runs use: None to leave the process's setting alone.
+    `config` does not change it: intra_op_parallelism_threads sizes ops/kernel_threads.py."""
     if any(os.environ.get(name) for name in _USER_ENVIRONMENT):
         return None
     return _DEFAULT_THREADS

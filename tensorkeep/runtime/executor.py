@@ -177,6 +177,47 @@ def topological_order(graph, target_ops, fed_tensors):
     return order
 
 
+# Stateless ops that still run when nothing reads their outputs: placeholders must still demand
+# their feed, and these exist for their checks (TensorFlow's grappler keeps the same ones).
+_ALWAYS_RUN_OPS = frozenset(["Placeholder", "PlaceholderV2", "PlaceholderWithDefault", "Assert",
+                             "CheckNumerics", "ControlTrigger"])
+
+
+def _free_of_side_effects(op):
+    """Whether running `op` can matter only through its output values."""
+    schema = op._schema
+    if schema is None or schema.is_stateful or not op._outputs:
+        return False
+    op_type = op._type
+    if op_type in _ALWAYS_RUN_OPS or "Queue" in op_type:
+        return False
+    if any(arg.is_ref for arg in schema.inputs):  # Assign-like: writes a variable
+        return False
+    # A read of a variable checks that it is initialized (TensorFlow keeps these too).
+    return not (op_type == "Identity" and aliases_ref(op._inputs[0]))
+
+
+def ops_run_as_noop(order, fetch_targets, fed_tensors):
+    """The ops of a plan (`order`, without control flow) whose kernels need not run: not fetched,
+    free of side effects, and whose outputs only ops that themselves do not run read as data;
+    they are there for control dependencies alone (e.g. the gradient with respect to a fed
+    input, reached only through `gate_gradients` groups). TensorFlow's grappler turns the same
+    nodes into NoOps (dependency optimizer), so neither their work nor their errors happen.
+    Skipping them keeps control ordering: the plan runs in topological order either way."""
+    needed = set()  # ops fetched or read as data by an op that runs
+    for target in fetch_targets:
+        needed.add(target if isinstance(target, ops_lib.Operation) else target.op)
+    skipped = set()
+    for op in reversed(order):  # consumers before their inputs
+        if op not in needed and _free_of_side_effects(op):
+            skipped.add(op)
+            continue
+        for tensor in op._inputs:
+            if tensor not in fed_tensors:
+                needed.add(tensor.op)
+    return skipped
+
+
 def build_plan(graph, fetch_targets, feed_tensors, ctx):
     """fetch_targets: list of Tensor or Operation; feed_tensors: list of Tensor."""
     plan = Plan()
@@ -213,8 +254,12 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
         plan.runner = control_flow_executor.build_plan(graph, plan, order, slot_of, fed,
                                                        fetch_targets, ctx).run
         return plan
+    run_as_noop = ops_run_as_noop(order, fetch_targets, fed)
     out_slot = len(feed_tensors)
     for op in order:
+        if op in run_as_noop:
+            out_slot += len(op._outputs)
+            continue
         schema = op._schema
         if schema is None or schema.kernel is None:
             raise errors.UnimplementedError(

@@ -8,6 +8,7 @@ import numpy as np
 from tensorkeep.framework import dtypes
 from tensorkeep.framework import errors
 from tensorkeep.framework import ops as ops_lib
+from tensorkeep.ops import kernel_threads
 from tensorkeep.runtime import blas_threads
 from tensorkeep.runtime import executor
 
@@ -113,6 +114,7 @@ class BaseSession:
         self._ctx = SessionContext(self)
         self._plans = {}
         self._blas_threads = blas_threads.threads_for_session(config)
+        self._kernel_threads = kernel_threads_for_session(config)
         self._default_session_ctx = None
         self._default_graph_ctx = None
 
@@ -185,14 +187,18 @@ class BaseSession:
             if len(self._plans) > 4096:
                 self._plans.clear()
             self._plans[key] = plan
-        if plan.uses_blas and self._blas_threads is not None:
-            blas_threads.enter(self._blas_threads)
-            try:
+        previous_threads = kernel_threads.set_threads(self._kernel_threads)
+        try:
+            if plan.uses_blas and self._blas_threads is not None:
+                blas_threads.enter(self._blas_threads)
+                try:
+                    values = executor.run_plan(plan, feed_values)
+                finally:
+                    blas_threads.leave()
+            else:
                 values = executor.run_plan(plan, feed_values)
-            finally:
-                blas_threads.leave()
-        else:
-            values = executor.run_plan(plan, feed_values)
+        finally:
+            kernel_threads.set_threads(previous_threads)
         if builder is None:
             return executor.as_numpy_output(values[0])
         return builder(values)
@@ -221,6 +227,13 @@ class BaseSession:
     def partial_run_setup(self, fetches, feeds=None):
         raise errors.UnimplementedError(None, None, "partial_run is not supported by tensorkeep; "
                                         "use Session.run with the full feed_dict instead.")
+
+
+def kernel_threads_for_session(config):
+    """The threads a session's kernels may split their work over (ops/kernel_threads.py):
+    `intra_op_parallelism_threads` when positive, else None (the usable cores)."""
+    requested = getattr(config, "intra_op_parallelism_threads", 0) if config is not None else 0
+    return int(requested) if requested and requested > 0 else None
 
 
 class _DeviceAttributes:
