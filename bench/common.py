@@ -14,10 +14,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TF_PYTHON = os.environ.get("TENSORKEEP_TF_PYTHON", os.path.join(REPO, ".venv-tf", "bin", "python"))
 TENSORKEEP_IMPORTS = "\nimport tensorkeep as tf"
 TENSORFLOW_IMPORTS = "\nimport tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()"
-# tensorkeep with OpenBLAS on a thread per core beside its default of one BLAS thread per run
-# (tensorkeep/runtime/blas_threads.py), passed as the config of tf.Session.
-ALL_BLAS_THREADS = "tf.ConfigProto(intra_op_parallelism_threads=%d)" % (os.cpu_count() or 1)
-ALL_BLAS_THREADS_LABEL = "tensorkeep, intra_op_parallelism_threads=%d" % (os.cpu_count() or 1)
+# Set on some machines (this one) for old OpenBLAS builds; they make a current NumPy use slower
+# kernels (AVX2 "Haswell" instead of AVX-512 "SkylakeX" here). Benchmarks are meant to run with
+# them unset in that command alone (`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ...`);
+# machine_facts records which OpenBLAS kernel the run used.
+OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 GIB = 1 << 30
 MIB = 1 << 20
 
@@ -99,7 +100,32 @@ def machine_facts():
         facts["blas"] = "%s %s" % (blas.get("name", "?"), blas.get("version", ""))
     except Exception:  # numpy's config layout varies between versions
         pass
+    facts["openblas_kernel"] = openblas_core_name()
+    facts["openblas_environment"] = {name: os.environ[name] for name in OPENBLAS_OVERRIDES
+                                     if name in os.environ}
     return facts
+
+
+def openblas_core_name():
+    """The kernel family NumPy's OpenBLAS chose for this CPU (e.g. "SkylakeX"), or None."""
+    import ctypes
+
+    import numpy  # noqa: F401 (loads the library)
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
+    except OSError:
+        return None
+    for path in paths:
+        library = ctypes.CDLL(path)
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                     "openblas_get_corename"):
+            function = getattr(library, name, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                return function().decode()
+    return None
 
 
 # --- result rows --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Runs the whole benchmark suite (or one benchmark) and prints every figure and goal.
 
-Usage: .venv/bin/python bench/run_all.py [--only NAME]... [--quick] [--dir DIR] [--json FILE]
+Usage: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+           .venv/bin/python bench/run_all.py [--only NAME]... [--quick] [--dir DIR] [--json FILE]
 
 Benchmarks run one after another, never concurrently (the 1 GiB cases of tensorkeep and
 TensorFlow would otherwise compete for memory and cores). TensorFlow runs from its own virtual
@@ -15,7 +16,7 @@ import os
 import sys
 import time
 
-from common import REPO, have_tensorflow, machine_facts, markdown
+from common import OPENBLAS_OVERRIDES, REPO, have_tensorflow, machine_facts, markdown
 
 sys.path.insert(0, REPO)
 
@@ -50,6 +51,11 @@ def main():
                         help="where to write every result as JSON")
     args = parser.parse_args()
     names = args.only or list(BENCHMARKS)
+    overrides = [name for name in OPENBLAS_OVERRIDES if name in os.environ]
+    if overrides:
+        print("note: %s set: NumPy's OpenBLAS runs the kernels they force, not its best for this "
+              "CPU; run with `env -u %s` to measure what a default installation does"
+              % (", ".join(overrides), " -u ".join(overrides)), flush=True)
     facts = machine_facts()
     facts["tensorflow"] = have_tensorflow()
     facts["load_average_at_start"] = os.getloadavg()
