@@ -3,6 +3,11 @@ primitives (Switch, Merge, Enter, Exit, NextIteration, LoopCond, ControlTrigger)
 that build conditionals and loops from them (CondContext, WhileContext) and tf.cond,
 tf.while_loop, tf.case with the graph structure TensorFlow 1.x builds.
 
+The outermost contexts are kept in the `cond_context` / `while_context` collections and travel
+in meta graphs as CondContextDef / WhileContextDef protos (nested contexts inside their parent),
+as TensorFlow writes them; importing restores them onto the imported ops, so gradients through
+an imported cond (and, in TensorFlow, an imported loop) work.
+
 The primitives have no kernels: graphs containing them run on the control-flow executor
 (runtime/control_flow_executor.py), which implements their dataflow semantics.
 """
@@ -11,6 +16,7 @@ import builtins
 import collections
 
 from tensorkeep.framework import dtypes
+from tensorkeep.framework import meta_graph
 from tensorkeep.framework import ops
 from tensorkeep.framework import tensor_shape
 from tensorkeep.framework.op_builder import apply_op
@@ -245,7 +251,7 @@ class ControlFlowContext:
     While a context is entered (`Enter()`), Graph._create_op hands every new op to `AddOp`,
     which rewires the op's outside inputs through the context."""
 
-    def __init__(self):
+    def __init__(self, values_def=None, import_scope=None):
         graph = ops.get_default_graph()
         self._outer_context = graph._get_control_flow_context()
         self._nested_contexts = []
@@ -254,6 +260,51 @@ class ControlFlowContext:
         self._context_stack = []
         self._values = set()           # names of tensors usable directly in this context
         self._external_values = {}     # outside tensor name -> its stand-in in this context
+        if values_def is not None:
+            self._init_values_from_proto(values_def, import_scope)
+
+    def _init_values_from_proto(self, values_def, import_scope=None):
+        """Restores the values from a ValuesDef and claims the ops that produce them (all but
+        the outside ones) for this context; nested contexts, restored afterwards, claim theirs
+        back."""
+        graph = ops.get_default_graph()
+        self._values = {ops.prepend_name_scope(name, import_scope) for name in values_def.values}
+        for outside_name, stand_in_name in values_def.external_values.items():
+            self._external_values[ops.prepend_name_scope(outside_name, import_scope)] = \
+                graph.as_graph_element(ops.prepend_name_scope(stand_in_name, import_scope))
+        own_op_names = {name.split(":")[0] for name in self._values
+                        if name not in self._external_values}
+        for op_name in sorted(own_op_names):
+            graph.as_graph_element(op_name)._set_control_flow_context(self)
+
+    def _to_values_def(self, export_scope=None):
+        from tensorkeep.io import protos
+
+        values_def = protos.ValuesDef()
+        values_def.values.extend(ops.strip_name_scope(name, export_scope)
+                                 for name in sorted(self._values))
+        for outside_name, stand_in in self._external_values.items():
+            values_def.external_values[ops.strip_name_scope(outside_name, export_scope)] = \
+                ops.strip_name_scope(stand_in.name, export_scope)
+        return values_def
+
+    def _nested_contexts_to_proto(self, context_def, export_scope):
+        # TensorFlow writes nested contexts without stripping export_scope, which breaks a
+        # scoped re-import; they are stripped here like everything else.
+        for nested in self._nested_contexts:
+            nested_def = nested.to_proto(export_scope=export_scope)
+            if nested_def is None:
+                continue  # outside the export, like its ops
+            kind = "cond_ctxt" if nested.IsCondContext() else "while_ctxt"
+            getattr(context_def.nested_contexts.add(), kind).CopyFrom(nested_def)
+
+    def _restore_nested_contexts(self, context_def, import_scope):
+        self.Enter()  # nested contexts find this one as their outer context
+        try:
+            for nested_def in context_def.nested_contexts:
+                from_control_flow_context_def(nested_def, import_scope=import_scope)
+        finally:
+            self.Exit()
 
     @property
     def name(self):
@@ -323,8 +374,20 @@ class CondContext(ControlFlowContext):
     """One branch of a tf.cond: values from outside enter it through a Switch on the
     predicate, input-less ops hang off the branch's pivot."""
 
-    def __init__(self, pred=None, pivot=None, branch=None, name="cond_text"):
-        self._name = ops.get_default_graph().unique_name(name)
+    def __init__(self, pred=None, pivot=None, branch=None, name="cond_text", context_def=None,
+                 import_scope=None):
+        graph = ops.get_default_graph()
+        # Claimed even when restoring, as TensorFlow does, so later names match its own.
+        self._name = graph.unique_name(name)
+        if context_def is not None:
+            self._name = ops.prepend_name_scope(context_def.context_name, import_scope)
+            self._pred = graph.as_graph_element(
+                ops.prepend_name_scope(context_def.pred_name, import_scope))
+            self._pivot = graph.as_graph_element(
+                ops.prepend_name_scope(context_def.pivot_name, import_scope))
+            self._branch = context_def.branch
+            super().__init__(values_def=context_def.values_def, import_scope=import_scope)
+            return
         super().__init__()
         self._pred = pred
         self._pivot = pivot
@@ -333,6 +396,30 @@ class CondContext(ControlFlowContext):
         self._external_values[pred.name] = pred
         self._values.add(pivot.name)
         pivot.op._set_control_flow_context(self)
+
+    def to_proto(self, export_scope=None):
+        """This branch as a CondContextDef (names relative to `export_scope`); None when the
+        context lies outside `export_scope`."""
+        from tensorkeep.io import protos
+
+        if export_scope is not None and not self._name.startswith(export_scope):
+            return None
+        context_def = protos.CondContextDef(
+            context_name=ops.strip_name_scope(self._name, export_scope),
+            pred_name=ops.strip_name_scope(self._pred.name, export_scope),
+            pivot_name=ops.strip_name_scope(self._pivot.name, export_scope),
+            branch=self._branch)
+        context_def.values_def.CopyFrom(self._to_values_def(export_scope))
+        self._nested_contexts_to_proto(context_def, export_scope)
+        return context_def
+
+    @staticmethod
+    def from_proto(context_def, import_scope=None):
+        """The CondContext a CondContextDef describes, over the ops of the default graph
+        (imported under `import_scope`), with its nested contexts; its ops are attached."""
+        context = CondContext(context_def=context_def, import_scope=import_scope)
+        context._restore_nested_contexts(context_def, import_scope)
+        return context
 
     @property
     def pred(self):
@@ -520,6 +607,10 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
         merges = [_from_flow(original, merged) for original, merged in
                   zip(_nest_flatten(orig_res_t), merges)]
         merges = _nest_pack(orig_res_t, merges)
+        # Meta graphs record outermost contexts only; nested ones travel inside them.
+        if context_t.outer_context is None:
+            ops.add_to_collection(ops.GraphKeys.COND_CONTEXT, context_t)
+            ops.add_to_collection(ops.GraphKeys.COND_CONTEXT, context_f)
         if not strict:
             merges = _unpack_if_singleton(merges)
         return merges
@@ -533,7 +624,10 @@ class WhileContext(ControlFlowContext):
     Identity -> body -> NextIteration -> Merge, leaving through Exit."""
 
     def __init__(self, maximum_iterations=None, parallel_iterations=10, back_prop=True,
-                 swap_memory=False, name="while_context"):
+                 swap_memory=False, name="while_context", context_def=None, import_scope=None):
+        if context_def is not None:
+            self._init_from_proto(context_def, import_scope)
+            return
         if not isinstance(parallel_iterations, int) or parallel_iterations <= 0:
             raise ValueError("'parallel_iterations' must be a positive integer: %s"
                              % (parallel_iterations,))
@@ -548,6 +642,66 @@ class WhileContext(ControlFlowContext):
         self._pivot = None
         self._loop_exits = []
         self._loop_enters = []
+
+    def _init_from_proto(self, context_def, import_scope):
+        graph = ops.get_default_graph()
+
+        def element(name):
+            return graph.as_graph_element(ops.prepend_name_scope(name, import_scope))
+
+        self._name = ops.prepend_name_scope(context_def.context_name, import_scope)
+        self._maximum_iterations = (element(context_def.maximum_iterations_name)
+                                    if context_def.maximum_iterations_name else None)
+        self._parallel_iterations = context_def.parallel_iterations
+        self._back_prop = context_def.back_prop
+        self._swap_memory = context_def.swap_memory
+        self._pivot_for_pred = element(context_def.pivot_for_pred_name)
+        self._pivot_for_body = element(context_def.pivot_for_body_name)
+        self._pivot = element(context_def.pivot_name)
+        self._loop_exits = [element(name) for name in context_def.loop_exit_names]
+        self._loop_enters = [element(name) for name in context_def.loop_enter_names]
+        super().__init__(values_def=context_def.values_def, import_scope=import_scope)
+        if import_scope:
+            # The loop's frame is named after the context, which now carries the scope.
+            for tensor_name in self._values:
+                op = graph.as_graph_element(tensor_name).op
+                if op._type in ("Enter", "RefEnter"):
+                    op._set_attr("frame_name", self._name.encode())
+
+    def to_proto(self, export_scope=None):
+        """This loop as a WhileContextDef (names relative to `export_scope`); None when the
+        context lies outside `export_scope`."""
+        from tensorkeep.io import protos
+
+        if export_scope is not None and not self._name.startswith(export_scope):
+            return None
+
+        def strip(tensor):
+            return ops.strip_name_scope(tensor.name, export_scope)
+
+        context_def = protos.WhileContextDef(
+            context_name=ops.strip_name_scope(self._name, export_scope),
+            parallel_iterations=self._parallel_iterations,
+            back_prop=self._back_prop,
+            swap_memory=self._swap_memory,
+            pivot_name=strip(self._pivot),
+            pivot_for_pred_name=strip(self._pivot_for_pred),
+            pivot_for_body_name=strip(self._pivot_for_body),
+            loop_exit_names=[strip(t) for t in self._loop_exits],
+            loop_enter_names=[strip(t) for t in self._loop_enters])
+        if self._maximum_iterations is not None:
+            context_def.maximum_iterations_name = strip(self._maximum_iterations)
+        context_def.values_def.CopyFrom(self._to_values_def(export_scope))
+        self._nested_contexts_to_proto(context_def, export_scope)
+        return context_def
+
+    @staticmethod
+    def from_proto(context_def, import_scope=None):
+        """The WhileContext a WhileContextDef describes, over the ops of the default graph
+        (imported under `import_scope`), with its nested contexts; its ops are attached."""
+        context = WhileContext(context_def=context_def, import_scope=import_scope)
+        context._restore_nested_contexts(context_def, import_scope)
+        return context
 
     @property
     def maximum_iterations(self):
@@ -864,11 +1018,33 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         loop_context = WhileContext(maximum_iterations=maximum_iterations,
                                     parallel_iterations=parallel_iterations,
                                     back_prop=back_prop, swap_memory=swap_memory)
+        if loop_context.outer_context is None:
+            ops.add_to_collection(ops.GraphKeys.WHILE_CONTEXT, loop_context)
         result = loop_context.BuildLoop(cond, body, loop_vars, shape_invariants,
                                         return_same_structure)
         if maximum_iterations is not None:
             return result[1]
         return result
+
+
+# --- meta graph serialization ----------------------------------------------------------------------
+
+def from_control_flow_context_def(context_def, import_scope=None):
+    """The CondContext or WhileContext a ControlFlowContextDef holds."""
+    kind = context_def.WhichOneof("ctxt")
+    if kind == "cond_ctxt":
+        return CondContext.from_proto(context_def.cond_ctxt, import_scope=import_scope)
+    if kind == "while_ctxt":
+        return WhileContext.from_proto(context_def.while_ctxt, import_scope=import_scope)
+    raise NotImplementedError("Unknown ControlFlowContextDef field: %s" % kind)
+
+
+meta_graph.register_proto_function(ops.GraphKeys.COND_CONTEXT, proto_type="CondContextDef",
+                                   to_proto=CondContext.to_proto,
+                                   from_proto=CondContext.from_proto)
+meta_graph.register_proto_function(ops.GraphKeys.WHILE_CONTEXT, proto_type="WhileContextDef",
+                                   to_proto=WhileContext.to_proto,
+                                   from_proto=WhileContext.from_proto)
 
 
 # --- tf.case ---------------------------------------------------------------------------------------
