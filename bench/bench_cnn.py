@@ -1,15 +1,17 @@
 """A small CNN frozen graph (two conv 5×5 + ReLU + 2×2 max-pool layers of 32 and 64 filters, a
 dense layer of 1024 and one of 10, 28×28×1 input): time to read and import the .pb, and
-inference time at batch 1 and 64, tensorkeep vs TensorFlow on the same file (written by
-tensorkeep's freeze, so the benchmark runs without TensorFlow too).
+inference time at batch 1 and 64, tensorkeep (also on one kernel thread) vs TensorFlow on the
+same file (written by tensorkeep's freeze, so the benchmark runs without TensorFlow too), each
+in its own interpreter, measured in turns (bench/interleaved.py); wall and CPU time.
 Usage: .venv/bin/python bench/bench_cnn.py [--quick] [--dir DIR]"""
 
 import os
 import sys
 
-from common import (ALL_BLAS_THREADS, ALL_BLAS_THREADS_LABEL, REPO, TENSORFLOW_IMPORTS,
-                    TENSORKEEP_IMPORTS, TF_PYTHON, goal, have_tensorflow, row, run_python,
-                    speedup, standard_main, summarize, work_directory)
+from common import (REPO, TENSORFLOW_IMPORTS, TENSORKEEP_IMPORTS, TF_PYTHON, goal,
+                    have_tensorflow, row, run_python, speedup, standard_main, summarize,
+                    work_directory)
+from interleaved import Workers, in_turns
 
 FREEZE = """
 import json
@@ -41,10 +43,12 @@ with open({path!r}, "wb") as f:
 print("@@" + json.dumps({{"nodes": len(frozen.node), "bytes": frozen.ByteSize()}}))
 """
 
+# A worker (bench/interleaved.py): the graph imported, a session, warm-up runs; then it answers
+# requests for one timed sample (import, or `runs` inference runs at a batch size).
 CODE = """
-import json, time
+import time
 import numpy as np{imports}
-PATH, REPEATS = {path!r}, {repeats}
+PATH = {path!r}
 
 def load():
     graph = tf.Graph()
@@ -55,62 +59,74 @@ def load():
         tf.import_graph_def(graph_def, name="")
     return graph
 
-import_seconds = []
-for _ in range(REPEATS):
-    start = time.perf_counter()
-    graph = load()
-    import_seconds.append(time.perf_counter() - start)
+graph = load()
 sess = tf.Session(graph=graph, config={config})
 images = graph.get_tensor_by_name("input:0")
 logits = graph.get_tensor_by_name("logits:0")
 rng = np.random.default_rng(0)
-results = {{"import": import_seconds}}
-for batch, runs in ((1, 200), (64, 10)):
-    x = rng.standard_normal((batch, 28, 28, 1)).astype(np.float32)
+inputs = {{batch: rng.standard_normal((batch, 28, 28, 1)).astype(np.float32) for batch in (1, 64)}}
+for x in inputs.values():
     for _ in range(3):
         sess.run(logits, {{images: x}})
-    samples = []
-    for _ in range(REPEATS):
+
+def handle(request):
+    if request["what"] == "import":
         start = time.perf_counter()
-        for _ in range(runs):
-            out = sess.run(logits, {{images: x}})
-        samples.append((time.perf_counter() - start) / runs)
-    results["batch %d" % batch] = samples
-    results["output %d" % batch] = out[0].tolist()
-print("@@" + json.dumps(results))
+        load()
+        return {{"wall": time.perf_counter() - start}}
+    x, runs = inputs[request["batch"]], request["runs"]
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(runs):
+        out = sess.run(logits, {{images: x}})
+    return {{"wall": (time.perf_counter() - wall) / runs, "cpu": (time.process_time() - cpu) / runs,
+            "output": out[0].tolist()}}
 """
+
+ONE_THREAD = "tf.ConfigProto(intra_op_parallelism_threads=1)"
+ONE_THREAD_LABEL = "tensorkeep, intra_op_parallelism_threads=1"
+
+
+def _milliseconds(answers, key):
+    return {name: summarize([a[key] * 1e3 for a in samples]) for name, samples in answers.items()}
 
 
 def run(quick=False, directory=None):
-    repeats = 3 if quick else 7
+    samples = 3 if quick else 7
     with work_directory(directory) as work:
         path = os.path.join(work, "cnn_frozen.pb")
         graph_facts = run_python(sys.executable, FREEZE.format(path=path))
-        measured = {"tensorkeep": run_python(sys.executable, CODE.format(
-            imports=TENSORKEEP_IMPORTS, path=path, repeats=repeats, config=None))}
-        measured[ALL_BLAS_THREADS_LABEL] = run_python(sys.executable, CODE.format(
-            imports=TENSORKEEP_IMPORTS, path=path, repeats=repeats, config=ALL_BLAS_THREADS))
+        programs = {"tensorkeep": (sys.executable, CODE.format(
+            imports=TENSORKEEP_IMPORTS, path=path, config=None))}
+        programs[ONE_THREAD_LABEL] = (sys.executable, CODE.format(
+            imports=TENSORKEEP_IMPORTS, path=path, config=ONE_THREAD))
         if have_tensorflow():
-            measured["tensorflow"] = run_python(TF_PYTHON, CODE.format(
-                imports=TENSORFLOW_IMPORTS, path=path, repeats=repeats, config=None))
+            programs["tensorflow"] = (TF_PYTHON, CODE.format(
+                imports=TENSORFLOW_IMPORTS, path=path, config=None))
+        with Workers(programs) as workers:
+            imports = in_turns(workers, {"what": "import"}, samples)
+            runs = {batch: in_turns(workers, {"what": "run", "batch": batch,
+                                              "runs": 200 if batch == 1 else 10}, samples)
+                    for batch in (1, 64)}
     rows = [row("read + import the frozen CNN graph (%d nodes, %.1f MB)"
                 % (graph_facts["nodes"], graph_facts["bytes"] / 1e6), "ms", "lower",
-                **{name: summarize([s * 1e3 for s in m["import"]]) for name, m in measured.items()})]
+                **_milliseconds(imports, "wall"))]
     goals = []
     for batch in (1, 64):
         r = row("CNN inference, batch %d, per Session.run" % batch, "ms", "lower",
-                **{name: summarize([s * 1e3 for s in m["batch %d" % batch]])
-                   for name, m in measured.items()})
+                **_milliseconds(runs[batch], "wall"))
         rows.append(r)
         ratio = speedup(r)
         goals.append(goal("CNN inference at batch %d ≥ half of TensorFlow's speed" % batch,
                           "n/a" if ratio is None else "%.2f× TensorFlow's speed" % ratio,
                           None if ratio is None else ratio >= 0.5))
+    for batch in (1, 64):
+        rows.append(row("CNN inference, batch %d, CPU time (all threads) per Session.run" % batch,
+                        "ms", "lower", **_milliseconds(runs[batch], "cpu")))
     agreement = None
-    if "tensorflow" in measured:
+    if "tensorflow" in runs[1]:
         import numpy as np
-        agreement = max(float(np.max(np.abs(np.subtract(measured["tensorkeep"]["output %d" % b],
-                                                        measured["tensorflow"]["output %d" % b]))))
+        agreement = max(float(np.max(np.abs(np.subtract(runs[b]["tensorkeep"][-1]["output"],
+                                                        runs[b]["tensorflow"][-1]["output"]))))
                         for b in (1, 64))
     return {"name": "cnn", "benchmark": "frozen CNN: import and inference", "rows": rows,
             "goals": goals, "graph": graph_facts, "max_abs_difference_of_outputs": agreement}
