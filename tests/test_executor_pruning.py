@@ -198,7 +198,7 @@ emit({name: op_def_registry.get(name).is_stateful for name in %r
 def test_registry_statefulness_matches_tensorflow():
     # The rule trusts `is_stateful`: an op wrongly marked stateless could be skipped.
     tf_oracle.require_tensorflow()
-    names = sorted(op_def.REGISTRY)
+    names = sorted(op_def.load_all_ops())
     theirs = tf_oracle.run_tensorflow(STATEFULNESS_PROGRAM % (names,))
     assert len(theirs) > 300
     differing = {name: stateful for name, stateful in theirs.items()

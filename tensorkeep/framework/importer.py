@@ -381,7 +381,7 @@ class _Importer:
             raise errors.NotFoundError(
                 None, None, "Op type not registered '%s' in binary running on tensorkeep "
                 "(node '%s'). tensorkeep implements %d op types; the op types of this graph "
-                "that it lacks are: %s." % (op_type, node_name, len(op_def_lib.REGISTRY),
+                "that it lacks are: %s." % (op_type, node_name, len(op_def_lib.load_all_ops()),
                                              ", ".join(sorted(unknown))))
 
     def _schema(self, op_type):

@@ -227,7 +227,27 @@ def register_op(name, inputs=(), outputs=(), attrs=(), stateful=False, commutati
 
 
 def get_schema(op_type):
-    return REGISTRY.get(op_type)
+    schema = REGISTRY.get(op_type)
+    if schema is None and not _all_ops_loaded:
+        load_all_ops()
+        schema = REGISTRY.get(op_type)
+    return schema
+
+
+_all_ops_loaded = False
+
+
+def load_all_ops():
+    """Registers every op family. Op modules register their ops when imported, and `import
+    tensorkeep` imports them only on first use of the namespace; code that reaches the registry
+    through a submodule (import_graph_def on a GraphDef, a kernel lookup) must still see them
+    all."""
+    global _all_ops_loaded
+    if not _all_ops_loaded:
+        import tensorkeep.api.top_level  # noqa: F401 (imports every ops module)
+
+        _all_ops_loaded = True
+    return REGISTRY
 
 
 def set_kernel(op_type, kernel=None, compute=None):

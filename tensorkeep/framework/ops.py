@@ -736,7 +736,7 @@ class Graph:
             raise errors.NotFoundError(
                 None, None, "Op type not registered '%s' in tensorkeep: node %s cannot be "
                 "created. tensorkeep implements %d op types; this one is not among them."
-                % (op_type, name, len(op_def_lib.REGISTRY)))
+                % (op_type, name, len(op_def_lib.load_all_ops())))
         if self._control_dependencies_stack:
             control_ops = self._control_dependencies_for_inputs({t._op for t in inputs})
         else:
