@@ -163,9 +163,13 @@ def run_parts(function, count):
     elapsed = time.perf_counter() - start
     if elapsed >= _MIN_JUDGED_TIME:
         _note_speedup(job.cpu_time / elapsed)
-    if job.error is not None:
-        raise job.error
-    return job.results
+    # Pool threads that did not get to this job still find it in the queue (they will see no
+    # part left): it must not keep the work's arrays alive until then.
+    results, error = job.results, job.error
+    job.function = job.results = job.error = None
+    if error is not None:
+        raise error
+    return results
 
 
 def _note_speedup(speedup):

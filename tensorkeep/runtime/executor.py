@@ -275,7 +275,7 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
         in_slots = tuple(slot_of[t] for t in op._inputs)
         derefs = tuple(i for i in range(len(op._inputs)) if _input_needs_deref(op, i))
         n_out = len(op._outputs)
-        plan.steps.append((fn, in_slots, derefs, out_slot, n_out, op))
+        plan.steps.append([fn, in_slots, derefs, out_slot, n_out, op, ()])
         out_slot += n_out
     for target in fetch_targets:
         if isinstance(target, ops_lib.Operation):
@@ -284,7 +284,26 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
         else:
             plan.fetch_slots.append(slot_of[target])
             plan.fetch_is_ref.append(aliases_ref(target))
+    _release_after_last_use(plan)
     return plan
+
+
+def _release_after_last_use(plan):
+    """Gives each step the slots it reads for the last time (fetched ones excepted), so a run
+    drops every intermediate value as soon as nothing needs it: peak memory is what is live,
+    not everything computed, and a variable's array read early in a step (the forward pass)
+    is no longer held when its update runs, which may then write it in place."""
+    last_reader = {}
+    for index, step in enumerate(plan.steps):
+        for slot in step[1]:
+            last_reader[slot] = index
+    kept = set(plan.fetch_slots)
+    releases = [[] for _ in plan.steps]
+    for slot, index in last_reader.items():
+        if slot not in kept:
+            releases[index].append(slot)
+    plan.steps = [tuple(step[:6]) + (tuple(releases[index]),)
+                  for index, step in enumerate(plan.steps)]
 
 
 def run_plan(plan, feed_values):
@@ -293,7 +312,7 @@ def run_plan(plan, feed_values):
         return plan.runner(feed_values)
     vals = [None] * plan.n_slots
     vals[:len(feed_values)] = feed_values
-    for fn, in_slots, derefs, out_slot, n_out, op in plan.steps:
+    for fn, in_slots, derefs, out_slot, n_out, op, releases in plan.steps:
         if derefs:
             args = [vals[i] for i in in_slots]
             for i in derefs:
@@ -310,6 +329,9 @@ def run_plan(plan, feed_values):
             vals[out_slot] = out
         elif n_out:
             vals[out_slot:out_slot + n_out] = out
+        for slot in releases:
+            vals[slot] = None
+    args = out = None  # the last step's inputs and outputs are not held past the run either
     return fetch_results(plan, vals)
 
 
