@@ -10,9 +10,12 @@ the bytes. Partitioned tensors have an entry listing their slices; each slice is
 its own tensor under a key made by `tensor_slices.encode_tensor_name_slice`.
 
 `BundleWriter` writes the same bytes as TensorFlow's bundle writer, under temporary names
-renamed into place by `finish()` (the index last). `BundleReader` reads only the index when
-opened, reads one tensor per `read()`, and checks every offset, size and checksum against
-the real files before allocating or returning anything.
+renamed into place by `finish()` (the index last); small tensors are gathered into writes of
+about a MiB, large ones checksummed piece by piece as they are written. `BundleReader` reads
+only the index when opened (the parsed index of the last few paths is kept while the file's
+bytes stay the same), reads one tensor per `read()` or runs of neighbouring tensors per
+system call (`read_many`, `verify_many` then `read_verified`), and checks every offset, size
+and checksum against the real files before allocating or returning anything.
 
 Rewriting an existing prefix removes its index before the new data file replaces the old
 one, so a concurrent reader never pairs an old index with new data unnoticed: it finds no
@@ -20,6 +23,7 @@ checkpoint (NotFoundError), or its reads fail their checks and, the index having
 since it was opened, raise AbortedError (read again) rather than DataLossError.
 """
 
+import contextlib
 import difflib
 import math
 import os
@@ -40,7 +44,26 @@ BUNDLE_VERSION = 1  # The format version this code writes and reads.
 BUNDLE_MIN_PRODUCER = 0
 
 _UINT32_MAX = 0xFFFFFFFF
+_UINT32_LE = struct.Struct("<I")
 _LITTLE, _BIG = 0, 1  # BundleHeaderProto.Endianness
+
+
+_NOT_PARSED = object()
+_RUN_BYTES = 4 << 20  # read_many reads runs of neighbouring tensors up to this size at once
+_MAX_RUN_TENSORS = 512  # and of at most this many tensors (a system call takes up to 1024 buffers)
+_PARSED_INDEXES = 4
+_parsed_index_cache = {}  # index path -> (index bytes, header, raw entries, parsed entries, plain entries)
+_parsed_index_lock = threading.Lock()
+
+
+def _remember_parsed_index(path, parsed):
+    """Keep the parsed index of the last few paths: restoring the same checkpoint again (into
+    initialized variables, or after each save) then skips parsing its index."""
+    with _parsed_index_lock:
+        _parsed_index_cache.pop(path, None)
+        if len(_parsed_index_cache) >= _PARSED_INDEXES:
+            del _parsed_index_cache[next(iter(_parsed_index_cache))]
+        _parsed_index_cache[path] = parsed
 
 
 def index_filename(prefix):
@@ -90,6 +113,54 @@ def _lengths_checksum(lengths, byte_order):
     return checksum
 
 
+_SMALL_TENSOR_BYTES = 1 << 20  # smaller tensors are gathered into writes of about this size
+_WRITE_PIECE_BYTES = 512 << 10  # larger ones are checksummed and written in pieces this size
+_LITTLE_STORAGE = {}  # DataType enum -> its numpy storage dtype, on little-endian machines
+_SHAPE_FIELDS = {}  # shape tuple -> BundleEntryProto field 2 (a TensorShapeProto), serialized
+_ENTRY_FIELDS = {}  # (DataType enum, shape, size) -> the serialized fields they determine
+
+
+_ONE_BYTE_VARINTS = [bytes((value,)) for value in range(0x80)]
+
+
+def _varint(value):
+    """encode_varint, quicker for the values entries hold (below 2**28)."""
+    if value < 0x80:
+        return _ONE_BYTE_VARINTS[value]
+    if value < 0x4000:
+        return bytes((value & 0x7F | 0x80, value >> 7))
+    if value < 0x200000:
+        return bytes((value & 0x7F | 0x80, value >> 7 & 0x7F | 0x80, value >> 14))
+    if value < 0x10000000:
+        return bytes((value & 0x7F | 0x80, value >> 7 & 0x7F | 0x80, value >> 14 & 0x7F | 0x80, value >> 21))
+    return encode_varint(value)
+
+
+def _shape_field(shape):
+    field = _SHAPE_FIELDS.get(shape)
+    if field is None:
+        # TensorShapeProto.dim (2) holds Dim messages whose size (1) is omitted when 0.
+        dims = [b"\x08" + encode_varint(size) if size else b"" for size in shape]
+        body = b"".join(b"\x12" + encode_varint(len(dim)) + dim for dim in dims)
+        field = b"\x12" + encode_varint(len(body)) + body
+        if len(_SHAPE_FIELDS) < 4096:
+            _SHAPE_FIELDS[shape] = field
+    return field
+
+
+def _entry_bytes(datatype, shape, offset, size, masked_crc):
+    """A BundleEntryProto of an unpartitioned tensor in shard 0, serialized as protobuf does
+    deterministically (fields in number order, zero scalars left out), without building one."""
+    fields = _ENTRY_FIELDS.get((datatype, shape, size))
+    if fields is None:  # dtype (1) and shape (2); size (5)
+        fields = (b"\x08" + _varint(datatype) + _shape_field(shape), b"\x28" + _varint(size) if size else b"")
+        if len(_ENTRY_FIELDS) < 4096:
+            _ENTRY_FIELDS[(datatype, shape, size)] = fields
+    # offset (4) goes between them; the checksum (6) last.
+    return b"".join((fields[0], b"\x20" + _varint(offset) if offset else b"", fields[1],
+                     b"\x35" + _UINT32_LE.pack(masked_crc) if masked_crc else b""))
+
+
 def _string_tensor_bytes(elements):
     """The stored form of a flat sequence of bytes and its (unmasked) entry checksum."""
     lengths = [len(element) for element in elements]
@@ -117,8 +188,9 @@ class BundleWriter:
             gfile.makedirs(parent)
         gfile.remove_abandoned_temp_files(parent or ".")
         self._data = gfile.AtomicWriter(data_filename(self._prefix, 0, 1))
-        self._entries = {}
+        self._entries = {}  # key -> serialized BundleEntryProto, or the proto of a partitioned tensor
         self._size = 0
+        self._small_tensors = bytearray()  # small tensors' bytes, written together
         self._closed = False
 
     @property
@@ -132,12 +204,13 @@ class BundleWriter:
         storage, such as DT_QINT8 for an int8 array.
         """
         self._check_open()
-        key = _key_bytes(key)
+        if type(key) is not bytes:
+            key = _key_bytes(key)
         if key == HEADER_KEY:
             raise InvalidArgumentError(None, None, "The empty string is reserved for the bundle header")
         if key in self._entries:
             raise InvalidArgumentError(None, None, f"Adding duplicate key: {_key_str(key)}")
-        self._entries[key] = self._write_tensor(value, datatype)
+        self._entries[key] = self._write_tensor(value, datatype)[1]
 
     def add_slice(self, key, full_shape, extents, value, datatype=None):
         """Append one slice (list of (start, length|None) per dimension) of partitioned tensor `key`."""
@@ -156,40 +229,89 @@ class BundleWriter:
         slice_key = tensor_slices.encode_tensor_name_slice(key, extents)
         if slice_key in self._entries:
             raise InvalidArgumentError(None, None, f"Adding duplicate slice of {_key_str(key)}")
-        slice_entry = self._write_tensor(value, datatype)
+        slice_datatype, slice_entry = self._write_tensor(value, datatype)
         full_entry = self._entries.get(key)
         if full_entry is None:
-            full_entry = self._entries[key] = protos.BundleEntryProto(dtype=slice_entry.dtype)
+            full_entry = self._entries[key] = protos.BundleEntryProto(dtype=slice_datatype)
             _set_shape(full_entry.shape, full_shape)
-        elif not full_entry.slices or full_entry.dtype != slice_entry.dtype or \
+        elif isinstance(full_entry, bytes) or full_entry.dtype != slice_datatype or \
                 tuple(dim.size for dim in full_entry.shape.dim) != full_shape:
             raise InvalidArgumentError(None, None, f"Slice of {_key_str(key)} conflicts with its earlier entry")
         tensor_slices.fill_proto(full_entry.slices.add(), extents)
         self._entries[slice_key] = slice_entry
 
     def _write_tensor(self, value, datatype):
+        """Appends the stored form of `value`; returns (DataType enum, serialized entry)."""
+        if datatype is not None and type(value) is np.ndarray and value.dtype is _LITTLE_STORAGE.get(datatype) \
+                and value.flags.c_contiguous:
+            datatype, shape, stored, checksum = int(datatype), value.shape, value, None  # a variable's value
+        else:
+            datatype, shape, stored, checksum = self._stored_form(value, datatype)
+        size = len(stored) if type(stored) is bytes else stored.nbytes
+        if size < _SMALL_TENSOR_BYTES:
+            if checksum is None:
+                checksum = crc32c.value(stored)
+            self._small_tensors += memoryview(stored)
+            if len(self._small_tensors) >= _SMALL_TENSOR_BYTES:
+                self._write_small_tensors()
+        else:
+            self._write_small_tensors()
+            if checksum is None:
+                checksum = self._write_checksummed(stored)
+            else:
+                self._data.write(stored)
+        entry = _entry_bytes(datatype, shape, self._size, size, crc32c.mask(checksum))
+        self._size += size
+        return datatype, entry
+
+    def _write_checksummed(self, array):
+        """Writes a large array piece by piece, checksumming each piece just before it is
+        written, while it is still in the CPU cache: one pass over memory instead of two.
+        Returns the CRC-32C of its bytes."""
+        flat = array.reshape(-1).view(np.uint8)
+        checksum = 0
+        for start in range(0, len(flat), _WRITE_PIECE_BYTES):
+            piece = flat[start:start + _WRITE_PIECE_BYTES]
+            checksum = crc32c.extend(checksum, piece)
+            self._data.write(piece)
+        return checksum
+
+    @staticmethod
+    def _stored_form(value, datatype):
+        """(DataType enum, shape, stored form, checksum) of any value: a C-contiguous
+        little-endian array (checksum None: that of its bytes), or the bytes of a string
+        tensor and their entry checksum."""
+        convert = datatype is not None  # to the storage of `datatype`, as np.asarray does
         if datatype is None:
             array = np.asarray(value)
             datatype = numpy_codec.datatype_of(array.dtype)
         else:
             datatype = int(datatype)
-            array = np.asarray(value, dtype=None if datatype == DT_STRING else numpy_codec.numpy_dtype(datatype))
-        entry = protos.BundleEntryProto(dtype=datatype, offset=self._size)
-        _set_shape(entry.shape, array.shape)
+            array = value if type(value) is np.ndarray else np.asarray(
+                value, dtype=None if datatype == DT_STRING else numpy_codec.numpy_dtype(datatype))
         if datatype == DT_STRING:
             stored, checksum = _string_tensor_bytes(list(numpy_codec.to_bytes_array(array).reshape(-1)))
-        else:
-            storage = numpy_codec.numpy_dtype(datatype)
+            return datatype, array.shape, stored, checksum
+        storage = numpy_codec.numpy_dtype(datatype)
+        if array.dtype.newbyteorder("=") != storage:
+            if convert:
+                array = np.asarray(array, dtype=storage)
             if array.dtype.newbyteorder("=") != storage:
                 raise InvalidArgumentError(
                     None, None, f"Array of dtype {array.dtype} cannot be stored as DataType {datatype}")
-            stored = np.ascontiguousarray(array, dtype=storage.newbyteorder("<")).reshape(-1).view(np.uint8)
-            checksum = crc32c.value(stored)
-        self._data.write(stored)
-        entry.size = len(stored)
-        entry.crc32c = crc32c.mask(checksum)
-        self._size += len(stored)
-        return entry
+        little = storage.newbyteorder("<")
+        if storage == little and datatype not in _LITTLE_STORAGE:
+            try:
+                memoryview(np.empty(0, storage))
+                _LITTLE_STORAGE[datatype] = storage
+            except ValueError:  # types the buffer protocol cannot describe (bfloat16, ...)
+                pass
+        return datatype, array.shape, np.ascontiguousarray(array, dtype=little).reshape(-1).view(np.uint8), None
+
+    def _write_small_tensors(self):
+        if self._small_tensors:
+            self._data.write(self._small_tensors)
+            self._small_tensors = bytearray()
 
     def finish(self):
         """Publish the data file, then the index (so a complete index always has its data).
@@ -201,8 +323,11 @@ class BundleWriter:
         self._check_open()
         self._closed = True
         items = [(HEADER_KEY, _header_bytes(1))]
-        items += [(key, self._entries[key].SerializeToString(deterministic=True)) for key in sorted(self._entries)]
+        entries = self._entries
+        items += [(key, entry if type(entry) is bytes else entry.SerializeToString(deterministic=True))
+                  for key, entry in sorted(entries.items())]
         try:
+            self._write_small_tensors()
             index = _build_index(index_filename(self._prefix), items)
         except BaseException:
             self._data.abort()
@@ -296,12 +421,17 @@ class BundleReader:
         self._prefix = gfile.path_str(prefix)
         self._index_path = index_filename(self._prefix)
         self._index_bytes = gfile.read_file(self._index_path)
-        header, entries = _parse_index(self._index_bytes, self._index_path)
-        self._check_version(header.version)
+        parsed = _parsed_index_cache.get(self._index_path)
+        if parsed is None or parsed[0] != self._index_bytes:
+            header, entries = _parse_index(self._index_bytes, self._index_path)
+            self._check_version(header.version)
+            parsed = (self._index_bytes, header, dict(entries), {}, {})
+            _remember_parsed_index(self._index_path, parsed)
+        # The caches are shared by every reader of the same index bytes; they hold what the
+        # bytes say, checked against no data file.
+        _, header, self._raw_entries, self._parsed_entries, self._plain_entries = parsed
         self._num_shards = header.num_shards
         self._big_endian = header.endianness == _BIG
-        self._raw_entries = dict(entries)
-        self._parsed_entries = {}
         self._listed_keys = None
         self._shards = {}
         self._shards_lock = threading.Lock()
@@ -341,7 +471,8 @@ class BundleReader:
         return list(self._listed_keys)
 
     def has(self, key):
-        key = _key_bytes(key)
+        if type(key) is not bytes:
+            key = _key_bytes(key)
         return key != HEADER_KEY and key in self._raw_entries
 
     __contains__ = has
@@ -402,10 +533,150 @@ class BundleReader:
         dtype = self._numpy_dtype(key, entry)
         if out is not None:
             self._check_out(key, out, dtype, shape)
-        try:
+        with self._replacement_reported(key):
             if entry.slices:
                 return self._read_partitioned(key, entry, shape, dtype, out)
             return self._read_stored(key, entry, shape, dtype, out)
+
+    def plain_entry(self, key):
+        """(DataType enum, numpy dtype, shape) of tensor `key` if it is numeric and stored in
+        one piece, as `verify_many` and `read_many` take them; else None."""
+        plain = self._plain(key if type(key) is bytes else _key_bytes(key))
+        return None if plain is None else (plain[6], plain[0], plain[1])
+
+    def _plain(self, key):
+        """(numpy dtype, shape, shard id, offset, size, checksum, DataType enum) of a numeric
+        tensor stored in one piece, or None for other tensors."""
+        plain = self._plain_entries.get(key, _NOT_PARSED)
+        if plain is _NOT_PARSED:
+            entry = self._entry(key)
+            if entry.slices or entry.dtype in (DT_STRING, numpy_codec.DT_VARIANT, numpy_codec.DT_RESOURCE):
+                plain = None
+            else:
+                dtype, shape = self._numpy_dtype(key, entry), self._shape(key, entry)
+                if entry.size != math.prod(shape) * dtype.itemsize:
+                    self._check_stored(key, entry, shape, dtype)  # raises DataLossError
+                plain = (dtype, shape, entry.shard_id, entry.offset, entry.size, crc32c.unmask(entry.crc32c),
+                         entry.dtype)
+            self._plain_entries[key] = plain
+        return plain
+
+    def _runs(self, keys, limit):
+        """Tensors `keys` (see `plain_entry`), each with its record checked against
+        the data file, in runs stored back to back in one file: lists of (position in keys,
+        key, plain entry), each run holding at most `limit` bytes unless it is one tensor."""
+        runs, run, run_end, run_bytes, run_shard = [], [], -1, 0, None
+        for position, key in enumerate(keys):
+            if type(key) is not bytes:
+                key = _key_bytes(key)
+            plain = self._plain(key)
+            if plain is None:
+                raise InvalidArgumentError(None, None, f"Tensor {_key_str(key)} is not a numeric tensor stored whole")
+            dtype, shape, shard_id, offset, size = plain[:5]
+            shard = self._shards.get(shard_id)
+            if shard is None or offset < 0 or offset + size > shard.size:
+                shard = self._check_stored(key, self._entry(key), shape, dtype)  # opens it, or raises
+            if run and (shard is not run_shard or offset != run_end or run_bytes + size > limit or
+                        len(run) >= _MAX_RUN_TENSORS):
+                runs.append(run)
+                run, run_bytes = [], 0
+            run.append((position, key, plain))
+            run_shard, run_end = shard, offset + size
+            run_bytes += size
+        if run:
+            runs.append(run)
+        return runs
+
+    def verify_many(self, keys, scratch):
+        """Check the stored bytes of tensors `keys` (see `plain_entry`) against their
+        checksums without keeping them: they pass through `scratch`, a writeable uint8 array,
+        a run of neighbouring tensors per read. Raises DataLossError (AbortedError if the
+        checkpoint was replaced meanwhile); returns what `read_verified` takes."""
+        runs = self._runs(keys, len(scratch))
+        for run in runs:
+            first_key = run[0][1]
+            with self._replacement_reported(first_key):
+                shard = self._shards[run[0][2][2]]
+                start = run[0][2][3]
+                end = run[-1][2][3] + run[-1][2][4]
+                if len(run) == 1 and end - start > len(scratch):
+                    self._verify_in_pieces(first_key, shard, run[0][2], scratch)
+                    continue
+                if shard.readinto_at(start, scratch[:end - start]) != end - start:
+                    raise DataLossError(None, None, f"Short read of tensor {_key_str(first_key)} from {shard.path}")
+                for _, key, (_, _, _, offset, size, checksum, _) in run:
+                    actual = crc32c.value(scratch[offset - start:offset - start + size])
+                    if actual != checksum:
+                        raise self._checksum_error(key, shard, self._entry(key), actual)
+        return runs
+
+    def _verify_in_pieces(self, key, shard, plain, scratch):
+        offset, size, expected = plain[3], plain[4], plain[5]
+        checksum, end = 0, offset + size
+        while offset < end:
+            piece = scratch[:min(end - offset, len(scratch))]
+            if shard.readinto_at(offset, piece) != len(piece):
+                raise DataLossError(None, None, f"Short read of tensor {_key_str(key)} from {shard.path}")
+            checksum = crc32c.extend(checksum, piece)
+            offset += len(piece)
+        if checksum != expected:
+            raise self._checksum_error(key, shard, self._entry(key), checksum)
+
+    def read_many(self, keys):
+        """The values of tensors `keys` (see `plain_entry`), as `read` returns them; a run of
+        tensors stored back to back is read with one system call."""
+        return self._read_runs(self._runs(keys, _RUN_BYTES), [None] * len(keys), True)
+
+    def read_verified(self, verified, outs):
+        """Read the tensors `verify_many` accepted from this reader (`verified` is what it
+        returned) into `outs` (an array of the tensor's dtype and shape, or None for a new
+        one, per tensor), without computing their checksums again: the data file stays open
+        in between, and checkpoint writers replace data files rather than rewrite them, so
+        these are the bytes verified. Returns the values.
+
+        If a read fails, the exception carries `partly_read`: the positions of the tensors
+        whose arrays may hold part of their new bytes (those before them are complete, those
+        after them untouched)."""
+        return self._read_runs(verified, list(outs), False)
+
+    def _read_runs(self, runs, values, check):
+        for run in runs:
+            try:
+                self._read_run(run, values, check)
+            except BaseException as error:
+                error.partly_read = [position for position, _, _ in run]
+                raise
+        return values
+
+    def _read_run(self, run, values, check):
+        first_key = run[0][1]
+        with self._replacement_reported(first_key):
+            shard = self._shards[run[0][2][2]]
+            buffers = []
+            for position, key, (dtype, shape, *_) in run:
+                out = values[position]
+                if out is None:
+                    out = values[position] = np.empty(shape, dtype)
+                else:
+                    self._check_out(key, out, dtype, shape)
+                buffers.append(out.reshape(-1).view(np.uint8))
+            start = run[0][2][3]
+            if shard.readinto_many_at(start, buffers) != run[-1][2][3] + run[-1][2][4] - start:
+                raise DataLossError(None, None, f"Short read of tensor {_key_str(first_key)} from {shard.path}")
+            if check:
+                for buffer, (_, key, plain) in zip(buffers, run):
+                    actual = crc32c.value(buffer)
+                    if actual != plain[5]:
+                        raise self._checksum_error(key, shard, self._entry(key), actual)
+            if self._big_endian:
+                for position, _, _ in run:
+                    values[position].byteswap(inplace=True)
+
+    @contextlib.contextmanager
+    def _replacement_reported(self, key):
+        """A DataLossError met while the index was replaced becomes AbortedError (read again)."""
+        try:
+            yield
         except DataLossError as error:
             if self._index_replaced():
                 raise AbortedError(

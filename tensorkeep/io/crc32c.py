@@ -1,9 +1,9 @@
 """CRC-32C (Castagnoli) as TensorFlow's file formats use it, plain and masked.
 
 Backed by google-crc32c's hardware-accelerated C implementation. Its C entry point takes
-`bytes` and C-contiguous numpy arrays without copying; other buffers (memoryviews,
-bytearrays) are viewed as a uint8 array first, so that no buffer is ever copied to be
-checksummed (a 1 GiB tensor is checksummed in place at the speed of the C code).
+`bytes` and C-contiguous numpy arrays of any dtype without copying; other buffers
+(memoryviews, bytearrays) are viewed as a uint8 array first, so that no buffer is ever
+copied to be checksummed (a 1 GiB tensor is checksummed in place at the speed of the C code).
 """
 
 import google_crc32c
@@ -16,8 +16,11 @@ _CHUNK_BYTES = 1 << 20
 
 def extend(crc, data):
     """CRC-32C of the bytes that gave `crc` followed by `data` (any C-contiguous buffer)."""
-    if isinstance(data, bytes):
-        return google_crc32c.extend(crc, data)
+    if isinstance(data, (bytes, np.ndarray)):  # C-contiguous arrays of any dtype, as they are
+        try:
+            return google_crc32c.extend(crc, data)
+        except TypeError:  # an implementation that accepts bytes only
+            pass
     view = np.frombuffer(data, dtype=np.uint8)  # a view of the same memory, for any buffer
     try:
         return google_crc32c.extend(crc, view)

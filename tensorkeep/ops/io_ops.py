@@ -4,11 +4,16 @@ legacy V1 ops (Save, SaveSlices, Restore, RestoreSlice).
 
 The kernels run inside Session.run like any op and leave the file formats to tensorkeep.io:
 a save writes under temporary names and renames them into place; a restore opens the index
-only, then reads each requested tensor straight into a fresh array.
+only, then reads each requested tensor straight into a fresh array, or, when Saver.restore
+runs it and the variable's current array is referenced by nothing else, into that array once
+every tensor of the checkpoint has been verified (see `_read_bundle`).
 """
 
+import contextlib
+import contextvars
 import os
 import re
+import sys
 
 import numpy as np
 
@@ -36,6 +41,9 @@ def _as_text(value):
     return str(value)
 
 
+_FS_ENCODING = sys.getfilesystemencoding()
+
+
 def _as_bytes(value):
     value = value.item() if isinstance(value, np.ndarray) else value
     return value if isinstance(value, bytes) else os.fsencode(value)
@@ -55,7 +63,9 @@ def _text_list(value, what):
         raise errors.InvalidArgumentError(
             None, None, "Input %s must be a 1-D string tensor, got shape %s"
             % (what, _dims(array.shape)))
-    return [_as_text(item) for item in array]
+    # bytes.decode as os.fsdecode does it, without its per-call overhead (10,000 names).
+    return [item.decode(_FS_ENCODING, "surrogateescape") if type(item) is bytes else _as_text(item)
+            for item in array.tolist()]
 
 
 def _dims(shape):
@@ -105,6 +115,7 @@ def _add_to_bundle(writer, name, spec, value, dtype):
 
 def _save_v2_kernel(op, ctx):
     tensor_dtypes = op._attrs["dtypes"]
+    datatypes = [dtype.base_dtype.as_datatype_enum for dtype in tensor_dtypes]
 
     def run(prefix, tensor_names, shape_and_slices, *tensors):
         prefix = _scalar_text(prefix, "prefix")
@@ -116,8 +127,11 @@ def _save_v2_kernel(op, ctx):
                 "they must match" % (len(names), len(specs), len(tensors)))
         writer = bundle.BundleWriter(prefix)
         try:
-            for name, spec, value, dtype in zip(names, specs, tensors, tensor_dtypes):
-                _add_to_bundle(writer, name, spec, value, dtype)
+            for name, spec, value, dtype, datatype in zip(names, specs, tensors, tensor_dtypes, datatypes):
+                if spec:
+                    _add_to_bundle(writer, name, spec, value, dtype)
+                else:
+                    writer.add(name, value, datatype)
         except BaseException:
             writer.abort()
             raise
@@ -130,10 +144,21 @@ register_op("SaveV2", inputs=["prefix: string", "tensor_names: string",
             attrs=["dtypes: list(type) >= 1"], stateful=True, kernel=_save_v2_kernel)
 
 
+def _string_list_input(values):
+    """A list of Python strings as an object array of their UTF-8 bytes (the same constant),
+    which becomes a tensor without the element-by-element scan a list of 10,000 names gets
+    (looking for tensors inside it); other values as a list."""
+    values = list(values)
+    if all(type(value) is str for value in values):
+        return np.array([value.encode("utf-8") for value in values], dtype=object)
+    return values
+
+
 def save_v2(prefix, tensor_names, shape_and_slices, tensors, name=None):
     """Writes `tensors` as a V2 checkpoint (tensor bundle) at `prefix`."""
-    return apply_op("SaveV2", prefix=prefix, tensor_names=list(tensor_names),
-                    shape_and_slices=list(shape_and_slices), tensors=list(tensors), name=name)
+    return apply_op("SaveV2", prefix=prefix, tensor_names=_string_list_input(tensor_names),
+                    shape_and_slices=_string_list_input(shape_and_slices), tensors=list(tensors),
+                    name=name)
 
 
 # --- RestoreV2 ------------------------------------------------------------------------------------
@@ -165,8 +190,66 @@ def _read_tensor(reader, name, spec, dtype):
     return np.ascontiguousarray(reader.read(name)[region])
 
 
+# Set by Saver.restore while it runs its restore op: the Assign ops that run in that run.
+_ASSIGNS_RUNNING = contextvars.ContextVar("tensorkeep_assigns_running", default=frozenset())
+_SCRATCH_BYTES = 1 << 20
+_REF_VARIABLE_TYPES = ("VariableV2", "Variable")
+
+
+@contextlib.contextmanager
+def assigns_running(assign_ops):
+    """Declares that the Session.run inside the block runs every op of `assign_ops` (a
+    frozenset): RestoreV2 may then read the tensor each of them assigns straight into its
+    variable's buffer (see `_restore_v2_kernel`)."""
+    token = _ASSIGNS_RUNNING.set(assign_ops)
+    try:
+        yield
+    finally:
+        _ASSIGNS_RUNNING.reset(token)
+
+
+def _assign_targets(op, ctx):
+    """{output index: (Assign op, VarRef, declared shape or None)} for the outputs of restore
+    op `op` whose only consumer is an Assign into a ref variable of this session."""
+    targets = {}
+    if ctx is None:
+        return targets
+    for index, tensor in enumerate(op._outputs):
+        consumers = tensor.consumers()
+        if len(consumers) != 1:
+            continue
+        assign = consumers[0]
+        if assign._type != "Assign" or assign._inputs[1] is not tensor:
+            continue
+        variable = assign._inputs[0].op
+        if variable._type in _REF_VARIABLE_TYPES:
+            ref = ctx.variable(variable)
+            declared = None if ref.shape is None else ref.shape.as_list()
+            targets[index] = (assign, ref, None if declared is None else tuple(declared))
+    return targets
+
+
+def _reusable_buffer(target, dtype, shape):
+    """The current array of `target`'s variable if the restored tensor may be read into it:
+    same dtype and shape as stored and as declared, its own memory, and referenced by nothing
+    but the variable (values are immutable once handed out: an array someone else holds,
+    such as a Const's value adopted by Assign or a view a kernel returned, must not change)."""
+    _, ref, declared = target
+    # Two references: the VarRef's slot and getrefcount's argument.
+    if sys.getrefcount(ref.value) != 2:
+        return None
+    array = ref.value
+    if type(array) is not np.ndarray or array.dtype != dtype or array.shape != shape or \
+            not array.flags.owndata or not array.flags.c_contiguous or \
+            (declared is not None and declared != shape):
+        return None
+    return array
+
+
 def _restore_v2_kernel(op, ctx):
     tensor_dtypes = op._attrs["dtypes"]
+    datatypes = [dtype.base_dtype.as_datatype_enum for dtype in tensor_dtypes]
+    targets = _assign_targets(op, ctx)
 
     def run(prefix, tensor_names, shape_and_slices):
         prefix = _scalar_text(prefix, "prefix")
@@ -177,11 +260,79 @@ def _restore_v2_kernel(op, ctx):
                 None, op, "Got %d tensor names and %d shape_and_slices to restore into %d "
                 "dtypes; they must match" % (len(names), len(specs), len(tensor_dtypes)))
         with tkio.open_checkpoint_reader(prefix) as reader:
-            values = [_fresh(_read_tensor(reader, name, spec, dtype))
-                      for name, spec, dtype in zip(names, specs, tensor_dtypes)]
+            if isinstance(reader, bundle.BundleReader):
+                values = _read_bundle(reader, names, specs, tensor_dtypes, datatypes, targets)
+            else:
+                values = [_fresh(_read_tensor(reader, name, spec, dtype))
+                          for name, spec, dtype in zip(names, specs, tensor_dtypes)]
         # The executor takes a single output as the value itself.
         return values[0] if len(values) == 1 else values
     return _in_node(op, run)
+
+
+def _read_bundle(reader, names, specs, tensor_dtypes, datatypes, targets):
+    """The restored values. Whole numeric tensors are read in runs (one system call for
+    neighbours). Those assigned to a variable whose buffer may be reused (see
+    `_reusable_buffer`) are first only verified, through a small scratch buffer, the others
+    read into fresh arrays; only once every tensor has passed its checks are the first ones
+    read into their variables' buffers. So a corrupt checkpoint leaves every variable as it
+    was, and the process holds no more than the scratch buffer beside the model."""
+    running = _ASSIGNS_RUNNING.get()
+    keys = [name.encode(_FS_ENCODING, "surrogateescape") for name in names]
+    values = [None] * len(names)
+    in_place, fresh = [], []
+    for index, key in enumerate(keys):
+        if specs[index] or not reader.has(key):
+            continue
+        plain = reader.plain_entry(key)
+        if plain is None or plain[0] != datatypes[index]:
+            continue
+        target = targets.get(index)
+        if target is not None and target[0] in running and \
+                _reusable_buffer(target, plain[1], plain[2]) is not None:
+            in_place.append(index)
+        else:
+            fresh.append(index)
+    verified = None
+    if in_place:
+        verified = reader.verify_many([keys[index] for index in in_place], np.empty(_SCRATCH_BYTES, np.uint8))
+    for index, value in zip(fresh, reader.read_many([keys[index] for index in fresh])):
+        values[index] = _fresh(value)
+    chosen = set(in_place).union(fresh)
+    for index, (name, spec, dtype) in enumerate(zip(names, specs, tensor_dtypes)):
+        if index not in chosen:
+            values[index] = _fresh(_read_tensor(reader, name, spec, dtype))
+    if in_place:
+        _read_into_variables(reader, keys, targets, in_place, verified, values)
+    return values
+
+
+def _read_into_variables(reader, keys, targets, in_place, verified, values):
+    """Reads the tensors `in_place` (indices; `verified` by the reader) into their variables'
+    buffers, or into fresh arrays where something took hold of a buffer since it was
+    checked; the Assign consuming each then adopts the array it gets."""
+    buffers = []
+    for index in in_place:
+        _, dtype, shape = reader.plain_entry(keys[index])
+        buffer = _reusable_buffer(targets[index], dtype, shape)
+        if buffer is not None:
+            buffer.flags.writeable = True
+        buffers.append(buffer)
+    try:
+        read = reader.read_verified(verified, buffers)
+    except BaseException as error:
+        # A read failing now (an I/O error) may leave buffers partly overwritten: better no
+        # value than a wrong one. The others hold their old or their new value, whole.
+        for position in getattr(error, "partly_read", range(len(in_place))):
+            if buffers[position] is not None:
+                targets[in_place[position]][1].value = None
+        raise
+    finally:
+        for buffer in buffers:
+            if buffer is not None:
+                buffer.flags.writeable = False
+    for index, value in zip(in_place, read):
+        values[index] = _fresh(value)
 
 
 def _slice_shapes_from_specs(op, spec_input_index, count):
@@ -214,8 +365,9 @@ register_op("RestoreV2", inputs=["prefix: string", "tensor_names: string",
 
 def restore_v2(prefix, tensor_names, shape_and_slices, dtypes, name=None):  # noqa: A002
     """Reads `tensor_names` (of `dtypes`) from the checkpoint at `prefix`; a list of tensors."""
-    return apply_op("RestoreV2", prefix=prefix, tensor_names=list(tensor_names),
-                    shape_and_slices=list(shape_and_slices), dtypes=list(dtypes), name=name)[0]
+    return apply_op("RestoreV2", prefix=prefix, tensor_names=_string_list_input(tensor_names),
+                    shape_and_slices=_string_list_input(shape_and_slices), dtypes=list(dtypes),
+                    name=name)[0]
 
 
 # --- MergeV2Checkpoints and sharded names ---------------------------------------------------------

@@ -63,9 +63,23 @@ def _assign_kernel(op, ctx):
     validate = op._attrs["validate_shape"]
     np_dtype = op._attrs["T"].as_numpy
 
+    declared = [None, None]  # (VarRef, its declared shape as a tuple if fully defined)
+
+    def declared_dims(ref):
+        if declared[0] is not ref:
+            shape = ref.shape
+            dims = tuple(shape.as_list()) if shape is not None and shape.is_fully_defined() else None
+            declared[:] = [ref, dims]
+        return declared[1]
+
     def run(ref, value):
         if validate:
-            _check_assign_shape(op, ref, value)
+            current = ref.value
+            # The common case (a value of the variable's current and declared shape, as a
+            # restore assigns) is accepted without building shapes.
+            if current is None or type(value) is not np.ndarray or current.shape != value.shape \
+                    or declared_dims(ref) not in (None, value.shape):
+                _check_assign_shape(op, ref, value)
         if type(value) is np.ndarray and value.dtype == np_dtype and value.flags.owndata \
                 and not value.flags.writeable:
             # A frozen array (e.g. a tensor RestoreV2 just read) can never change: adopt it

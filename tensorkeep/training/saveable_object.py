@@ -203,6 +203,8 @@ def op_list_to_dict(op_list):
         else:
             if _is_resource_variable(var):
                 var = var._graph_element
+            elif type(var) is variables.Variable:
+                var = var._ref()  # what converting it as a ref gives, without the lookup
             else:
                 var = ops.convert_to_tensor(var, as_ref=True)
             if not _comes_from_variable(var):

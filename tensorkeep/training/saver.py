@@ -341,6 +341,7 @@ class Saver:
         self._filename = filename
         self._save_relative_paths = save_relative_paths
         self._saveables = None
+        self._restore_assigns = None  # (graph, restore op name, its Assign ops)
         self._last_checkpoints = []
         self._checkpoints_to_be_deleted = []
         # Checkpoints this saver may delete when they rotate out (see _may_delete).
@@ -555,6 +556,32 @@ class Saver:
             strip_default_attrs=strip_default_attrs, save_debug_info=save_debug_info)
 
     # --- restore --------------------------------------------------------------------------------
+    def _assigns_run_by_restore(self, graph):
+        """The Assign ops that running the restore op runs (its control dependencies, through
+        the NoOps that group them): RestoreV2 may read their tensors into the variables'
+        buffers (see io_ops.assigns_running)."""
+        name = self.saver_def.restore_op_name
+        cached = self._restore_assigns
+        if cached is not None and cached[0] is graph and cached[1] == name:
+            return cached[2]
+        try:
+            pending = [graph.get_operation_by_name(name)]
+        except (KeyError, ValueError):
+            return frozenset()
+        assigns, seen = set(), set()
+        while pending:
+            op = pending.pop()
+            if op in seen:
+                continue
+            seen.add(op)
+            if op.type == "Assign":
+                assigns.add(op)
+            elif op.type == "NoOp":
+                pending.extend(op.control_inputs)
+        assigns = frozenset(assigns)
+        self._restore_assigns = (graph, name, assigns)
+        return assigns
+
     def restore(self, sess, save_path):
         """Loads the variables from the checkpoint at `save_path` (a prefix as returned by
         save() or latest_checkpoint())."""
@@ -573,8 +600,9 @@ class Saver:
                             % (checkpoint_prefix, latest))
             raise CheckpointNotFoundError(None, None, message)
         try:
-            sess.run(self.saver_def.restore_op_name,
-                     {self.saver_def.filename_tensor_name: checkpoint_prefix})
+            with io_ops.assigns_running(self._assigns_run_by_restore(sess.graph)):
+                sess.run(self.saver_def.restore_op_name,
+                         {self.saver_def.filename_tensor_name: checkpoint_prefix})
         except errors.NotFoundError as error:
             try:
                 names_to_keys = object_graph_key_mapping(checkpoint_prefix)
