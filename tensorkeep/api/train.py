@@ -13,7 +13,8 @@ from tensorkeep.training.checkpoint_utils import (  # noqa: E402,F401
 from tensorkeep.training.optimizer import Optimizer  # noqa: E402,F401
 from tensorkeep.training.optimizers import (  # noqa: E402,F401
     GradientDescentOptimizer, ProximalGradientDescentOptimizer, MomentumOptimizer,
-    AdamOptimizer, RMSPropOptimizer, AdagradOptimizer, AdadeltaOptimizer)
+    AdamOptimizer, RMSPropOptimizer, AdagradOptimizer, AdadeltaOptimizer, FtrlOptimizer,
+    ProximalAdagradOptimizer, AdagradDAOptimizer)
 from tensorkeep.training.learning_rate_decay import (  # noqa: E402,F401
     exponential_decay, natural_exp_decay, inverse_time_decay, polynomial_decay, cosine_decay,
     piecewise_constant)

@@ -1,5 +1,7 @@
 """Small pieces shared by the op modules: common shape functions and kernel utilities."""
 
+import sys
+
 import numpy as np
 
 from tensorkeep.framework import tensor_shape
@@ -99,4 +101,26 @@ def as_array(value, dtype):
 def readonly(array):
     array = np.asarray(array)
     array.flags.writeable = False
+    return array
+
+
+def sole_owner_buffer(ref, dtype=None, shape=None):
+    """The current array of a variable (`ref`: a VarRef or resource storage, anything with a
+    `value`) if the variable's kernel may write into it in place: nothing but `ref` holds the
+    array — no view of it, no value slot of a running step, no array handed to the user, no
+    constant or other variable that adopted it — and it is a plain, aligned, C-contiguous
+    ndarray owning its memory (of `dtype` and `shape` when given). Otherwise None.
+
+    Call it before taking any reference to `ref.value` of your own: those count as holders."""
+    # Two references when nobody else holds it: ref's slot and getrefcount's argument.
+    if sys.getrefcount(ref.value) != 2:
+        return None
+    array = ref.value
+    if type(array) is not np.ndarray:
+        return None
+    flags = array.flags
+    if not (flags.owndata and flags.c_contiguous and flags.aligned) or \
+            (dtype is not None and array.dtype != dtype) or \
+            (shape is not None and array.shape != tuple(shape)):
+        return None
     return array

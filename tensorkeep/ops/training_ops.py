@@ -134,6 +134,33 @@ def _ftrl_v2(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power
     return _ftrl_common(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power)
 
 
+def _proximal_adagrad(attrs, var, accum, lr, l1, l2, grad):
+    """FOBOS with Adagrad's per-element learning rate."""
+    accum = accum + np.square(grad)
+    adapted_lr = lr * _rsqrt(accum)
+    prox = var - grad * adapted_lr
+    one = np.ones((), var.dtype)
+    if l1 > 0:
+        shrunk = np.maximum(np.abs(prox) - adapted_lr * l1, np.zeros((), var.dtype))
+        return np.sign(prox) * shrunk / (one + l2 * adapted_lr), accum
+    return prox / (one + l2 * adapted_lr), accum
+
+
+def _adagrad_da(attrs, var, gradient_accumulator, gradient_squared_accumulator, grad, lr, l1, l2,
+                global_step):
+    """Adagrad dual averaging: var is recomputed from the accumulated gradients."""
+    g_acc = gradient_accumulator + grad
+    gg_acc = gradient_squared_accumulator + np.square(grad)
+    # TensorFlow's dense kernel reads the step through a float32.
+    step = np.asarray(global_step).astype(np.float32).astype(var.dtype)
+    minus_one = np.asarray(-1, var.dtype)
+    denominator = l2 * (step * lr) + np.sqrt(gg_acc)
+    if l1 > 0:
+        shrunk = np.maximum(np.abs(g_acc) - step * l1, np.zeros((), var.dtype))
+        return lr * minus_one * np.sign(g_acc) * shrunk / denominator, g_acc, gg_acc
+    return lr * g_acc * minus_one / denominator, g_acc, gg_acc
+
+
 # Dense updates of float variables run block by block over the flattened arrays: each block
 # (_BLOCK_BYTES of each array) goes through all of the update's NumPy calls while it is in the
 # cache, with one block of scratch memory instead of temporaries as big as the variable (freed
@@ -149,7 +176,7 @@ def _ftrl_v2(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power
 
 IN_PLACE = True  # False: never write into a variable's buffer (tests compare both ways)
 
-_BLOCK_BYTES = 128 << 10  # per array; best of 16-512 KiB for Adam on a 1 MiB L2 (measured)
+_BLOCK_BYTES = 256 << 10  # per array; the best for Adam and SGD of 64 KiB to 1.5 MiB (measured)
 _BLOCKED_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64,
                                                   np.complex64, np.complex128))
 _SPECIALIZED_DTYPES = frozenset([np.dtype(np.float32), np.dtype(np.float64)])
@@ -184,7 +211,7 @@ def _momentum_blocks(attrs, dsts, srcs, start, stop, lr, grad, momentum):
     var, accum = srcs
     new_var, new_accum = dsts
     step_block, term_block = _scratch(var, start, stop, 2)
-    nesterov = attrs["use_nesterov"]
+    nesterov = attrs.get("use_nesterov", False)
     for begin, end in _blocks(var, start, stop):
         step, term = step_block[:end - begin], term_block[:end - begin]
         g, a = grad[begin:end], new_accum[begin:end]
@@ -206,7 +233,8 @@ def _adam_blocks(attrs, dsts, srcs, start, stop, beta1_power, beta2_power, lr, b
     new_var, new_m, new_v = dsts
     one = np.ones((), var.dtype)
     alpha = lr * np.sqrt(one - beta2_power) / (one - beta1_power)
-    nesterov = attrs["use_nesterov"]
+    keep1, keep2 = one - beta1, one - beta2
+    nesterov = attrs.get("use_nesterov", False)
     scratch = _scratch(var, start, stop, 3 if nesterov else 2)
     step_block, denom_block = scratch[:2]
     term_block = scratch[2] if nesterov else None
@@ -215,17 +243,17 @@ def _adam_blocks(attrs, dsts, srcs, start, stop, beta1_power, beta2_power, lr, b
         step, denom = step_block[:count], denom_block[:count]
         g, m_new, v_new = grad[begin:end], new_m[begin:end], new_v[begin:end]
         np.subtract(g, m[begin:end], out=step)  # m + (grad - m) * (1 - beta1)
-        step *= one - beta1
+        step *= keep1
         np.add(m[begin:end], step, out=m_new)
         np.square(g, out=step)  # v + (grad² - v) * (1 - beta2)
         step -= v[begin:end]
-        step *= one - beta2
+        step *= keep2
         np.add(v[begin:end], step, out=v_new)
-        np.sqrt(v_new, out=denom)  # var - step / (sqrt(v) + epsilon), where step is
+        np.sqrt(v_new, out=denom)  # var - step / (sqrt(v) + epsilon), with step:
         denom += epsilon
         if nesterov:  # ((grad * (1 - beta1) + beta1 * m) * alpha)
             term = term_block[:count]
-            np.multiply(g, one - beta1, out=step)
+            np.multiply(g, keep1, out=step)
             np.multiply(beta1, m_new, out=term)
             step += term
             step *= alpha
@@ -238,14 +266,14 @@ def _adam_blocks(attrs, dsts, srcs, start, stop, beta1_power, beta2_power, lr, b
 def _rms_prop_blocks(attrs, dsts, srcs, start, stop, lr, rho, momentum, epsilon, grad):
     var, ms, mom = srcs
     new_var, new_ms, new_mom = dsts
-    one = np.ones((), var.dtype)
+    keep = np.ones((), var.dtype) - rho
     term_block, step_block = _scratch(var, start, stop, 2)
     for begin, end in _blocks(var, start, stop):
         term, step = term_block[:end - begin], step_block[:end - begin]
         g, ms_new, mom_new = grad[begin:end], new_ms[begin:end], new_mom[begin:end]
         np.square(g, out=term)  # ms + (grad² - ms) * (1 - rho)
         term -= ms[begin:end]
-        term *= one - rho
+        term *= keep
         np.add(ms[begin:end], term, out=ms_new)
         np.add(ms_new, epsilon, out=term)  # mom * momentum + (grad * lr) / sqrt(ms + epsilon)
         np.sqrt(term, out=term)
@@ -260,14 +288,15 @@ def _adagrad_blocks(attrs, dsts, srcs, start, stop, lr, grad):
     var, accum = srcs
     new_var, new_accum = dsts
     step_block, rsqrt_block = _scratch(var, start, stop, 2)
-    update_slots = attrs["update_slots"]
+    update_slots = attrs.get("update_slots", True)
+    copy_accum = not update_slots and not np.may_share_memory(new_accum, accum)
     for begin, end in _blocks(var, start, stop):
         step, rsqrt = step_block[:end - begin], rsqrt_block[:end - begin]
         g, a = grad[begin:end], new_accum[begin:end]
         if update_slots:  # accum + grad²
             np.square(g, out=step)
             np.add(accum[begin:end], step, out=a)
-        elif a is not accum:
+        elif copy_accum:
             np.copyto(a, accum[begin:end])
         np.multiply(g, lr, out=step)  # var - grad * lr * rsqrt(accum)
         np.sqrt(a, out=rsqrt)
@@ -291,10 +320,11 @@ def _elementwise_blocks(math, grad_position):
 
 # The specialized blocked twins of the functions above, with the NumPy calls each makes per
 # element (the work kernel_threads weighs); others make about _GENERIC_CALLS.
-_SPECIALIZED = {_gradient_descent: (_gradient_descent_blocks, 2),
-                _momentum: (_momentum_blocks, 4), _adam: (_adam_blocks, 12),
-                _rms_prop: (_rms_prop_blocks, 11), _adagrad: (_adagrad_blocks, 7)}
+_DENSE_INTO = {_gradient_descent: (_gradient_descent_blocks, 2),
+               _momentum: (_momentum_blocks, 4), _adam: (_adam_blocks, 12),
+               _rms_prop: (_rms_prop_blocks, 11), _adagrad: (_adagrad_blocks, 7)}
 _GENERIC_CALLS = 15
+
 
 # Sparse updates touch the rows named by `indices`, one index after the other (so repeated
 # indices compound, as in TensorFlow's loop), with the row-wise math below where TensorFlow's
@@ -329,6 +359,91 @@ def _sparse_centered_rms_prop(attrs, var, mg, ms, mom, lr, rho, momentum, epsilo
     denom = ms + epsilon - np.square(mg)
     mom = mom * momentum + _rsqrt(denom) * lr * grad
     return var - mom, mg, ms, mom
+
+
+def _sparse_proximal_adagrad(attrs, var, accum, lr, l1, l2, grad):
+    if not attrs["_scalar_rows"]:
+        return _proximal_adagrad(attrs, var, accum, lr, l1, l2, grad)
+    # TensorFlow's loop over scalar rows divides by sqrt, and by a double 1 + l2 * lr.
+    accum = accum + grad * grad
+    adapted_lr = lr / np.sqrt(accum)
+    prox = var - adapted_lr * grad
+    if l1 > 0:
+        prox = np.sign(prox) * np.maximum(np.abs(prox) - adapted_lr * l1,
+                                          np.zeros((), var.dtype))
+    denominator = 1.0 + (l2 * adapted_lr).astype(np.float64)
+    return (prox.astype(np.float64) / denominator).astype(var.dtype), accum
+
+
+def _sparse_ftrl_common(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power):
+    """TensorFlow's sparse FTRL: like the dense one, but var = (clip(linear, -l1, l1) - linear)
+    / quadratic (0 where |linear| <= l1), and its loop over scalar rows groups the linear
+    update differently and always takes accum's power with pow."""
+    two = np.asarray(2, var.dtype)
+    shrunk_grad = grad if l2_shrinkage is None else grad + two * l2_shrinkage * var
+    by_lr = attrs["multiply_linear_by_lr"]
+    if lr_power == -0.5:
+        def power(x):
+            return np.sqrt(x)
+    else:
+        def power(x):
+            return np.power(x, -lr_power)
+    new_accum = accum + grad * grad
+    if attrs["_scalar_rows"]:
+        sigma = np.power(new_accum, -lr_power) - np.power(accum, -lr_power)
+        if by_lr:
+            linear = linear + shrunk_grad * lr - sigma * var
+        else:
+            linear = linear + shrunk_grad - sigma / lr * var
+    elif by_lr:
+        linear = linear + (shrunk_grad * lr - (power(new_accum) - power(accum)) * var)
+    else:
+        linear = linear + (shrunk_grad - (power(new_accum) - power(accum)) / lr * var)
+    if by_lr:
+        l1_bound = l1 * lr
+        quadratic = power(new_accum) + two * l2 * lr
+    else:
+        l1_bound = l1
+        quadratic = power(new_accum) / lr + two * l2
+    l1_adjusted = np.maximum(np.minimum(linear, l1_bound), -l1_bound)
+    return (l1_adjusted - linear) / quadratic, new_accum, linear
+
+
+def _sparse_ftrl(attrs, var, accum, linear, grad, lr, l1, l2, lr_power):
+    return _sparse_ftrl_common(attrs, var, accum, linear, grad, lr, l1, l2, None, lr_power)
+
+
+def _sparse_ftrl_v2(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power):
+    return _sparse_ftrl_common(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage,
+                               lr_power)
+
+
+def _sparse_adagrad_da(attrs, var, gradient_accumulator, gradient_squared_accumulator, grad, lr,
+                       l1, l2, global_step):
+    """Row-wise dual averaging, var = -(g_acc / step) / (l2 + sqrt(gg_acc) / (step * lr)) (with
+    l1: soft-thresholded); TensorFlow's loop over scalar rows computes in double precision."""
+    zero = np.zeros((), var.dtype)
+    if not attrs["_scalar_rows"]:
+        g_acc = gradient_accumulator + grad
+        gg_acc = gradient_squared_accumulator + np.square(grad)
+        minus_one = np.asarray(-1, var.dtype)
+        denominator = l2 + np.sqrt(gg_acc) / (global_step * lr)
+        if l1 > 0:
+            shrunk = np.maximum(np.abs(g_acc) / global_step - l1, zero)
+            return minus_one * np.sign(g_acc) * shrunk / denominator, g_acc, gg_acc
+        return minus_one * (g_acc / global_step) / denominator, g_acc, gg_acc
+    f64 = np.float64
+    g = np.asarray(grad, f64)
+    g_acc = (gradient_accumulator.astype(f64) + g).astype(var.dtype)
+    gg_acc = (gradient_squared_accumulator.astype(f64) + g * g).astype(var.dtype)
+    step, lr, l1, l2 = (np.asarray(x, f64) for x in (global_step, lr, l1, l2))
+    denominator = step * l2 * lr + np.sqrt(gg_acc).astype(f64)
+    if l1 > 0:
+        shrunk = np.maximum(np.abs(g_acc).astype(f64) - step * l1, 0.0)
+        new_var = np.sign(-g_acc).astype(f64) * lr * shrunk / denominator
+    else:
+        new_var = (-g_acc).astype(f64) * lr / denominator
+    return new_var.astype(var.dtype), g_acc, gg_acc
 
 
 # --- kernels -------------------------------------------------------------------------------------
@@ -385,22 +500,33 @@ def _dense_update(op, spec, attrs, currents, args, buffers):
     others = [np.asarray(a, dtype=var.dtype) for a in args[spec.n_refs:]]
     if var.dtype not in _BLOCKED_DTYPES:
         return spec.math(attrs, *currents, *others)
-    function, calls_per_element = spec.generic_blocks, _GENERIC_CALLS
-    if var.dtype in _SPECIALIZED_DTYPES and spec.math in _SPECIALIZED:
-        function, calls_per_element = _SPECIALIZED[spec.math]
+    into = (spec.generic_blocks, _GENERIC_CALLS)
+    if var.dtype in _SPECIALIZED_DTYPES and spec.math in _DENSE_INTO:
+        into = _DENSE_INTO[spec.math]
+    return _update_into(attrs, spec, into, currents, others, buffers)
+
+
+def _update_into(attrs, spec, into, currents, others, buffers=None):
+    """New values of the ref inputs by `into` (a blocked function and its NumPy calls per
+    element), written into `buffers` (the current arrays themselves, or None: new arrays), split
+    over kernel threads when big enough."""
+    function, calls_per_element = into
+    if buffers is None:
+        buffers = [None] * len(currents)
     news = [np.empty(current.shape, current.dtype) if buffer is None else buffer
             for current, buffer in zip(currents, buffers)]
     dsts = [new.reshape(-1) for new in news]
     srcs = [current.reshape(-1) for current in currents]
     grad_position = spec.grad_index - spec.n_refs
+    others = list(others)
     others[grad_position] = others[grad_position].reshape(-1)
-    size = var.size
+    size = srcs[0].size
     parts = kernel_threads.parts_for(
         size * calls_per_element * kernel_threads.WORK_PER_ELEMENT_CALL)
     if parts == 1:
         function(attrs, dsts, srcs, 0, size, *others)
         return news
-    ranges = kernel_threads.split_ranges(size, parts, quantum=_block_size(var))
+    ranges = kernel_threads.split_ranges(size, parts, quantum=_block_size(srcs[0]))
     # The queue of kernel_threads may keep `part` after the job (an offer that no pool thread
     # took up yet): it must not keep the arrays, whose holders count against writing in place.
     arrays = [dsts, srcs, others]
@@ -488,13 +614,13 @@ def _kernel_factory(spec, resource):
             _check_scalars(op, spec, args)
             for buffer in buffers:
                 if buffer is not None:
-                    buffer.flags.writeable = True
+                    buffer.setflags(write=True)
             try:
                 news = update(op, spec, attrs, currents, args, buffers)
             finally:
                 for buffer in buffers:
                     if buffer is not None:
-                        buffer.flags.writeable = False
+                        buffer.setflags(write=False)
             for ref, current, new, buffer in zip(refs, currents, news, buffers):
                 if new is not buffer:
                     new = np.asarray(new, dtype=current.dtype)
@@ -558,6 +684,12 @@ _define("ApplyFtrl",
 _define("ApplyFtrlV2",
         ["var: Ref(T)", "accum: Ref(T)", "linear: Ref(T)", "grad: T", "lr: T", "l1: T", "l2: T",
          "l2_shrinkage: T", "lr_power: T"], ["multiply_linear_by_lr: bool = false"], _ftrl_v2)
+_define("ApplyProximalAdagrad",
+        ["var: Ref(T)", "accum: Ref(T)", "lr: T", "l1: T", "l2: T", "grad: T"], [],
+        _proximal_adagrad)
+_define("ApplyAdagradDA",
+        ["var: Ref(T)", "gradient_accumulator: Ref(T)", "gradient_squared_accumulator: Ref(T)",
+         "grad: T", "lr: T", "l1: T", "l2: T", "global_step: int64"], [], _adagrad_da)
 
 _define("SparseApplyProximalGradientDescent",
         ["var: Ref(T)", "alpha: T", "l1: T", "l2: T", "grad: T", "indices: Tindices"], [],
@@ -578,6 +710,21 @@ _define("SparseApplyCenteredRMSProp",
 _define("SparseApplyAdadelta",
         ["var: Ref(T)", "accum: Ref(T)", "accum_update: Ref(T)", "lr: T", "rho: T",
          "epsilon: T", "grad: T", "indices: Tindices"], [], _adadelta, sparse=True)
+_define("SparseApplyProximalAdagrad",
+        ["var: Ref(T)", "accum: Ref(T)", "lr: T", "l1: T", "l2: T", "grad: T",
+         "indices: Tindices"], [], _sparse_proximal_adagrad, sparse=True)
+_define("SparseApplyAdagradDA",
+        ["var: Ref(T)", "gradient_accumulator: Ref(T)", "gradient_squared_accumulator: Ref(T)",
+         "grad: T", "indices: Tindices", "lr: T", "l1: T", "l2: T", "global_step: int64"], [],
+        _sparse_adagrad_da, sparse=True)
+_define("SparseApplyFtrl",
+        ["var: Ref(T)", "accum: Ref(T)", "linear: Ref(T)", "grad: T", "indices: Tindices",
+         "lr: T", "l1: T", "l2: T", "lr_power: T"], ["multiply_linear_by_lr: bool = false"],
+        _sparse_ftrl, sparse=True)
+_define("SparseApplyFtrlV2",
+        ["var: Ref(T)", "accum: Ref(T)", "linear: Ref(T)", "grad: T", "indices: Tindices",
+         "lr: T", "l1: T", "l2: T", "l2_shrinkage: T", "lr_power: T"],
+        ["multiply_linear_by_lr: bool = false"], _sparse_ftrl_v2, sparse=True)
 
 
 # --- builders (the gen_training_ops wrappers) ----------------------------------------------------
@@ -604,6 +751,7 @@ def _snake_case(op_type):
 
 apply_adadelta = _builder("ApplyAdadelta")
 apply_adagrad = _builder("ApplyAdagrad")
+apply_adagrad_da = _builder("ApplyAdagradDA")
 apply_adagrad_v2 = _builder("ApplyAdagradV2")
 apply_adam = _builder("ApplyAdam")
 apply_centered_rms_prop = _builder("ApplyCenteredRMSProp")
@@ -611,10 +759,12 @@ apply_ftrl = _builder("ApplyFtrl")
 apply_ftrl_v2 = _builder("ApplyFtrlV2")
 apply_gradient_descent = _builder("ApplyGradientDescent")
 apply_momentum = _builder("ApplyMomentum")
+apply_proximal_adagrad = _builder("ApplyProximalAdagrad")
 apply_proximal_gradient_descent = _builder("ApplyProximalGradientDescent")
 apply_rms_prop = _builder("ApplyRMSProp")
 resource_apply_adadelta = _builder("ResourceApplyAdadelta")
 resource_apply_adagrad = _builder("ResourceApplyAdagrad")
+resource_apply_adagrad_da = _builder("ResourceApplyAdagradDA")
 resource_apply_adagrad_v2 = _builder("ResourceApplyAdagradV2")
 resource_apply_adam = _builder("ResourceApplyAdam")
 resource_apply_centered_rms_prop = _builder("ResourceApplyCenteredRMSProp")
@@ -622,18 +772,27 @@ resource_apply_ftrl = _builder("ResourceApplyFtrl")
 resource_apply_ftrl_v2 = _builder("ResourceApplyFtrlV2")
 resource_apply_gradient_descent = _builder("ResourceApplyGradientDescent")
 resource_apply_momentum = _builder("ResourceApplyMomentum")
+resource_apply_proximal_adagrad = _builder("ResourceApplyProximalAdagrad")
 resource_apply_proximal_gradient_descent = _builder("ResourceApplyProximalGradientDescent")
 resource_apply_rms_prop = _builder("ResourceApplyRMSProp")
 resource_sparse_apply_adadelta = _builder("ResourceSparseApplyAdadelta")
 resource_sparse_apply_adagrad = _builder("ResourceSparseApplyAdagrad")
+resource_sparse_apply_adagrad_da = _builder("ResourceSparseApplyAdagradDA")
 resource_sparse_apply_centered_rms_prop = _builder("ResourceSparseApplyCenteredRMSProp")
+resource_sparse_apply_ftrl = _builder("ResourceSparseApplyFtrl")
+resource_sparse_apply_ftrl_v2 = _builder("ResourceSparseApplyFtrlV2")
 resource_sparse_apply_momentum = _builder("ResourceSparseApplyMomentum")
+resource_sparse_apply_proximal_adagrad = _builder("ResourceSparseApplyProximalAdagrad")
 resource_sparse_apply_proximal_gradient_descent = _builder(
     "ResourceSparseApplyProximalGradientDescent")
 resource_sparse_apply_rms_prop = _builder("ResourceSparseApplyRMSProp")
 sparse_apply_adadelta = _builder("SparseApplyAdadelta")
 sparse_apply_adagrad = _builder("SparseApplyAdagrad")
+sparse_apply_adagrad_da = _builder("SparseApplyAdagradDA")
 sparse_apply_centered_rms_prop = _builder("SparseApplyCenteredRMSProp")
+sparse_apply_ftrl = _builder("SparseApplyFtrl")
+sparse_apply_ftrl_v2 = _builder("SparseApplyFtrlV2")
 sparse_apply_momentum = _builder("SparseApplyMomentum")
+sparse_apply_proximal_adagrad = _builder("SparseApplyProximalAdagrad")
 sparse_apply_proximal_gradient_descent = _builder("SparseApplyProximalGradientDescent")
 sparse_apply_rms_prop = _builder("SparseApplyRMSProp")

@@ -2,8 +2,10 @@
 TensorFlow's hyper-parameter tensors (`<Opt>/learning_rate`, ...), slot names (`w/Adam`,
 `w/Adam_1`, `w/Momentum`, `w/RMSProp`, ...) and non-slot variables (`beta1_power`)."""
 
+from tensorkeep.framework import dtypes
 from tensorkeep.framework import ops
 from tensorkeep.framework.indexed_slices import IndexedSlices
+from tensorkeep.ops import array_ops
 from tensorkeep.ops import control_flow_ops
 from tensorkeep.ops import init_ops
 from tensorkeep.ops import math_ops
@@ -346,3 +348,232 @@ class AdadeltaOptimizer(optimizer.Optimizer):
             var, self.get_slot(var, "accum"), self.get_slot(var, "accum_update"),
             _cast(self._lr_t, var), _cast(self._rho_t, var), _cast(self._epsilon_t, var),
             grad.values, grad.indices, use_locking=self._use_locking)
+
+
+class FtrlOptimizer(optimizer.Optimizer):
+    """FTRL-Proximal (McMahan et al., 2013): slots `accum` (`w/Ftrl`, starting at
+    initial_accumulator_value) and `linear` (`w/Ftrl_1`); with l2 shrinkage the V2 ops."""
+
+    def __init__(self, learning_rate, learning_rate_power=-0.5, initial_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="Ftrl", accum_name=None, linear_name=None,
+                 l2_shrinkage_regularization_strength=0.0, beta=None):
+        super().__init__(use_locking, name)
+        if learning_rate_power > 0.0:
+            raise ValueError("learning_rate_power %f needs to be negative or zero"
+                             % learning_rate_power)
+        for what, value in [("initial_accumulator_value", initial_accumulator_value),
+                            ("l1_regularization_strength", l1_regularization_strength),
+                            ("l2_regularization_strength", l2_regularization_strength),
+                            ("l2_shrinkage_regularization_strength",
+                             l2_shrinkage_regularization_strength)]:
+            if value < 0.0:
+                raise ValueError("%s %f needs to be positive or zero" % (what, value))
+        self._learning_rate = learning_rate
+        self._learning_rate_power = learning_rate_power
+        self._initial_accumulator_value = initial_accumulator_value
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+        self._beta = 0.0 if beta is None else beta
+        self._l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self._accum_name = accum_name
+        self._linear_name = linear_name
+
+    def _create_slots(self, var_list):
+        def accum_initializer(shape, dtype=dtypes.float32, partition_info=None):
+            return array_ops.ones(shape=shape, dtype=dtype) * self._initial_accumulator_value
+
+        for v in var_list:
+            self._get_or_make_slot_with_initializer(
+                v, accum_initializer, v.get_shape(), v.dtype.base_dtype, "accum",
+                self._accum_name or self._name)
+            self._zeros_slot(v, "linear", self._linear_name or self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = ops.convert_to_tensor(self._learning_rate,
+                                                           name="learning_rate")
+        self._l1_regularization_strength_tensor = ops.convert_to_tensor(
+            self._l1_regularization_strength, name="l1_regularization_strength")
+        # beta enters as extra l2: beta / (2 * learning_rate), kept away from a zero rate.
+        self._adjusted_l2_regularization_strength_tensor = ops.convert_to_tensor(
+            self._l2_regularization_strength
+            + self._beta / (2. * math_ops.maximum(self._learning_rate, 1e-36)),
+            name="adjusted_l2_regularization_strength")
+        self._beta_tensor = ops.convert_to_tensor(self._beta, name="beta")
+        self._l2_shrinkage_regularization_strength_tensor = ops.convert_to_tensor(
+            self._l2_shrinkage_regularization_strength,
+            name="l2_shrinkage_regularization_strength")
+        self._learning_rate_power_tensor = ops.convert_to_tensor(self._learning_rate_power,
+                                                                 name="learning_rate_power")
+
+    def _hyper(self, like):
+        """(lr, l1, adjusted l2, [l2 shrinkage], lr_power) cast to `like`'s dtype: the scalar
+        inputs of the Ftrl ops, V2 (with shrinkage) when shrinkage is on."""
+        tensors = [self._learning_rate_tensor, self._l1_regularization_strength_tensor,
+                   self._adjusted_l2_regularization_strength_tensor]
+        if self._with_shrinkage():
+            tensors.append(self._l2_shrinkage_regularization_strength_tensor)
+        tensors.append(self._learning_rate_power_tensor)
+        return [_cast(t, like) for t in tensors]
+
+    def _with_shrinkage(self):
+        return self._l2_shrinkage_regularization_strength > 0.0
+
+    def _slots_of(self, var):
+        return self.get_slot(var, "accum"), self.get_slot(var, "linear")
+
+    def _apply_dense(self, grad, var):
+        accum, linear = self._slots_of(var)
+        apply = training_ops.apply_ftrl_v2 if self._with_shrinkage() else training_ops.apply_ftrl
+        return apply(var, accum, linear, grad, *self._hyper(var), use_locking=self._use_locking)
+
+    def _resource_apply_dense(self, grad, var):
+        accum, linear = self._slots_of(var)
+        apply = training_ops.resource_apply_ftrl_v2 if self._with_shrinkage() \
+            else training_ops.resource_apply_ftrl
+        return apply(var.handle, accum.handle, linear.handle, grad, *self._hyper(var),
+                     use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        accum, linear = self._slots_of(var)
+        apply = training_ops.sparse_apply_ftrl_v2 if self._with_shrinkage() \
+            else training_ops.sparse_apply_ftrl
+        return apply(var, accum, linear, grad.values, grad.indices, *self._hyper(var),
+                     use_locking=self._use_locking)
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        accum, linear = self._slots_of(var)
+        apply = training_ops.resource_sparse_apply_ftrl_v2 if self._with_shrinkage() \
+            else training_ops.resource_sparse_apply_ftrl
+        return apply(var.handle, accum.handle, linear.handle, grad, indices, *self._hyper(grad),
+                     use_locking=self._use_locking)
+
+
+class ProximalAdagradOptimizer(optimizer.Optimizer):
+    """Adagrad followed by the proximal step of l1/l2 regularization: slot `accumulator`
+    (`w/ProximalAdagrad`). Like TensorFlow, the ref-variable ops take the hyper-parameters
+    uncast (a float64 variable needs float64 hyper-parameter tensors)."""
+
+    def __init__(self, learning_rate, initial_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="ProximalAdagrad"):
+        if initial_accumulator_value <= 0.0:
+            raise ValueError("initial_accumulator_value must be positive: %s"
+                             % initial_accumulator_value)
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_accumulator_value = initial_accumulator_value
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            with ops.colocate_with(v):
+                val = array_ops.constant(self._initial_accumulator_value, shape=v.get_shape(),
+                                         dtype=v.dtype.base_dtype)
+            self._get_or_make_slot(v, val, "accumulator", self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = ops.convert_to_tensor(self._learning_rate,
+                                                           name="learning_rate")
+        self._l1_regularization_strength_tensor = ops.convert_to_tensor(
+            self._l1_regularization_strength, name="l1_regularization_strength")
+        self._l2_regularization_strength_tensor = ops.convert_to_tensor(
+            self._l2_regularization_strength, name="l2_regularization_strength")
+
+    def _hyper(self):
+        return (self._learning_rate_tensor, self._l1_regularization_strength_tensor,
+                self._l2_regularization_strength_tensor)
+
+    def _apply_dense(self, grad, var):
+        return training_ops.apply_proximal_adagrad(
+            var, self.get_slot(var, "accumulator"), *self._hyper(), grad,
+            use_locking=self._use_locking)
+
+    def _resource_apply_dense(self, grad, var):
+        return training_ops.resource_apply_proximal_adagrad(
+            var.handle, self.get_slot(var, "accumulator").handle, *self._hyper(), grad,
+            use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        return training_ops.sparse_apply_proximal_adagrad(
+            var, self.get_slot(var, "accumulator"), *self._hyper(), grad.values, grad.indices,
+            use_locking=self._use_locking)
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return training_ops.resource_sparse_apply_proximal_adagrad(
+            var.handle, self.get_slot(var, "accumulator").handle,
+            *[_cast(t, grad) for t in self._hyper()], grad, indices,
+            use_locking=self._use_locking)
+
+
+class AdagradDAOptimizer(optimizer.Optimizer):
+    """Adagrad dual averaging (Duchi et al., 2011): slots `gradient_accumulator`
+    (`w/AdagradDA`) and `gradient_squared_accumulator` (`w/AdagradDA_1`); each update reads
+    global_step + 1, so pass the same global step to minimize() to advance it."""
+
+    def __init__(self, learning_rate, global_step,
+                 initial_gradient_squared_accumulator_value=0.1, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, use_locking=False, name="AdagradDA"):
+        if initial_gradient_squared_accumulator_value <= 0.0:
+            raise ValueError("initial_gradient_squared_accumulator_value must be positive: %s"
+                             % initial_gradient_squared_accumulator_value)
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_gradient_squared_accumulator_value = (
+            initial_gradient_squared_accumulator_value)
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+        self._global_step = global_step
+        self._global_step_on_worker = None
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            with ops.colocate_with(v):
+                g_val = array_ops.constant(0.0, shape=v.get_shape(), dtype=v.dtype.base_dtype)
+                gg_val = array_ops.constant(self._initial_gradient_squared_accumulator_value,
+                                            shape=v.get_shape(), dtype=v.dtype.base_dtype)
+            self._get_or_make_slot(v, g_val, "gradient_accumulator", self._name)
+            self._get_or_make_slot(v, gg_val, "gradient_squared_accumulator", self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = ops.convert_to_tensor(self._learning_rate,
+                                                           name="learning_rate")
+        # One local copy of the step for all the updates, beside the learning rate.
+        with ops.colocate_with(self._learning_rate_tensor):
+            self._global_step_on_worker = array_ops.identity(self._global_step) + 1
+
+    def _inputs(self, var, like):
+        """(gradient_accumulator, gradient_squared_accumulator) and (lr, l1, l2, global_step)
+        for the update of `var`, the scalars cast to `like`'s dtype."""
+        slots = (self.get_slot(var, "gradient_accumulator"),
+                 self.get_slot(var, "gradient_squared_accumulator"))
+        with ops.device(var.device):
+            global_step = array_ops.identity(self._global_step_on_worker)
+        scalars = (_cast(self._learning_rate_tensor, like),
+                   _cast(self._l1_regularization_strength, like),
+                   _cast(self._l2_regularization_strength, like), global_step)
+        return slots, scalars
+
+    def _apply_dense(self, grad, var):
+        (g_acc, gg_acc), scalars = self._inputs(var, var)
+        return training_ops.apply_adagrad_da(var, g_acc, gg_acc, grad, *scalars,
+                                             use_locking=self._use_locking)
+
+    def _resource_apply_dense(self, grad, var):
+        (g_acc, gg_acc), scalars = self._inputs(var, grad)
+        return training_ops.resource_apply_adagrad_da(
+            var.handle, g_acc.handle, gg_acc.handle, grad, *scalars,
+            use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        (g_acc, gg_acc), scalars = self._inputs(var, var)
+        return training_ops.sparse_apply_adagrad_da(var, g_acc, gg_acc, grad.values,
+                                                    grad.indices, *scalars,
+                                                    use_locking=self._use_locking)
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        (g_acc, gg_acc), scalars = self._inputs(var, grad)
+        return training_ops.resource_sparse_apply_adagrad_da(
+            var.handle, g_acc.handle, gg_acc.handle, grad, indices, *scalars,
+            use_locking=self._use_locking)
