@@ -235,15 +235,9 @@ def _reusable_buffer(target, dtype, shape):
     but the variable (values are immutable once handed out: an array someone else holds,
     such as a Const's value adopted by Assign or a view a kernel returned, must not change)."""
     _, ref, declared = target
-    # Two references: the VarRef's slot and getrefcount's argument.
-    if sys.getrefcount(ref.value) != 2:
+    if declared is not None and declared != shape:
         return None
-    array = ref.value
-    if type(array) is not np.ndarray or array.dtype != dtype or array.shape != shape or \
-            not array.flags.owndata or not array.flags.c_contiguous or \
-            (declared is not None and declared != shape):
-        return None
-    return array
+    return _helpers.sole_owner_buffer(ref, dtype, shape)
 
 
 def _restore_v2_kernel(op, ctx):

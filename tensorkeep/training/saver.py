@@ -19,6 +19,7 @@ import os
 import time
 
 from tensorkeep import io as tkio
+from tensorkeep.framework import device as device_lib
 from tensorkeep.framework import errors
 from tensorkeep.framework import meta_graph
 from tensorkeep.framework import ops
@@ -57,47 +58,15 @@ class CheckpointNotFoundError(errors.NotFoundError, ValueError):
 
 # --- device strings -----------------------------------------------------------------------------
 
-def _parse_device(device):
-    """{"job", "replica", "task", "type", "index"} of a device string ("" parts absent)."""
-    spec = {}
-    for part in (device or "").split("/"):
-        if not part:
-            continue
-        fields = part.split(":")
-        key = fields[0].lower()
-        if key in ("job", "replica", "task") and len(fields) == 2:
-            spec[key] = fields[1]
-        elif key == "device" and len(fields) in (2, 3):
-            spec["type"] = fields[1].upper()
-            if len(fields) == 3:
-                spec["index"] = fields[2]
-        elif len(fields) <= 2:  # the legacy "cpu:0" / "gpu:1" / "CPU" spelling
-            spec["type"] = fields[0].upper()
-            if len(fields) == 2:
-                spec["index"] = fields[1]
-        else:
-            raise ValueError("Unknown device specification: %r" % device)
-    return spec
-
-
-def _device_string(spec):
-    text = "".join("/%s:%s" % (key, spec[key]) for key in ("job", "replica", "task")
-                   if key in spec)
-    if "type" in spec:
-        text += "/device:%s:%s" % (spec["type"], spec.get("index", "*"))
-    return text
-
-
 def canonical_device(device):
     """TensorFlow's canonical spelling of a device: "/cpu:0" -> "/device:CPU:0"."""
-    return _device_string(_parse_device(device))
+    return device_lib.canonical_name(device)
 
 
 def set_cpu0(device):
     """The CPU:0 device of the task `device` belongs to."""
-    spec = _parse_device(device)
-    spec.update(type="CPU", index="0")
-    return _device_string(spec)
+    return device_lib.DeviceSpec.from_string(device).replace(
+        device_type="CPU", device_index=0).to_string()
 
 
 # --- the builder --------------------------------------------------------------------------------
