@@ -46,12 +46,6 @@ kernels = {scenarios.kernel_case_id(case): scenarios.run_kernel(tf, gen_training
 emit({"runs": runs, "op_defs": op_defs, "restored": restored, "kernels": kernels})
 """
 
-# Nodes that tensorkeep builds differently from TensorFlow for resource variables, outside
-# these optimizers (tf.nn.embedding_lookup / tf.gather of a resource variable and their
-# gradients: GatherV2 of a read instead of ResourceGather): left out of the graph comparison.
-_RESOURCE_GATHER_PREFIXES = ("embedding_lookup", "gradients/")
-
-
 def _tolerances(dtype):
     return {"rtol": 1e-5, "atol": 1e-7} if dtype == "float32" else {"rtol": 1e-12,
                                                                       "atol": 1e-14}
@@ -108,9 +102,6 @@ def test_training_matches_tensorflow(oracle, data, case):
 def test_graph_matches_tensorflow(oracle, data, case):
     theirs = oracle["runs"][scenarios.case_id(case)]["nodes"]
     ours = scenarios.run_case(tf, data, case)["nodes"]
-    if case[2]:
-        theirs = [n for n in theirs if not n[0].startswith(_RESOURCE_GATHER_PREFIXES)]
-        ours = [n for n in ours if not n[0].startswith(_RESOURCE_GATHER_PREFIXES)]
     assert [n[:2] for n in ours] == [n[:2] for n in theirs]
     assert ours == theirs
 

@@ -18,6 +18,7 @@ from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.ops import array_ops
 from tensorkeep.ops import math_ops
 from tensorkeep.ops import nn_ops
+from tensorkeep.ops import resource_variable_ops
 
 
 def _deprecated_alias(new_name, new_value, old_name, old_value):
@@ -320,7 +321,10 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
     if max_norm is not None:
         raise NotImplementedError("tensorkeep's embedding_lookup does not support max_norm")
     with ops.name_scope(name, "embedding_lookup", [params, ids]) as scope:
-        params = ops.convert_to_tensor(params, name="params")
+        # A resource variable stays a variable so the gather reads only the wanted rows
+        # (ResourceGather on its handle), as in TensorFlow.
+        if not isinstance(params, resource_variable_ops.ResourceVariable):
+            params = ops.convert_to_tensor(params, name="params")
         ids = ops.convert_to_tensor(ids, name="ids")
         with ops.colocate_with(params.op):
             result = array_ops.gather(params, ids, name=scope)

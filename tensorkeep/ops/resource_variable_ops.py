@@ -17,6 +17,7 @@ from tensorkeep.framework import tensor_shape
 from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.op_def import register_op, register_gradient
 from tensorkeep.ops import _helpers
+from tensorkeep.ops import state_ops
 from tensorkeep.ops import variables
 
 
@@ -27,8 +28,9 @@ def _text(value):
 
 
 class VariableStorage:
-    """The state behind a resource handle: `value` is the current ndarray (None until
-    assigned). Kernels replace `value`, never mutate it."""
+    """The state behind a resource handle: `value` is the current read-only ndarray (None
+    until assigned). Kernels write into it only under the rule of ref variables (see
+    state_ops.owned_buffer), else replace it."""
 
     __slots__ = ("value", "name", "dtype", "shape")
 
@@ -126,33 +128,51 @@ register_gradient("ReadVariableOp", lambda op, grad: [grad])
 
 def _assign_kernel(op, ctx):
     dtype = op._attrs["dtype"]
+    np_dtype = dtype.as_numpy
     validate = op._attrs.get("validate_shape", False)
 
     def run(ref, value):
         _check_dtype(op, ref, dtype)
+        # A frozen array can never change: adopted instead of copied (as Assign does).
+        adopt = type(value) is np.ndarray and value.dtype == np_dtype and \
+            value.flags.owndata and not value.flags.writeable
+        # Ownership before reading ref.value, which would count as a holder. Resource ops
+        # have no use_locking: they write in place whenever the buffer is owned.
+        buffer = None if adopt or type(value) is not np.ndarray or value.dtype != np_dtype \
+            else state_ops.owned_buffer(ref, True, np_dtype, value.shape)
         if validate and ref.value is not None and ref.value.shape != np.shape(value):
             raise errors.InvalidArgumentError(
                 None, op, "Trying to assign to variable with tensor with wrong shape. Expected "
                 "%s got %s" % (list(ref.value.shape), list(np.shape(value))))
         if ref.dtype is None:
             ref.dtype = dtype
-        _store(ref, value, dtype)
+        if adopt:
+            ref.value = value
+        elif buffer is not None:
+            state_ops.write_into(buffer, np.copyto, value)
+        else:
+            _store(ref, value, dtype)
     return run
 
 
-def _update_kernel(sign):
+def _update_kernel(np_fn):
     def factory(op, ctx):
         dtype = op._attrs["dtype"]
+        np_dtype = dtype.as_numpy
 
         def run(ref, value):
             _check_dtype(op, ref, dtype)
+            buffer = state_ops.owned_buffer(ref, True, np_dtype)
             current = _current(op, ref)
             if current.shape != np.shape(value):
                 raise errors.InvalidArgumentError(
                     None, op, "Cannot update variable with shape %s using a Tensor with shape "
                     "%s, shapes must be equal." % (list(current.shape), list(np.shape(value))))
             value = np.asarray(value, dtype=current.dtype)
-            _store(ref, current + value if sign > 0 else current - value, dtype)
+            if buffer is not None:
+                state_ops.combine_into(buffer, np_fn, value)
+            else:
+                _store(ref, np_fn(current, value), dtype)
         return run
     return factory
 
@@ -161,9 +181,9 @@ register_op("AssignVariableOp", inputs=["resource: resource", "value: dtype"],
             attrs=["dtype: type", "validate_shape: bool = false"], stateful=True,
             kernel=_assign_kernel)
 register_op("AssignAddVariableOp", inputs=["resource: resource", "value: dtype"],
-            attrs=["dtype: type"], stateful=True, kernel=_update_kernel(+1))
+            attrs=["dtype: type"], stateful=True, kernel=_update_kernel(np.add))
 register_op("AssignSubVariableOp", inputs=["resource: resource", "value: dtype"],
-            attrs=["dtype: type"], stateful=True, kernel=_update_kernel(-1))
+            attrs=["dtype: type"], stateful=True, kernel=_update_kernel(np.subtract))
 for _op_type in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"):
     register_gradient(_op_type, None)
 
@@ -210,9 +230,11 @@ def _check_indices(op, indices, limit):
     bad = (indices < 0) | (indices >= limit)
     if np.any(bad):
         position = np.unravel_index(int(np.argmax(bad)), indices.shape)
+        # TensorFlow's SliceDebugString: "[i,j]", nothing for scalar indices.
+        where = "[%s]" % ",".join(str(int(p)) for p in position) if position else ""
         raise errors.InvalidArgumentError(
-            None, op, "indices%s = %d is not in [0, %d)" % (
-                "".join("[%d]" % p for p in position), int(indices[position]), limit))
+            None, op, "indices%s = %d is not in [0, %d)" % (where, int(indices[position]),
+                                                           limit))
 
 
 def _resource_gather_kernel(op, ctx):
@@ -248,12 +270,23 @@ register_op("ResourceGather", inputs=["resource: resource", "indices: Tindices"]
             stateful=True, kernel=_resource_gather_kernel, shape=_resource_gather_shape)
 
 
+def _static_or_dynamic_variable_shape(handle):
+    """TensorFlow's resource_variable_ops.variable_shape: a Const when the handle's static
+    shape is fully known, else a VariableShape op."""
+    shape = handle_variable_shape(handle)
+    if shape.is_fully_defined():
+        from tensorkeep.ops import array_ops
+
+        return array_ops.constant(shape.as_list(), dtype=dtypes.int32)
+    return apply_op("VariableShape", input=handle)
+
+
 def _resource_gather_grad(op, grad):
     from tensorkeep.framework.indexed_slices import IndexedSlices
     from tensorkeep.ops import array_ops
 
     handle, indices = op._inputs
-    params_shape = apply_op("VariableShape", input=handle)
+    params_shape = _static_or_dynamic_variable_shape(handle)
     size = array_ops.expand_dims(array_ops.size(indices), 0)
     values_shape = array_ops.concat([size, params_shape[1:]], 0)
     values = array_ops.reshape(grad, values_shape)
@@ -270,6 +303,7 @@ def _scatter_kernel(combine):
 
         def run(ref, indices, updates):
             _check_dtype(op, ref, dtype)
+            buffer = state_ops.owned_buffer(ref, True)
             current = _current(op, ref)
             indices = np.asarray(indices)
             updates = np.asarray(updates, dtype=current.dtype)
@@ -279,15 +313,20 @@ def _scatter_kernel(combine):
                 raise errors.InvalidArgumentError(
                     None, op, "updates.shape %s must be equal to indices.shape + "
                     "params.shape[1:] %s" % (list(updates.shape), list(expected)))
-            new = np.array(current, copy=True)
-            combine(new, indices.reshape(-1), np.broadcast_to(
-                updates, expected).reshape((-1,) + current.shape[1:]))
-            _store(ref, new, dtype)
+            indices = indices.reshape(-1)
+            updates = np.broadcast_to(updates, expected).reshape((-1,) + current.shape[1:])
+            if buffer is not None:
+                state_ops.write_into(buffer, combine, indices, updates)
+            else:
+                new = np.array(current, copy=True)
+                combine(new, indices, updates)
+                _store(ref, new, dtype)
         return run
     return factory
 
 
 def _scatter_update(new, indices, updates):
+    # Repeated indices: the last update wins, as NumPy's assignment gives.
     new[indices] = updates
 
 

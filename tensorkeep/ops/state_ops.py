@@ -1,8 +1,10 @@
 """Stateful variable ops with TF1 ref semantics: VariableV2, Assign, AssignAdd, AssignSub,
 IsVariableInitialized, and the scatter updates.
 
-The session keeps one VarRef per variable; kernels replace its `value` (never mutate it in
-place), so tensors read earlier keep their values.
+The session keeps one VarRef per variable. A kernel writes into the variable's array only when
+nothing but the VarRef holds it (_helpers.sole_owner_buffer) and use_locking is off; otherwise
+it stores a new read-only array in `value`. Either way tensors read earlier keep their values,
+and the results have the same bits.
 """
 
 import numpy as np
@@ -13,6 +15,39 @@ from tensorkeep.framework import tensor_shape
 from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.op_def import register_op, register_gradient
 from tensorkeep.ops import _helpers
+from tensorkeep.ops import training_ops
+
+
+def owned_buffer(ref, may_write_in_place, dtype=None, shape=None):
+    """The variable's array if an update may write into it (see _helpers.sole_owner_buffer),
+    else None. Call it before taking a reference to `ref.value`: that would count as a holder.
+    training_ops.IN_PLACE switches writing in place off for every variable update."""
+    if not (may_write_in_place and training_ops.IN_PLACE):
+        return None
+    return _helpers.sole_owner_buffer(ref, dtype, shape)
+
+
+def write_into(buffer, write, *args):
+    """Calls write(buffer, *args) with the (read-only) variable array `buffer` writeable for
+    the duration."""
+    buffer.setflags(write=True)
+    try:
+        write(buffer, *args)
+    finally:
+        buffer.setflags(write=False)
+
+
+def combine_into(buffer, np_fn, value):
+    """buffer = np_fn(buffer, value) (an element-wise ufunc, operands of one dtype), written
+    into the variable's own array: the same bits as into a new array."""
+    buffer.setflags(write=True)
+    try:
+        if buffer.ndim:
+            np_fn(buffer, value, out=buffer)
+        else:  # a scalar (a global step): NumPy's `out=` costs more than the operation
+            buffer[()] = np_fn(buffer, value)
+    finally:
+        buffer.setflags(write=False)
 
 
 def _variable_kernel(op, ctx):
@@ -62,6 +97,7 @@ def _dims(shape):
 def _assign_kernel(op, ctx):
     validate = op._attrs["validate_shape"]
     np_dtype = op._attrs["T"].as_numpy
+    may_write_in_place = not op._attrs["use_locking"]
 
     declared = [None, None]  # (VarRef, its declared shape as a tuple if fully defined)
 
@@ -73,6 +109,13 @@ def _assign_kernel(op, ctx):
         return declared[1]
 
     def run(ref, value):
+        # A frozen array (e.g. a tensor RestoreV2 just read) can never change: it is adopted
+        # instead of copied, so restoring costs one read and no copy.
+        adopt = type(value) is np.ndarray and value.dtype == np_dtype and \
+            value.flags.owndata and not value.flags.writeable
+        # Ownership first: `current` below would count as a holder.
+        buffer = None if adopt or type(value) is not np.ndarray or value.dtype != np_dtype \
+            else owned_buffer(ref, may_write_in_place, np_dtype, value.shape)
         if validate:
             current = ref.value
             # The common case (a value of the variable's current and declared shape, as a
@@ -80,15 +123,14 @@ def _assign_kernel(op, ctx):
             if current is None or type(value) is not np.ndarray or current.shape != value.shape \
                     or declared_dims(ref) not in (None, value.shape):
                 _check_assign_shape(op, ref, value)
-        if type(value) is np.ndarray and value.dtype == np_dtype and value.flags.owndata \
-                and not value.flags.writeable:
-            # A frozen array (e.g. a tensor RestoreV2 just read) can never change: adopt it
-            # instead of copying, so restoring costs one read and no copy.
+        if adopt:
             ref.value = value
-            return ref
-        new = np.array(value, dtype=np_dtype, copy=True)
-        new.flags.writeable = False
-        ref.value = new
+        elif buffer is not None:
+            write_into(buffer, np.copyto, value)
+        else:
+            new = np.array(value, dtype=np_dtype, copy=True)
+            new.flags.writeable = False
+            ref.value = new
         return ref
     return run
 
@@ -106,12 +148,20 @@ register_op("Assign", inputs=["ref: Ref(T)", "value: T"], outputs=["output_ref: 
 
 def _update_kernel(np_fn):
     def factory(op, ctx):
+        may_write_in_place = not op._attrs["use_locking"]
+        np_dtype = op._attrs["T"].as_numpy
+
         def run(ref, value):
+            # Ownership first: `current` below would count as a holder.
+            buffer = owned_buffer(ref, may_write_in_place, np_dtype)
             current = ref.get(op.name)
             if np.shape(value) != current.shape:
                 raise errors.InvalidArgumentError(
                     None, op, "Must have the same shape as the variable: %s vs %s\n\t "
                     "[[{{node %s}}]]" % (_dims(current.shape), _dims(np.shape(value)), op.name))
+            if buffer is not None and type(value) is np.ndarray and value.dtype == np_dtype:
+                combine_into(buffer, np_fn, value)
+                return ref
             new = np.asarray(np_fn(current, value), dtype=current.dtype)
             if new is current:
                 new = new.copy()
@@ -180,11 +230,27 @@ def is_variable_initialized(ref, name=None):
 
 # --- scatter updates (embedding and sparse optimizers) -------------------------------------------
 
+def _scatter_update(new, indices, updates):
+    # Repeated indices: the last update wins, as NumPy's assignment gives.
+    new[indices] = updates
+
+
+# np.<ufunc>.at applies every update of a repeated index, in order.
+_SCATTER_COMBINE = {"update": _scatter_update, "add": np.add.at, "sub": np.subtract.at,
+                    "mul": np.multiply.at, "div": np.divide.at, "max": np.maximum.at,
+                    "min": np.minimum.at}
+
+
 def _scatter_kernel(mode):
+    combine = _SCATTER_COMBINE[mode]
+
     def factory(op, ctx):
+        may_write_in_place = not op._attrs["use_locking"]
+
         def run(ref, indices, updates):
+            # Ownership first: `current` below would count as a holder.
+            buffer = owned_buffer(ref, may_write_in_place)
             current = ref.get(op.name)
-            new = np.array(current, copy=True)
             idx = np.asarray(indices)
             upd = np.asarray(updates, dtype=current.dtype)
             if idx.size and (idx.min() < 0 or idx.max() >= current.shape[0]):
@@ -194,20 +260,11 @@ def _scatter_kernel(mode):
                         int(idx.ravel()[np.argmax(((idx < 0) | (idx >= current.shape[0])).ravel())]),
                         current.shape[0]))
             upd = upd.reshape(idx.shape + current.shape[1:])
-            if mode == "update":
-                new[idx] = upd
-            elif mode == "add":
-                np.add.at(new, idx, upd)
-            elif mode == "sub":
-                np.subtract.at(new, idx, upd)
-            elif mode == "mul":
-                np.multiply.at(new, idx, upd)
-            elif mode == "div":
-                np.divide.at(new, idx, upd)
-            elif mode == "max":
-                np.maximum.at(new, idx, upd)
-            elif mode == "min":
-                np.minimum.at(new, idx, upd)
+            if buffer is not None:
+                write_into(buffer, combine, idx, upd)
+                return ref
+            new = np.array(current, copy=True)
+            combine(new, idx, upd)
             new.flags.writeable = False
             ref.value = new
             return ref

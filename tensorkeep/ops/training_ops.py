@@ -459,11 +459,12 @@ def _invalid(op, message):
 class _Spec:
     """How one training op's inputs split into refs, scalars, the gradient and indices."""
 
-    def __init__(self, input_names, n_refs, math, sparse):
+    def __init__(self, input_names, n_refs, math, sparse, check=None):
         self.input_names = input_names
         self.n_refs = n_refs
         self.math = math
         self.sparse = sparse
+        self.check = check
         self.grad_index = input_names.index("grad" if "grad" in input_names else "delta")
         self.indices_index = input_names.index("indices") if sparse else None
         self.scalar_indices = [i for i in range(n_refs, len(input_names))
@@ -476,6 +477,40 @@ def _check_scalars(op, spec, args):
         if np.ndim(args[i]) != 0:
             raise _invalid(op, "%s is not a scalar: %s" % (spec.input_names[i],
                                                           _dims(np.shape(args[i]))))
+    if spec.check is not None:
+        spec.check(op, {spec.input_names[i]: args[i] for i in spec.scalar_indices})
+
+
+# Per-op value checks of TensorFlow's kernels, called with the op and {name: scalar value}.
+# Comparisons are written so that NaN fails them, as in TensorFlow.
+
+def _require(op, holds, message, value):
+    if not holds:
+        raise _invalid(op, "%s: %s" % (message, _dims(np.shape(value))))
+
+
+def _require_non_negative(op, scalars, name, description):
+    value = scalars[name]
+    _require(op, value >= 0, "%s is not a non-negative scalar" % description, value)
+
+
+def _check_proximal_adagrad(op, scalars):
+    lr = scalars["lr"]
+    _require(op, lr > 0, "lr is not a positive scalar", lr)
+    _require_non_negative(op, scalars, "l1", "l1 regularization strength")
+    _require_non_negative(op, scalars, "l2", "l2 regularization strength")
+
+
+def _check_sparse_ftrl(op, scalars):
+    lr = scalars["lr"]
+    _require(op, lr > 0 or (op._attrs["multiply_linear_by_lr"] and lr == 0),
+             "lr is not a positive scalar (or zero if multiply_linear_by_lr is set)", lr)
+    _require_non_negative(op, scalars, "l1", "l1 regularization strength")
+    _require_non_negative(op, scalars, "l2", "l2 regularization strength")
+    lr_power = scalars["lr_power"]
+    _require(op, lr_power <= 0, "lr_power is not a non-positive scalar", lr_power)
+    if "l2_shrinkage" in scalars:
+        _require_non_negative(op, scalars, "l2_shrinkage", "l2 shrinkage regularization strength")
 
 
 def _check_slots_match_var(op, spec, currents):
@@ -638,11 +673,13 @@ def _ref_shape(op):
     return [op._inputs[0]._shape_val]
 
 
-def _define(op_type, inputs, attrs, math, sparse=False):
-    """Registers op_type (ref variables) and Resource<op_type> (resource handles)."""
+def _define(op_type, inputs, attrs, math, sparse=False, check=None):
+    """Registers op_type (ref variables) and Resource<op_type> (resource handles). `check`,
+    if given, is called with the op and {name: value} of its scalar inputs on every run and
+    raises for values the kernel rejects."""
     names = [spec.split(":")[0].strip() for spec in inputs]
     n_refs = sum(1 for spec in inputs if spec.split(":")[1].strip() == "Ref(T)")
-    spec = _Spec(names, n_refs, math, sparse)
+    spec = _Spec(names, n_refs, math, sparse, check)
     attrs = [_NUMBER_TYPE] + ([_INDICES] if sparse else []) + [_USE_LOCKING] + attrs
     register_op(op_type, inputs=inputs, outputs=["out: Ref(T)"], attrs=attrs,
                 kernel=_kernel_factory(spec, resource=False), shape=_ref_shape)
@@ -686,7 +723,7 @@ _define("ApplyFtrlV2",
          "l2_shrinkage: T", "lr_power: T"], ["multiply_linear_by_lr: bool = false"], _ftrl_v2)
 _define("ApplyProximalAdagrad",
         ["var: Ref(T)", "accum: Ref(T)", "lr: T", "l1: T", "l2: T", "grad: T"], [],
-        _proximal_adagrad)
+        _proximal_adagrad, check=_check_proximal_adagrad)
 _define("ApplyAdagradDA",
         ["var: Ref(T)", "gradient_accumulator: Ref(T)", "gradient_squared_accumulator: Ref(T)",
          "grad: T", "lr: T", "l1: T", "l2: T", "global_step: int64"], [], _adagrad_da)
@@ -712,7 +749,8 @@ _define("SparseApplyAdadelta",
          "epsilon: T", "grad: T", "indices: Tindices"], [], _adadelta, sparse=True)
 _define("SparseApplyProximalAdagrad",
         ["var: Ref(T)", "accum: Ref(T)", "lr: T", "l1: T", "l2: T", "grad: T",
-         "indices: Tindices"], [], _sparse_proximal_adagrad, sparse=True)
+         "indices: Tindices"], [], _sparse_proximal_adagrad, sparse=True,
+        check=_check_proximal_adagrad)
 _define("SparseApplyAdagradDA",
         ["var: Ref(T)", "gradient_accumulator: Ref(T)", "gradient_squared_accumulator: Ref(T)",
          "grad: T", "indices: Tindices", "lr: T", "l1: T", "l2: T", "global_step: int64"], [],
@@ -720,11 +758,12 @@ _define("SparseApplyAdagradDA",
 _define("SparseApplyFtrl",
         ["var: Ref(T)", "accum: Ref(T)", "linear: Ref(T)", "grad: T", "indices: Tindices",
          "lr: T", "l1: T", "l2: T", "lr_power: T"], ["multiply_linear_by_lr: bool = false"],
-        _sparse_ftrl, sparse=True)
+        _sparse_ftrl, sparse=True, check=_check_sparse_ftrl)
 _define("SparseApplyFtrlV2",
         ["var: Ref(T)", "accum: Ref(T)", "linear: Ref(T)", "grad: T", "indices: Tindices",
          "lr: T", "l1: T", "l2: T", "l2_shrinkage: T", "lr_power: T"],
-        ["multiply_linear_by_lr: bool = false"], _sparse_ftrl_v2, sparse=True)
+        ["multiply_linear_by_lr: bool = false"], _sparse_ftrl_v2, sparse=True,
+        check=_check_sparse_ftrl)
 
 
 # --- builders (the gen_training_ops wrappers) ----------------------------------------------------

@@ -15,8 +15,9 @@ from tensorkeep.runtime import blas_threads
 class VarRef:
     """The storage of a TF1 ref variable: `value` is the current ndarray (None = uninitialized).
 
-    Kernels never mutate `value` in place; they replace it, so values read earlier in a run (or
-    returned to the user) keep their contents.
+    `value` is read-only. A kernel writes into it only when nothing but this storage holds the
+    array (ops/_helpers.sole_owner_buffer); otherwise it replaces it with a new array. Either
+    way values read earlier in a run, or returned to the user, keep their contents.
     """
 
     __slots__ = ("value", "name", "dtype", "shape")

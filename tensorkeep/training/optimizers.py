@@ -9,6 +9,7 @@ from tensorkeep.ops import array_ops
 from tensorkeep.ops import control_flow_ops
 from tensorkeep.ops import init_ops
 from tensorkeep.ops import math_ops
+from tensorkeep.ops import resource_variable_ops
 from tensorkeep.ops import state_ops
 from tensorkeep.ops import training_ops
 from tensorkeep.training import optimizer
@@ -44,6 +45,10 @@ class GradientDescentOptimizer(optimizer.Optimizer):
                               grad.indices, grad.dense_shape)
         return state_ops.scatter_sub(var, delta.indices, delta.values,
                                      use_locking=self._use_locking)
+
+    def _resource_apply_sparse_duplicate_indices(self, grad, handle, indices):
+        return resource_variable_ops.resource_scatter_add(
+            handle.handle, indices, -grad * _cast(self._learning_rate_tensor, grad))
 
 
 class ProximalGradientDescentOptimizer(optimizer.Optimizer):
@@ -168,7 +173,7 @@ class AdamOptimizer(optimizer.Optimizer):
             _cast(self._beta1_t, grad), _cast(self._beta2_t, grad), _cast(self._epsilon_t, grad),
             grad, use_locking=self._use_locking)
 
-    def _apply_sparse(self, grad, var):
+    def _apply_sparse_shared(self, grad, var, indices, scatter_add):
         beta1_power, beta2_power = self._get_beta_accumulators()
         beta1_power = _cast(beta1_power, var)
         beta2_power = _cast(beta2_power, var)
@@ -179,22 +184,33 @@ class AdamOptimizer(optimizer.Optimizer):
         lr = lr_t * math_ops.sqrt(1 - beta2_power) / (1 - beta1_power)
         # m_t = beta1 * m + (1 - beta1) * g_t, touching only the gradient's rows
         m = self.get_slot(var, "m")
-        m_scaled_g_values = grad.values * (1 - beta1_t)
+        m_scaled_g_values = grad * (1 - beta1_t)
         m_t = state_ops.assign(m, m * beta1_t, use_locking=self._use_locking)
         with ops.control_dependencies([m_t]):
-            m_t = state_ops.scatter_add(m, grad.indices, m_scaled_g_values,
-                                        use_locking=self._use_locking)
+            m_t = scatter_add(m, indices, m_scaled_g_values)
         # v_t = beta2 * v + (1 - beta2) * (g_t * g_t)
         v = self.get_slot(var, "v")
-        v_scaled_g_values = grad.values * grad.values * (1 - beta2_t)
+        v_scaled_g_values = grad * grad * (1 - beta2_t)
         v_t = state_ops.assign(v, v * beta2_t, use_locking=self._use_locking)
         with ops.control_dependencies([v_t]):
-            v_t = state_ops.scatter_add(v, grad.indices, v_scaled_g_values,
-                                        use_locking=self._use_locking)
+            v_t = scatter_add(v, indices, v_scaled_g_values)
         v_sqrt = math_ops.sqrt(v_t)
         var_update = state_ops.assign_sub(var, lr * m_t / (v_sqrt + epsilon_t),
                                           use_locking=self._use_locking)
         return control_flow_ops.group(*[var_update, m_t, v_t])
+
+    def _apply_sparse(self, grad, var):
+        return self._apply_sparse_shared(
+            grad.values, var, grad.indices,
+            lambda x, i, v: state_ops.scatter_add(x, i, v, use_locking=self._use_locking))
+
+    def _resource_scatter_add(self, x, i, v):
+        with ops.control_dependencies([resource_variable_ops.resource_scatter_add(
+                x.handle, i, v)]):
+            return x.value()
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return self._apply_sparse_shared(grad, var, indices, self._resource_scatter_add)
 
     def _finish(self, update_ops, name_scope):
         # Advance the beta powers once every variable has been updated.
