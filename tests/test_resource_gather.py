@@ -127,37 +127,10 @@ def _ours(case):
     return namespace["run_case"](CASES[case])
 
 
-# Adam's nodes (its `Adam/` scope) for resource variables differ from TensorFlow's outside the
-# gather code, in how resource variables are cast and assigned: TensorFlow's math_ops.cast
-# returns a resource variable of the wanted dtype unread (tensorkeep reads it in a `Cast`
-# scope); TensorFlow's _UnreadVariable (what assign returns) reads the variable as soon as it
-# is made in graph mode (tensorkeep: when used); and the beta powers' AssignVariableOp has
-# validate_shape true in TensorFlow. Values agree.
-_ADAM_SCOPE_GAP = pytest.mark.xfail(
-    strict=True, reason="resource-variable cast/assign nodes under Adam/ differ from "
-    "TensorFlow's (see _ADAM_SCOPE_GAP's comment)")
-
-
-def _graph_cases():
-    return [pytest.param(case, marks=_ADAM_SCOPE_GAP) if case.startswith("train_adam")
-            else case for case in CASE_IDS]
-
-
 @pytest.mark.tf
-@pytest.mark.parametrize("case", _graph_cases())
+@pytest.mark.parametrize("case", CASE_IDS)
 def test_graph_matches_tensorflow(oracle, case):
     ours, theirs = _ours(case)["nodes"], oracle[case]["nodes"]
-    assert [node[:2] for node in ours] == [node[:2] for node in theirs]
-    assert ours == theirs
-
-
-@pytest.mark.tf
-@pytest.mark.parametrize("case", [c for c in CASE_IDS if c.startswith("train_adam")])
-def test_adam_graph_outside_its_scope_matches_tensorflow(oracle, case):
-    def outside(nodes):
-        return [node for node in nodes if not node[0].startswith("Adam/")]
-
-    ours, theirs = outside(_ours(case)["nodes"]), outside(oracle[case]["nodes"])
     assert [node[:2] for node in ours] == [node[:2] for node in theirs]
     assert ours == theirs
 

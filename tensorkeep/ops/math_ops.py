@@ -697,7 +697,10 @@ register_op("Cast", inputs=["x: SrcT"], outputs=["y: DstT"],
 
 def cast(x, dtype, name=None):
     dtype = dtypes.as_dtype(dtype).base_dtype
-    if isinstance(x, ops.Tensor) and x.dtype.base_dtype is dtype:
+    # As in TensorFlow: a tensor, or a resource variable, of the wanted dtype is returned as is
+    # (a resource variable unread; reference variables are converted, under the Cast scope).
+    if (isinstance(x, ops.Tensor) or getattr(x, "_IS_RESOURCE", False)) and \
+            x.dtype.base_dtype is dtype:
         return x
     with ops.name_scope(name, "Cast", [x]) as scope:
         if isinstance(x, IndexedSlices):

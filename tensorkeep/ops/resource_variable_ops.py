@@ -415,9 +415,12 @@ class ResourceVariable(variables.VariableBase):
     `v` (VarHandleOp), `v/Initializer/...`, `v/IsInitialized/VarIsInitializedOp`,
     `v/Assign` (AssignVariableOp) and `v/Read/ReadVariableOp` (the value)."""
 
+    _validate_shape = True  # the constructor's argument; kept by assign()
+
     def __init__(self, initial_value=None, trainable=None, collections=None,
                  validate_shape=True, caching_device=None, name=None, dtype=None,
                  variable_def=None, import_scope=None, constraint=None, shape=None):
+        self._validate_shape = validate_shape
         if variable_def is not None:
             self._init_from_proto(variable_def, import_scope)
             return
@@ -567,7 +570,10 @@ class ResourceVariable(variables.VariableBase):
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         value = ops.convert_to_tensor(value, dtype=self._dtype)
-        return self._maybe_read(assign_variable_op(self._handle, value, name=name), read_value)
+        # TensorFlow checks the value's shape at run time when the variable's is fully known.
+        validate_shape = self._validate_shape and self.shape.is_fully_defined()
+        return self._maybe_read(assign_variable_op(self._handle, value, name=name,
+                                                   validate_shape=validate_shape), read_value)
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         delta = ops.convert_to_tensor(delta, dtype=self._dtype)
@@ -604,7 +610,10 @@ class _UnreadVariable:
     def __init__(self, variable, parent_op):
         self._variable = variable
         self._parent_op = parent_op
-        self._read = None
+        # TensorFlow (graph mode) reads the variable as soon as the assignment is made, so that
+        # Session.run has a tensor to fetch; later uses read it again.
+        with ops.control_dependencies([parent_op]):
+            self._graph_element = variable._read_variable_op()
 
     @property
     def op(self):
@@ -627,13 +636,12 @@ class _UnreadVariable:
         return self._parent_op.graph
 
     def value(self):
-        if self._read is None:
-            with ops.control_dependencies([self._parent_op]):
-                self._read = self._variable._read_variable_op()
-        return self._read
+        with ops.colocate_with(None, ignore_existing=True), \
+                ops.control_dependencies([self._parent_op]):
+            return self._variable._read_variable_op()
 
     def _as_graph_element(self):
-        return self.value()
+        return self._graph_element
 
     def _as_graph_element_for_control(self):
         return self._parent_op
