@@ -100,32 +100,12 @@ def machine_facts():
         facts["blas"] = "%s %s" % (blas.get("name", "?"), blas.get("version", ""))
     except Exception:  # numpy's config layout varies between versions
         pass
-    facts["openblas_kernel"] = openblas_core_name()
+    from tensorkeep.runtime import blas_threads
+
+    facts["openblas_kernel"] = blas_threads.core_name()
     facts["openblas_environment"] = {name: os.environ[name] for name in OPENBLAS_OVERRIDES
                                      if name in os.environ}
     return facts
-
-
-def openblas_core_name():
-    """The kernel family NumPy's OpenBLAS chose for this CPU (e.g. "SkylakeX"), or None."""
-    import ctypes
-
-    import numpy  # noqa: F401 (loads the library)
-
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
-    except OSError:
-        return None
-    for path in paths:
-        library = ctypes.CDLL(path)
-        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
-                     "openblas_get_corename"):
-            function = getattr(library, name, None)
-            if function is not None:
-                function.restype = ctypes.c_char_p
-                return function().decode()
-    return None
 
 
 # --- result rows --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 import tensorkeep as tf
 from tensorkeep.framework.op_builder import apply_op
-from tensorkeep.ops import resource_variable_ops, state_ops, training_ops
+from tensorkeep.ops import _helpers, resource_variable_ops, state_ops
 from tf_oracle import require_tensorflow, run_tensorflow
 
 SHAPE = (9, 4)
@@ -95,7 +95,7 @@ def _run(case, dtype, in_place, resource, steps=4):
                                    use_resource=resource)
         delta = tf.placeholder(dtype, delta_shape)
         update = _build(case, variable, delta)
-        previous, training_ops.IN_PLACE = training_ops.IN_PLACE, in_place
+        previous, _helpers.IN_PLACE = _helpers.IN_PLACE, in_place
         try:
             with tf.Session() as sess:
                 sess.run(variable.initializer)
@@ -109,7 +109,7 @@ def _run(case, dtype, in_place, resource, steps=4):
                 assert not storage.value.flags.writeable
                 final = sess.run(variable)
         finally:
-            training_ops.IN_PLACE = previous
+            _helpers.IN_PLACE = previous
     expected = start
     for value in deltas:
         expected = _numpy_step(case, expected, value)

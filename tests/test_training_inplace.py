@@ -81,7 +81,7 @@ def _train(case, dtype, in_place, steps=4, shape=(37, 11), resource=False):
         inputs = [grad if s == "grad" else np.asarray(s, dtype) for s in scalars]
         update = build(*handles, *inputs, **attrs)
         stayed = []
-        previous, training_ops.IN_PLACE = training_ops.IN_PLACE, in_place
+        previous, _helpers.IN_PLACE = _helpers.IN_PLACE, in_place
         try:
             with tf.Session(graph=graph) as sess:
                 sess.run(tf.global_variables_initializer())
@@ -93,7 +93,7 @@ def _train(case, dtype, in_place, steps=4, shape=(37, 11), resource=False):
                         stayed.append(storage.value is before())
                 final = sess.run(variables)
         finally:
-            training_ops.IN_PLACE = previous
+            _helpers.IN_PLACE = previous
     return final, all(stayed)
 
 
@@ -317,7 +317,7 @@ def test_sparse_updates_in_place_match_new_arrays():
             grad = np.linspace(-1, 1, 16, dtype=np.float32).reshape(4, 4)
             update = training_ops.sparse_apply_adagrad(table, accum, np.float32(0.1), grad,
                                                        np.array([1, 7, 1, 3]))
-            previous, training_ops.IN_PLACE = training_ops.IN_PLACE, in_place
+            previous, _helpers.IN_PLACE = _helpers.IN_PLACE, in_place
             try:
                 with tf.Session() as sess:
                     sess.run(tf.global_variables_initializer())
@@ -327,7 +327,7 @@ def test_sparse_updates_in_place_match_new_arrays():
                     sess.run(update)
                     return sess.run([table, accum]), ref.value is before()
             finally:
-                training_ops.IN_PLACE = previous
+                _helpers.IN_PLACE = previous
     (in_place, stayed), (fresh, moved) = run(True), run(False)
     assert stayed and not moved
     for a, b in zip(in_place, fresh):

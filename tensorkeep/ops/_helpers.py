@@ -104,6 +104,20 @@ def readonly(array):
     return array
 
 
+# False: kernels that update variables never write into a variable's buffer (the tests compare
+# both ways).
+IN_PLACE = True
+
+
+def update_buffer(ref, may_write_in_place=True, dtype=None, shape=None):
+    """sole_owner_buffer for a kernel updating the variable `ref`: None as well when writing in
+    place is off (`may_write_in_place` False, as for use_locking=True, or IN_PLACE False).
+    Call it before taking a reference to `ref.value`: that would count as a holder."""
+    if not (may_write_in_place and IN_PLACE):
+        return None
+    return sole_owner_buffer(ref, dtype, shape)
+
+
 def sole_owner_buffer(ref, dtype=None, shape=None):
     """The current array of a variable (`ref`: a VarRef or resource storage, anything with a
     `value`) if the variable's kernel may write into it in place: nothing but `ref` holds the

@@ -298,6 +298,15 @@ class ControlFlowContext:
             kind = "cond_ctxt" if nested.IsCondContext() else "while_ctxt"
             getattr(context_def.nested_contexts.add(), kind).CopyFrom(nested_def)
 
+    @classmethod
+    def from_proto(cls, context_def, import_scope=None):
+        """The context a CondContextDef or WhileContextDef describes, over the ops of the
+        default graph (imported under `import_scope`), with its nested contexts; its ops are
+        attached."""
+        context = cls(context_def=context_def, import_scope=import_scope)
+        context._restore_nested_contexts(context_def, import_scope)
+        return context
+
     def _restore_nested_contexts(self, context_def, import_scope):
         self.Enter()  # nested contexts find this one as their outer context
         try:
@@ -412,14 +421,6 @@ class CondContext(ControlFlowContext):
         context_def.values_def.CopyFrom(self._to_values_def(export_scope))
         self._nested_contexts_to_proto(context_def, export_scope)
         return context_def
-
-    @staticmethod
-    def from_proto(context_def, import_scope=None):
-        """The CondContext a CondContextDef describes, over the ops of the default graph
-        (imported under `import_scope`), with its nested contexts; its ops are attached."""
-        context = CondContext(context_def=context_def, import_scope=import_scope)
-        context._restore_nested_contexts(context_def, import_scope)
-        return context
 
     @property
     def pred(self):
@@ -694,14 +695,6 @@ class WhileContext(ControlFlowContext):
         context_def.values_def.CopyFrom(self._to_values_def(export_scope))
         self._nested_contexts_to_proto(context_def, export_scope)
         return context_def
-
-    @staticmethod
-    def from_proto(context_def, import_scope=None):
-        """The WhileContext a WhileContextDef describes, over the ops of the default graph
-        (imported under `import_scope`), with its nested contexts; its ops are attached."""
-        context = WhileContext(context_def=context_def, import_scope=import_scope)
-        context._restore_nested_contexts(context_def, import_scope)
-        return context
 
     @property
     def maximum_iterations(self):

@@ -30,7 +30,7 @@ def _text(value):
 class VariableStorage:
     """The state behind a resource handle: `value` is the current read-only ndarray (None
     until assigned). Kernels write into it only under the rule of ref variables (see
-    state_ops.owned_buffer), else replace it."""
+    _helpers.update_buffer), else replace it."""
 
     __slots__ = ("value", "name", "dtype", "shape")
 
@@ -139,7 +139,7 @@ def _assign_kernel(op, ctx):
         # Ownership before reading ref.value, which would count as a holder. Resource ops
         # have no use_locking: they write in place whenever the buffer is owned.
         buffer = None if adopt or type(value) is not np.ndarray or value.dtype != np_dtype \
-            else state_ops.owned_buffer(ref, True, np_dtype, value.shape)
+            else _helpers.update_buffer(ref, True, np_dtype, value.shape)
         if validate and ref.value is not None and ref.value.shape != np.shape(value):
             raise errors.InvalidArgumentError(
                 None, op, "Trying to assign to variable with tensor with wrong shape. Expected "
@@ -162,7 +162,7 @@ def _update_kernel(np_fn):
 
         def run(ref, value):
             _check_dtype(op, ref, dtype)
-            buffer = state_ops.owned_buffer(ref, True, np_dtype)
+            buffer = _helpers.update_buffer(ref, True, np_dtype)
             current = _current(op, ref)
             if current.shape != np.shape(value):
                 raise errors.InvalidArgumentError(
@@ -303,7 +303,7 @@ def _scatter_kernel(combine):
 
         def run(ref, indices, updates):
             _check_dtype(op, ref, dtype)
-            buffer = state_ops.owned_buffer(ref, True)
+            buffer = _helpers.update_buffer(ref, True)
             current = _current(op, ref)
             indices = np.asarray(indices)
             updates = np.asarray(updates, dtype=current.dtype)

@@ -15,16 +15,6 @@ from tensorkeep.framework import tensor_shape
 from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.op_def import register_op, register_gradient
 from tensorkeep.ops import _helpers
-from tensorkeep.ops import training_ops
-
-
-def owned_buffer(ref, may_write_in_place, dtype=None, shape=None):
-    """The variable's array if an update may write into it (see _helpers.sole_owner_buffer),
-    else None. Call it before taking a reference to `ref.value`: that would count as a holder.
-    training_ops.IN_PLACE switches writing in place off for every variable update."""
-    if not (may_write_in_place and training_ops.IN_PLACE):
-        return None
-    return _helpers.sole_owner_buffer(ref, dtype, shape)
 
 
 def write_into(buffer, write, *args):
@@ -115,7 +105,7 @@ def _assign_kernel(op, ctx):
             value.flags.owndata and not value.flags.writeable
         # Ownership first: `current` below would count as a holder.
         buffer = None if adopt or type(value) is not np.ndarray or value.dtype != np_dtype \
-            else owned_buffer(ref, may_write_in_place, np_dtype, value.shape)
+            else _helpers.update_buffer(ref, may_write_in_place, np_dtype, value.shape)
         if validate:
             current = ref.value
             # The common case (a value of the variable's current and declared shape, as a
@@ -153,7 +143,7 @@ def _update_kernel(np_fn):
 
         def run(ref, value):
             # Ownership first: `current` below would count as a holder.
-            buffer = owned_buffer(ref, may_write_in_place, np_dtype)
+            buffer = _helpers.update_buffer(ref, may_write_in_place, np_dtype)
             current = ref.get(op.name)
             if np.shape(value) != current.shape:
                 raise errors.InvalidArgumentError(
@@ -249,7 +239,7 @@ def _scatter_kernel(mode):
 
         def run(ref, indices, updates):
             # Ownership first: `current` below would count as a holder.
-            buffer = owned_buffer(ref, may_write_in_place)
+            buffer = _helpers.update_buffer(ref, may_write_in_place)
             current = ref.get(op.name)
             idx = np.asarray(indices)
             upd = np.asarray(updates, dtype=current.dtype)

@@ -102,16 +102,18 @@ def _adadelta(attrs, var, accum, accum_update, lr, rho, epsilon, grad):
     return var, accum, accum_update
 
 
+def _accum_power(lr_power):
+    """x ** -lr_power, as FTRL takes it of the accumulator: sqrt for the usual lr_power -0.5."""
+    if lr_power == -0.5:
+        return np.sqrt
+    return lambda x: np.power(x, -lr_power)
+
+
 def _ftrl_common(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power):
     two = np.asarray(2, var.dtype)
     new_accum = accum + np.square(grad)
     shrunk_grad = grad if l2_shrinkage is None else grad + two * l2_shrinkage * var
-    if lr_power == -0.5:
-        def power(x):
-            return np.sqrt(x)
-    else:
-        def power(x):
-            return np.power(x, -lr_power)
+    power = _accum_power(lr_power)
     if attrs["multiply_linear_by_lr"]:
         linear = linear + (shrunk_grad * lr - (power(new_accum) - power(accum)) * var)
         l1_lr = l1 * lr
@@ -173,8 +175,6 @@ def _adagrad_da(attrs, var, gradient_accumulator, gradient_squared_accumulator, 
 # above on whole arrays (the specialized ones below make the same NumPy calls, and
 # _elementwise_blocks calls those very functions). Blocks of a range may also be split over
 # kernel threads.
-
-IN_PLACE = True  # False: never write into a variable's buffer (tests compare both ways)
 
 _BLOCK_BYTES = 256 << 10  # per array; the best for Adam and SGD of 64 KiB to 1.5 MiB (measured)
 _BLOCKED_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64,
@@ -382,12 +382,7 @@ def _sparse_ftrl_common(attrs, var, accum, linear, grad, lr, l1, l2, l2_shrinkag
     two = np.asarray(2, var.dtype)
     shrunk_grad = grad if l2_shrinkage is None else grad + two * l2_shrinkage * var
     by_lr = attrs["multiply_linear_by_lr"]
-    if lr_power == -0.5:
-        def power(x):
-            return np.sqrt(x)
-    else:
-        def power(x):
-            return np.power(x, -lr_power)
+    power = _accum_power(lr_power)
     new_accum = accum + grad * grad
     if attrs["_scalar_rows"]:
         sigma = np.power(new_accum, -lr_power) - np.power(accum, -lr_power)
@@ -637,13 +632,11 @@ def _kernel_factory(spec, resource):
         attrs = {name: value for name, value in op._attrs.items() if not name.startswith("_")}
         update = _sparse_update if spec.sparse else _dense_update
         may_write_in_place = not attrs["use_locking"]
-        no_buffers = [None] * spec.n_refs
 
         def run(*args):
             refs = args[:spec.n_refs]
             # Ownership first: the references taken below would count as holders.
-            buffers = [_helpers.sole_owner_buffer(ref) for ref in refs] \
-                if may_write_in_place and IN_PLACE else no_buffers
+            buffers = [_helpers.update_buffer(ref, may_write_in_place) for ref in refs]
             currents = [ref.get(op.name) if buffer is None else buffer
                         for ref, buffer in zip(refs, buffers)]
             _check_scalars(op, spec, args)

@@ -44,23 +44,28 @@ _active_runs = 0
 _restore_to = None  # the setting before the first of the overlapping runs, if it changed it
 
 
-def _lookup():
-    global _functions
-    if _functions is not None:
-        return _functions
-    _functions = ()
+def _loaded_blas_libraries():
+    """ctypes handles of the BLAS libraries loaded in this process (NumPy's among them)."""
     try:
         import numpy  # noqa: F401 (loads the BLAS this module controls)
 
         with open("/proc/self/maps") as maps:
             paths = sorted({line.split()[-1] for line in maps if "blas" in line.lower()})
     except OSError:
-        return _functions
+        return
     for path in paths:
         try:
-            library = ctypes.CDLL(path)
+            yield ctypes.CDLL(path)
         except OSError:
             continue
+
+
+def _lookup():
+    global _functions
+    if _functions is not None:
+        return _functions
+    _functions = ()
+    for library in _loaded_blas_libraries():
         for set_name, get_name in _SYMBOLS:
             setter, getter = getattr(library, set_name, None), getattr(library, get_name, None)
             if setter is not None and getter is not None:
@@ -69,6 +74,18 @@ def _lookup():
                 _functions = (setter, getter)
                 return _functions
     return _functions
+
+
+def core_name():
+    """The kernel family OpenBLAS chose for this CPU (e.g. "SkylakeX"), or None."""
+    for library in _loaded_blas_libraries():
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                     "openblas_get_corename"):
+            function = getattr(library, name, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                return function().decode()
+    return None
 
 
 def threads_for_session(config):
