@@ -1,5 +1,6 @@
 """The machine's own limits for the bytes of the 1 GiB model: memcpy, writing and reading a file
-of that size through the page cache, CRC-32C (google-crc32c). Nothing is dropped from the page
+of that size through the page cache, CRC-32C (the crc32c package tensorkeep uses). Nothing is
+dropped from the page
 cache: reads are of a file just written, as a restore right after a save is. Reading into new
 16 MiB arrays (the model's tensors) includes the page faults of fresh memory, which a restore
 into variables that do not exist yet pays; writing + fsync is what a durable save pays.
@@ -13,7 +14,7 @@ from common import GIB, MEMORY_PROBE, REPO, row, run_python, standard_main, summ
 CODE = """
 import json, os, time
 import numpy as np
-import google_crc32c
+import crc32c
 {probe}
 SIZE, REPEATS, PATH, TENSOR = {size}, {repeats}, {path!r}, 16 << 20
 source = np.random.default_rng(0).integers(0, 255, SIZE, dtype=np.uint8)
@@ -54,7 +55,7 @@ for _ in range(REPEATS):
     os.remove(PATH)
     timed("write a file + fsync", lambda: write_file(True))
     timed("read a file into an existing buffer", read_file)
-    timed("crc32c", lambda: google_crc32c.value(source))
+    timed("crc32c", lambda: crc32c.crc32c(source))
 print("@@" + json.dumps(samples))
 """
 

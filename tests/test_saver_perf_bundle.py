@@ -44,7 +44,7 @@ def test_many_small_tensors_round_trip_in_runs(tmp_path):
         for key, got in zip(numeric, reader.read_many(numeric)):
             np.testing.assert_array_equal(got, values[key])
             assert got.flags.owndata
-        verified = reader.verify_many(numeric, np.empty(4096, np.uint8))
+        verified = reader.verify_many(numeric, 4096)
         outs = [np.empty_like(values[key]) for key in numeric]
         for key, got, out in zip(numeric, reader.read_verified(verified, outs), outs):
             assert got is out
@@ -64,9 +64,45 @@ def test_verify_many_finds_a_corrupt_small_tensor(tmp_path):
     with bundle.BundleReader(prefix) as reader:
         keys = ["t%03d" % index for index in range(100)]
         with pytest.raises(DataLossError, match="t057"):
-            reader.verify_many(keys, np.empty(1 << 20, np.uint8))
+            reader.verify_many(keys)
         with pytest.raises(DataLossError, match="t057"):
             reader.read_many(keys)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_runs_shared_by_workers_fail_on_the_first_corrupt_tensor(tmp_path, parts):
+    """Workers claim runs in order, so the error is the one a pass in order meets first,
+    whichever worker found it; values read by workers equal the stored ones."""
+    from tensorkeep.ops import kernel_threads
+
+    prefix = str(tmp_path / "bundle")
+    values = {"t%03d" % index: np.full(1000 + index, index, np.float32) for index in range(100)}
+    with bundle.BundleWriter(prefix) as writer:
+        for key, value in values.items():
+            writer.add(key, value)
+    keys = list(values)
+    workers = {"run_parts": kernel_threads.run_parts, "parts": parts}
+    with bundle.BundleReader(prefix) as reader:
+        for got, key in zip(reader.read_many(keys, **workers), keys):
+            np.testing.assert_array_equal(got, values[key])
+        verified = reader.verify_many(keys, 8192, **workers)
+        assert len(verified) > parts  # runs to share
+        outs = [np.zeros_like(values[key]) for key in keys]
+        reader.read_verified(verified, outs, **workers)
+        for out, key in zip(outs, keys):
+            np.testing.assert_array_equal(out, values[key])
+        offsets = {key: reader.entry(key).offset for key in keys}
+    data_file, = glob.glob(prefix + ".data-*")
+    with open(data_file, "r+b") as handle:
+        for key in ("t090", "t031", "t057"):
+            handle.seek(offsets[key] + 5)
+            handle.write(b"\xff")
+    with bundle.BundleReader(prefix) as reader:
+        with pytest.raises(DataLossError, match="t031"):
+            reader.verify_many(keys, 8192, **workers)
+        with pytest.raises(DataLossError, match="t031") as raised:
+            reader.read_many(keys, **workers)
+        assert 31 in raised.value.partly_read
 
 
 def test_readinto_many_at_stops_at_end_of_file(tmp_path):

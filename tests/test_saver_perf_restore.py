@@ -209,7 +209,8 @@ def test_a_read_failing_after_verification_leaves_no_variable_partly_restored(tm
 
     graph, variables, saver, init, values = _model([(512, 512)] * 3)  # 1 MiB: a read each
     prefix = str(tmp_path / "model.ckpt")
-    with tf.Session(graph=graph) as sess:
+    one_thread = tf.ConfigProto(intra_op_parallelism_threads=1)  # reads in order
+    with tf.Session(graph=graph, config=one_thread) as sess:
         sess.run(init)
         saver.save(sess, prefix, write_meta_graph=False)
         sess.run([v.assign(v * 3) for v in variables])
@@ -232,3 +233,104 @@ def test_a_read_failing_after_verification_leaves_no_variable_partly_restored(tm
         with pytest.raises(errors.FailedPreconditionError):
             sess.run(variables[1])
         np.testing.assert_array_equal(sess.run(variables[2]), current[2])
+
+
+TWO_THREADS = tf.ConfigProto(intra_op_parallelism_threads=2)
+
+
+def _count_split_jobs(monkeypatch):
+    """The part counts of the jobs kernel_threads runs from now on (splitting not paused)."""
+    from tensorkeep.ops import kernel_threads
+
+    counts, real = [], kernel_threads.run_parts
+    monkeypatch.setattr(kernel_threads, "_split_again_at", 0.0)
+    monkeypatch.setattr(kernel_threads, "run_parts", lambda function, count: (
+        counts.append(count), real(function, count))[1])
+    return counts
+
+
+def _flip_byte(data_file, offset):
+    with open(data_file, "r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)
+        handle.seek(offset)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+
+
+@pytest.mark.parametrize("corrupt", [[2, 6], [6], [0, 7]])
+def test_a_parallel_restore_names_the_first_corrupt_tensor_and_changes_nothing(tmp_path, monkeypatch, corrupt):
+    """Two threads verify 8 MiB of tensors at once: the error is the one a pass in order meets
+    first, and no variable changes."""
+    graph, variables, saver, init, values = _model([(512, 512)] * 8)
+    prefix = str(tmp_path / "model.ckpt")
+    with tf.Session(graph=graph, config=TWO_THREADS) as sess:
+        sess.run(init)
+        saver.save(sess, prefix, write_meta_graph=False)
+        sess.run([v.assign(v + 1) for v in variables])
+        current = [array.copy() for array in sess.run(variables)]
+        data_file, = glob.glob(prefix + ".data-*")
+        with bundle_offsets(prefix) as offsets:
+            pass
+        for index in corrupt:
+            _flip_byte(data_file, offsets["v%d" % index] + 12345)
+        split = _count_split_jobs(monkeypatch)
+        with pytest.raises(errors.DataLossError, match="v%d\\b" % corrupt[0]):
+            saver.restore(sess, prefix)
+        assert split == [2]  # the verification ran on two threads
+        for got, want in zip(sess.run(variables), current):
+            np.testing.assert_array_equal(got, want)
+    with tf.Session(graph=graph, config=TWO_THREADS) as sess:  # a fresh restore raises the same
+        with pytest.raises(errors.DataLossError, match="v%d\\b" % corrupt[0]):
+            saver.restore(sess, prefix)
+
+
+def test_a_parallel_read_failing_leaves_each_variable_old_new_or_uninitialized(tmp_path, monkeypatch):
+    from tensorkeep.io import gfile
+
+    graph, variables, saver, init, values = _model([(512, 512)] * 8)
+    prefix = str(tmp_path / "model.ckpt")
+    with tf.Session(graph=graph, config=TWO_THREADS) as sess:
+        sess.run(init)
+        saver.save(sess, prefix, write_meta_graph=False)
+        sess.run([v.assign(v * 3) for v in variables])
+        current = [array.copy() for array in sess.run(variables)]
+        real = gfile.RandomAccessFile.readinto_many_at
+        with bundle_offsets(prefix) as offsets:
+            failing_offset = offsets["v3"]
+
+        def failing_read(self, offset, buffers):
+            if offset == failing_offset:
+                real(self, offset, [buffer[:100] for buffer in buffers])
+                raise gfile._os_error_to_op_error(OSError(5, "Input/output error"), self.path)
+            return real(self, offset, buffers)
+
+        monkeypatch.setattr(gfile.RandomAccessFile, "readinto_many_at", failing_read)
+        split = _count_split_jobs(monkeypatch)
+        with pytest.raises(errors.UnknownError, match="Input/output error"):
+            saver.restore(sess, prefix)
+        monkeypatch.undo()
+        assert split == [2, 2]  # verified, then read, on two threads
+        with pytest.raises(errors.FailedPreconditionError):
+            sess.run(variables[3])
+        for index, variable in enumerate(variables):
+            if index == 3:
+                continue
+            try:
+                got = sess.run(variable)
+            except errors.FailedPreconditionError:  # was being read when the failure came
+                continue
+            assert np.array_equal(got, values[index]) or np.array_equal(got, current[index]), index
+
+
+class bundle_offsets:
+    """{tensor name: offset in the data file} of a checkpoint, as a context manager."""
+
+    def __init__(self, prefix):
+        from tensorkeep.io import bundle
+        self._reader = bundle.BundleReader(prefix)
+
+    def __enter__(self):
+        return {key: self._reader.entry(key).offset for key in self._reader.keys() if key}
+
+    def __exit__(self, *exc_info):
+        self._reader.close()

@@ -25,6 +25,7 @@ since it was opened, raise AbortedError (read again) rather than DataLossError.
 
 import contextlib
 import difflib
+import itertools
 import math
 import os
 import posixpath
@@ -408,6 +409,47 @@ def write_index(path, items):
     _build_index(path, items).commit()
 
 
+def _worker_count(runs, run_parts, parts):
+    """How many workers share `runs`: one without a runner, never more than the runs."""
+    return 1 if run_parts is None else max(1, min(parts, len(runs)))
+
+
+def _for_each_run(runs, work, run_parts, workers):
+    """Calls work(run, worker) for each run of `runs`: in order on this thread, or on
+    `workers` workers (run by `run_parts`) that claim runs in order, each read and checksum
+    releasing the GIL. Raises the failure of the earliest run that failed, as one pass in
+    order would (the runs before it were claimed earlier, and finish), with `partly_read`
+    naming the positions of the tensors of every run that failed midway."""
+    if workers <= 1:
+        for run in runs:
+            try:
+                work(run, 0)
+            except BaseException as error:
+                error.partly_read = [position for position, _, _ in run]
+                raise
+        return
+    claims = itertools.count()  # next() is atomic under the GIL
+    failures = []  # (run number, exception); workers stop claiming once one is there
+
+    def worker(index):
+        while not failures:
+            number = next(claims)
+            if number >= len(runs):
+                return
+            try:
+                work(runs[number], index)
+            except BaseException as error:
+                failures.append((number, error))
+                return
+
+    run_parts(worker, workers)
+    if failures:
+        failures.sort(key=lambda failure: failure[0])
+        error = failures[0][1]
+        error.partly_read = [position for number, _ in failures for position, _, _ in runs[number]]
+        raise error
+
+
 class BundleReader:
     """Random access to the tensors of a V2 checkpoint.
 
@@ -544,6 +586,10 @@ class BundleReader:
         plain = self._plain(key if type(key) is bytes else _key_bytes(key))
         return None if plain is None else (plain[6], plain[0], plain[1])
 
+    def stored_size(self, keys):
+        """Bytes the data files hold for tensors `keys` (each one `plain_entry` accepts)."""
+        return sum(self._plain(key if type(key) is bytes else _key_bytes(key))[4] for key in keys)
+
     def _plain(self, key):
         """(numpy dtype, shape, shard id, offset, size, checksum, DataType enum) of a numeric
         tensor stored in one piece, or None for other tensors."""
@@ -587,13 +633,21 @@ class BundleReader:
             runs.append(run)
         return runs
 
-    def verify_many(self, keys, scratch):
+    def verify_many(self, keys, scratch_bytes=1 << 20, run_parts=None, parts=1):
         """Check the stored bytes of tensors `keys` (see `plain_entry`) against their
-        checksums without keeping them: they pass through `scratch`, a writeable uint8 array,
+        checksums without keeping them: they pass through a scratch buffer of `scratch_bytes`,
         a run of neighbouring tensors per read. Raises DataLossError (AbortedError if the
-        checkpoint was replaced meanwhile); returns what `read_verified` takes."""
-        runs = self._runs(keys, len(scratch))
-        for run in runs:
+        checkpoint was replaced meanwhile); returns what `read_verified` takes.
+
+        Given `run_parts` (a function(part, count) runner with kernel_threads.run_parts'
+        contract) and `parts` > 1, that many workers, each with its own scratch buffer, share
+        the runs (see `_for_each_run`)."""
+        runs = self._runs(keys, scratch_bytes)
+        workers = _worker_count(runs, run_parts, parts)
+        scratches = [np.empty(scratch_bytes, np.uint8) for _ in range(workers)]
+
+        def verify_run(run, worker):
+            scratch = scratches[worker]
             first_key = run[0][1]
             with self._replacement_reported(first_key):
                 shard = self._shards[run[0][2][2]]
@@ -601,13 +655,15 @@ class BundleReader:
                 end = run[-1][2][3] + run[-1][2][4]
                 if len(run) == 1 and end - start > len(scratch):
                     self._verify_in_pieces(first_key, shard, run[0][2], scratch)
-                    continue
+                    return
                 if shard.readinto_at(start, scratch[:end - start]) != end - start:
                     raise DataLossError(None, None, f"Short read of tensor {_key_str(first_key)} from {shard.path}")
                 for _, key, (_, _, _, offset, size, checksum, _) in run:
                     actual = crc32c.value(scratch[offset - start:offset - start + size])
                     if actual != checksum:
                         raise self._checksum_error(key, shard, self._entry(key), actual)
+
+        _for_each_run(runs, verify_run, run_parts, workers)
         return runs
 
     def _verify_in_pieces(self, key, shard, plain, scratch):
@@ -622,30 +678,27 @@ class BundleReader:
         if checksum != expected:
             raise self._checksum_error(key, shard, self._entry(key), checksum)
 
-    def read_many(self, keys):
+    def read_many(self, keys, run_parts=None, parts=1):
         """The values of tensors `keys` (see `plain_entry`), as `read` returns them; a run of
-        tensors stored back to back is read with one system call."""
-        return self._read_runs(self._runs(keys, _RUN_BYTES), [None] * len(keys), True)
+        tensors stored back to back is read with one system call (runs shared by `parts`
+        workers given `run_parts`, as in `verify_many`)."""
+        return self._read_runs(self._runs(keys, _RUN_BYTES), [None] * len(keys), True, run_parts, parts)
 
-    def read_verified(self, verified, outs):
+    def read_verified(self, verified, outs, run_parts=None, parts=1):
         """Read the tensors `verify_many` accepted from this reader (`verified` is what it
         returned) into `outs` (an array of the tensor's dtype and shape, or None for a new
         one, per tensor), without computing their checksums again: the data file stays open
         in between, and checkpoint writers replace data files rather than rewrite them, so
-        these are the bytes verified. Returns the values.
+        these are the bytes verified. Returns the values. Workers as in `verify_many`.
 
         If a read fails, the exception carries `partly_read`: the positions of the tensors
-        whose arrays may hold part of their new bytes (those before them are complete, those
-        after them untouched)."""
-        return self._read_runs(verified, list(outs), False)
+        whose arrays may hold part of their new bytes (the others hold their old or their new
+        bytes, whole)."""
+        return self._read_runs(verified, list(outs), False, run_parts, parts)
 
-    def _read_runs(self, runs, values, check):
-        for run in runs:
-            try:
-                self._read_run(run, values, check)
-            except BaseException as error:
-                error.partly_read = [position for position, _, _ in run]
-                raise
+    def _read_runs(self, runs, values, check, run_parts, parts):
+        _for_each_run(runs, lambda run, _: self._read_run(run, values, check), run_parts,
+                      _worker_count(runs, run_parts, parts))
         return values
 
     def _read_run(self, run, values, check):

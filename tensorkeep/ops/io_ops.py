@@ -29,6 +29,7 @@ from tensorkeep.io import numpy_codec
 from tensorkeep.io import protos
 from tensorkeep.io import tensor_slices
 from tensorkeep.ops import _helpers
+from tensorkeep.ops import kernel_threads
 
 
 # --- kernel helpers -----------------------------------------------------------------------------
@@ -192,7 +193,6 @@ def _read_tensor(reader, name, spec, dtype):
 
 # Set by Saver.restore while it runs its restore op: the Assign ops that run in that run.
 _ASSIGNS_RUNNING = contextvars.ContextVar("tensorkeep_assigns_running", default=frozenset())
-_SCRATCH_BYTES = 1 << 20
 _REF_VARIABLE_TYPES = ("VariableV2", "Variable")
 
 
@@ -289,8 +289,10 @@ def _read_bundle(reader, names, specs, tensor_dtypes, datatypes, targets):
             fresh.append(index)
     verified = None
     if in_place:
-        verified = reader.verify_many([keys[index] for index in in_place], np.empty(_SCRATCH_BYTES, np.uint8))
-    for index, value in zip(fresh, reader.read_many([keys[index] for index in fresh])):
+        verified = reader.verify_many([keys[index] for index in in_place],
+                                      **_read_workers(reader, keys, in_place))
+    fresh_keys = [keys[index] for index in fresh]
+    for index, value in zip(fresh, reader.read_many(fresh_keys, **_read_workers(reader, keys, fresh))):
         values[index] = _fresh(value)
     chosen = set(in_place).union(fresh)
     for index, (name, spec, dtype) in enumerate(zip(names, specs, tensor_dtypes)):
@@ -299,6 +301,14 @@ def _read_bundle(reader, names, specs, tensor_dtypes, datatypes, targets):
     if in_place:
         _read_into_variables(reader, keys, targets, in_place, verified, values)
     return values
+
+
+def _read_workers(reader, keys, indices):
+    """The bundle reader's worker arguments for reading tensors `indices` of `keys`: the
+    session's kernel threads share big reads (each read and checksum releases the GIL)."""
+    size = reader.stored_size([keys[index] for index in indices])
+    return {"run_parts": kernel_threads.run_parts,
+            "parts": kernel_threads.parts_for(size * kernel_threads.WORK_PER_BYTE_READ)}
 
 
 def _read_into_variables(reader, keys, targets, in_place, verified, values):
@@ -313,7 +323,7 @@ def _read_into_variables(reader, keys, targets, in_place, verified, values):
             buffer.flags.writeable = True
         buffers.append(buffer)
     try:
-        read = reader.read_verified(verified, buffers)
+        read = reader.read_verified(verified, buffers, **_read_workers(reader, keys, in_place))
     except BaseException as error:
         # A read failing now (an I/O error) may leave buffers partly overwritten: better no
         # value than a wrong one. The others hold their old or their new value, whole.

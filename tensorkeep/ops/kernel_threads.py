@@ -31,6 +31,9 @@ MIN_WORK_PER_PART = 2_000_000
 # core: ~8 elements per ns against ~60 multiply-adds per ns in OpenBLAS): kernels count the work
 # of element-wise math as elements x NumPy calls x this.
 WORK_PER_ELEMENT_CALL = 8
+# Reading a byte from the page cache and checksumming it costs about this many (~20 GB/s for
+# each): a restore splits its reads from a few MB on.
+WORK_PER_BYTE_READ = 3
 
 
 def _usable_cores():
