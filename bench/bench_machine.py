@@ -1,7 +1,6 @@
 """The machine's own limits for the bytes of the 1 GiB model: memcpy, writing and reading a file
 of that size through the page cache, CRC-32C (the crc32c package tensorkeep uses). Nothing is
-dropped from the page
-cache: reads are of a file just written, as a restore right after a save is. Reading into new
+dropped from the page cache: reads are of a file just written, as a restore right after a save is. Reading into new
 16 MiB arrays (the model's tensors) includes the page faults of fresh memory, which a restore
 into variables that do not exist yet pays; writing + fsync is what a durable save pays.
 Usage: .venv/bin/python bench/bench_machine.py [--quick] [--dir DIR]"""
