@@ -171,6 +171,132 @@ def test_session_runs_use_intra_op_parallelism_threads(config, expected):
         kernel_threads.set_threads(before)
 
 
+def test_run_parts_with_fewer_threads_than_parts_runs_each_part_once():
+    seen = []
+
+    def part(index):
+        seen.append((index, threading.current_thread().name))
+        time.sleep(0.001)
+        return index * 10
+    assert kernel_threads.run_parts(part, 7, threads=2) == [0, 10, 20, 30, 40, 50, 60]
+    assert sorted(index for index, _ in seen) == list(range(7))
+    assert len({name for _, name in seen}) <= 2
+    assert kernel_threads.run_parts(part, 3, threads=1) == [0, 10, 20]
+
+
+# --- sites: split where it has paid ---------------------------------------------------------------
+
+class _FakeClock:
+    """kernel_threads' clock, advanced by the fake kernels below."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+    def thread_time(self):
+        return self.now
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    clock = _FakeClock()
+    monkeypatch.setattr(kernel_threads, "time", clock)
+    previous = kernel_threads.set_threads(2)
+    yield clock
+    kernel_threads.set_threads(previous)
+
+
+def _timed_ways(clock, costs, log):
+    """whole() and split(parts) that take costs["whole"] / costs["split"] seconds of the clock."""
+    def whole():
+        clock.now += costs["whole"]
+        log.append("whole")
+        return "result"
+
+    def split(parts):
+        assert parts == 2
+        clock.now += costs["split"]
+        log.append("split")
+        return "result"
+    return whole, split
+
+
+def test_a_site_runs_the_faster_way_and_tries_the_other_now_and_then(fake_clock):
+    site, log = kernel_threads.Site(), []
+    costs = {"whole": 2e-3, "split": 1e-3}
+    whole, split = _timed_ways(fake_clock, costs, log)
+    work = 100 * kernel_threads.MIN_WORK_PER_PART
+    for _ in range(64):
+        assert site.run(work, whole, split) == "result"
+    assert log[:2] == ["split", "whole"]  # each way measured once first
+    later = log[2:]
+    assert later.count("whole") == 64 // kernel_threads.Site.EXPLORE_EVERY
+    assert later.count("split") == len(later) - later.count("whole")
+    # The machine gets busy: splitting now costs more than running whole. The site follows.
+    costs["split"] = 6e-3
+    log.clear()
+    for _ in range(160):
+        site.run(work, whole, split)
+    assert log[-32:].count("split") <= 32 // kernel_threads.Site.EXPLORE_EVERY
+    costs["split"] = 1e-3  # and back
+    log.clear()
+    for _ in range(320):
+        site.run(work, whole, split)
+    assert log[-32:].count("whole") <= 32 // kernel_threads.Site.EXPLORE_EVERY
+
+
+def test_a_site_runs_small_work_whole_and_learns_nothing_from_it(fake_clock):
+    site, log = kernel_threads.Site(), []
+    whole, split = _timed_ways(fake_clock, {"whole": 1e-3, "split": 1e-4}, log)
+    for _ in range(5):
+        site.run(kernel_threads.MIN_WORK_PER_PART, whole, split)
+    kernel_threads.set_threads(1)
+    for _ in range(5):
+        site.run(100 * kernel_threads.MIN_WORK_PER_PART, whole, split)
+    assert log == ["whole"] * 10
+    assert site.split_cost is None and site.whole_cost is None
+
+
+def test_a_preempted_run_moves_the_site_only_a_little(fake_clock):
+    site, log = kernel_threads.Site(), []
+    costs = {"whole": 2e-3, "split": 1e-3}
+    whole, split = _timed_ways(fake_clock, costs, log)
+    work = 100 * kernel_threads.MIN_WORK_PER_PART
+    for _ in range(8):
+        site.run(work, whole, split)
+    costs["split"] = 1.0  # one run that lost its core for a second
+    site.run(work, whole, split)
+    costs["split"] = 1e-3
+    log.clear()
+    for _ in range(4):
+        site.run(work, whole, split)
+    assert log == ["split"] * 4
+
+
+def test_site_jobs_do_not_pause_other_splitting(monkeypatch):
+    previous = kernel_threads.set_threads(2)
+    try:
+        site = kernel_threads.Site()
+        # A split whose parts queue behind each other (no speed-up at all) ...
+        lock = threading.Lock()
+
+        def slow_part(index):
+            with lock:
+                time.sleep(0.002)
+
+        def split(parts):
+            kernel_threads.run_parts(slow_part, parts)
+        site.run(100 * kernel_threads.MIN_WORK_PER_PART, lambda: None, split)
+        # ... is the site's to judge: parts_for still splits for kernels without a site.
+        assert kernel_threads.parts_for(100 * kernel_threads.MIN_WORK_PER_PART) == 2
+        kernel_threads.run_parts(slow_part, 2)  # the same job outside a site pauses splitting
+        assert kernel_threads.parts_for(100 * kernel_threads.MIN_WORK_PER_PART) == 1
+    finally:
+        kernel_threads.set_threads(previous)
+
+
 # --- split kernels give unsplit bits -----------------------------------------------------------
 
 @pytest.fixture
@@ -214,19 +340,44 @@ def test_matmul_op_splits_big_products_and_gives_numpy_bits(threads, one_blas_th
     calls = []
     original = kernel_threads.run_parts
 
-    def counting_run_parts(function, count):
-        calls.append(count)
-        return original(function, count)
+    def counting_run_parts(function, count, threads=None):
+        calls.append((count, threads))
+        return original(function, count, threads)
     with tf.Graph().as_default():
         product = tf.matmul(tf.constant(a), tf.constant(b), transpose_b=True)
         with tf.Session(config=tf.ConfigProto(intra_op_parallelism_threads=threads)) as sess:
             kernel_threads.run_parts = counting_run_parts
             try:
-                value = sess.run(product)
+                value = sess.run(product)  # the op's first run splits (its Site tries that first)
             finally:
                 kernel_threads.run_parts = original
     np.testing.assert_array_equal(value, np.matmul(a, b.T))
-    assert calls == ([] if threads == 1 else [2])
+    # 300 rows: four blocks of whole multiples of 48 rows (96, 48, 96, 60) for two threads
+    assert calls == ([] if threads == 1 else [(4, 2)])
+
+
+def test_matmul_op_gives_numpy_bits_whichever_way_its_site_runs(one_blas_thread):
+    """The forward product of the MLP benchmark (100 rows: two blocks of 48 and 52), run often
+    enough that its Site runs it both ways, always gives NumPy's bits."""
+    a, b = _operands((100, 784), (784, 500), np.float32)
+    ways = []
+    real_split = math_ops._split_matmul
+
+    def split(a, b, threads):
+        ways.append("split")
+        return real_split(a, b, threads)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 784])
+        product = tf.matmul(x, tf.constant(b))
+        with tf.Session(config=tf.ConfigProto(intra_op_parallelism_threads=2)) as sess:
+            math_ops._split_matmul = split
+            try:
+                values = [sess.run(product, {x: a}) for _ in range(40)]
+            finally:
+                math_ops._split_matmul = real_split
+    assert 0 < len(ways) < 40  # split and whole
+    for value in values:
+        np.testing.assert_array_equal(value, np.matmul(a, b))
 
 
 def test_matmul_op_errors_are_unchanged():

@@ -15,7 +15,9 @@ millisecond) before trying again.
 
 The session sets how many threads a run may use (`tf.ConfigProto(intra_op_parallelism_threads)`,
 default: the cores this process may run on); kernels ask `parts_for(work)` how many parts a job
-of that size is worth splitting into and call `run_parts`.
+of that size is worth splitting into and call `run_parts`. Kernels run often with the same
+shapes (matrix products, optimizer updates) go through a `Site` instead, which learns from
+their own timings whether splitting pays at that place.
 """
 
 import itertools
@@ -76,13 +78,76 @@ def threads():
 def parts_for(work, limit=None):
     """How many parts a job of `work` units should be split into on this run (1 = don't, also
     while splitting pauses)."""
+    if _split_again_at and time.perf_counter() < _split_again_at:
+        return 1
+    return _parts_worth(work, limit)
+
+
+def _parts_worth(work, limit):
     count = threads()
     if count <= 1 or work < 2 * MIN_WORK_PER_PART:
         return 1
-    if _split_again_at and time.perf_counter() < _split_again_at:
-        return 1
     count = min(count, work // MIN_WORK_PER_PART)
     return max(1, min(count, limit) if limit is not None else count)
+
+
+class Site:
+    """One place where a kernel may split its work (a MatMul or an optimizer update of one
+    op in a plan), learning from its own runs whether splitting pays there.
+
+    Whether a split pays depends on more than the work's size: a 0.35 ms matrix product gains
+    a quarter from a second thread, while an update of the same variable made of a dozen short
+    NumPy calls loses (each call hands the GIL between the threads). So a site times its runs,
+    split and whole (per unit of work, a moving average of each), runs the way that has been
+    faster, and every `EXPLORE_EVERY`-th run the other way, to notice when that changes (another
+    process taking the cores). Both ways give the same bits; only the time differs. Jobs run
+    through a site are judged by it alone: they neither start nor end the pause of parts_for."""
+
+    EXPLORE_EVERY = 16
+    _WEIGHT = 0.25  # of a new sample in the moving average
+    _OUTLIER = 4.0  # a sample counts as at most this many times the average (a preempted run)
+
+    __slots__ = ("split_cost", "whole_cost", "runs")
+
+    def __init__(self):
+        self.split_cost = None  # seconds per unit of work, moving averages
+        self.whole_cost = None
+        self.runs = 0
+
+    def run(self, work, whole, split, limit=None):
+        """whole(), or split(parts) when `work` is worth `parts` > 1 on this run and splitting
+        has paid here; returns what it returns."""
+        parts = _parts_worth(work, limit)
+        if parts <= 1:
+            return whole()
+        use_split = self._choose()
+        previous = getattr(_state, "judged_by_site", False)
+        _state.judged_by_site = True
+        start = time.perf_counter()
+        try:
+            result = split(parts) if use_split else whole()
+        finally:
+            _state.judged_by_site = previous
+        self._record(use_split, (time.perf_counter() - start) / work)
+        return result
+
+    def _choose(self):
+        self.runs += 1
+        if self.split_cost is None:
+            return True
+        if self.whole_cost is None:
+            return False
+        split_is_faster = self.split_cost <= self.whole_cost
+        return split_is_faster != (self.runs % self.EXPLORE_EVERY == 0)
+
+    def _record(self, split, cost):
+        average = self.split_cost if split else self.whole_cost
+        if average is not None:
+            cost = average + (min(cost, self._OUTLIER * average) - average) * self._WEIGHT
+        if split:
+            self.split_cost = cost
+        else:
+            self.whole_cost = cost
 
 
 class _Job:
@@ -150,21 +215,26 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def run_parts(function, count):
-    """Calls function(0) ... function(count - 1), in parallel on up to `count` threads (the
-    caller's among them). Returns their results in order; if parts raise, the first exception
-    is raised once every part has finished."""
+def run_parts(function, count, threads=None):
+    """Calls function(0) ... function(count - 1), in parallel on up to `threads` threads
+    (default: `count`; the caller's among them), each claiming the next part not yet claimed.
+    More parts than threads balance the load: the caller, which starts first, takes more of
+    them than a pool thread that wakes late. Returns the results in order; if parts raise, the
+    first exception is raised once every part has finished."""
     if count <= 1:
         return [function(0)]
-    _ensure_pool(count - 1)
+    helpers = min(count, threads or count) - 1
+    if helpers < 1:
+        return [function(index) for index in range(count)]
+    _ensure_pool(helpers)
     job = _Job(function, count)
     start = time.perf_counter()
-    for _ in range(count - 1):
+    for _ in range(helpers):
         _jobs.put(job)
     job.run_claimed_parts()
     job.finished.wait()
     elapsed = time.perf_counter() - start
-    if elapsed >= _MIN_JUDGED_TIME:
+    if elapsed >= _MIN_JUDGED_TIME and not getattr(_state, "judged_by_site", False):
         _note_speedup(job.cpu_time / elapsed)
     # Pool threads that did not get to this job still find it in the queue (they will see no
     # part left): it must not keep the work's arrays alive until then.

@@ -755,41 +755,45 @@ _BLAS_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.comple
 _MATMUL_ROW_QUANTUM = 48
 
 
-def _split_matmul(a, b, parts):
-    """a @ b for 2-D BLAS operands, rows computed in `parts` blocks on kernel threads."""
-    ranges = kernel_threads.split_ranges(a.shape[0], parts, _MATMUL_ROW_QUANTUM)
+def _split_matmul(a, b, threads):
+    """a @ b for 2-D BLAS operands, rows computed in blocks on `threads` kernel threads: two
+    blocks a thread where the rows allow, so that the calling thread, which starts at once,
+    takes on more than a pool thread, which starts some 30 µs later."""
+    ranges = kernel_threads.split_ranges(a.shape[0], 2 * threads, _MATMUL_ROW_QUANTUM)
     out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
 
     def rows(index):
         start, stop = ranges[index]
         np.matmul(a[start:stop], b, out=out[start:stop])
-    kernel_threads.run_parts(rows, len(ranges))
+    kernel_threads.run_parts(rows, len(ranges), threads)
     return out
 
 
-def _matmul_parts(a, b):
-    """How many row blocks a @ b is worth splitting into on this run (1: don't split). Each
-    block's product packs all of `b` again, so blocks of fewer than about 100 rows gain little
-    (1.2x on two cores for 100x784 @ 784x500, where the whole product takes 0.35 ms) and such
-    products are left whole; column blocks would not be bit-identical."""
+def _matmul_split_limit(a, b):
+    """How many row blocks a @ b may be split into (1: none): at least two blocks of
+    _MATMUL_ROW_QUANTUM rows (column blocks would not be bit-identical). Each block's product
+    packs all of `b` again, so whether a split of few rows pays (1.3x on two cores for
+    100x784 @ 784x500, a 0.35 ms product) is left to the op's kernel_threads.Site."""
     rows, inner = a.shape
-    if rows < 4 * _MATMUL_ROW_QUANTUM or a.dtype not in _BLAS_DTYPES or b.dtype != a.dtype \
+    if rows < 2 * _MATMUL_ROW_QUANTUM or a.dtype not in _BLAS_DTYPES or b.dtype != a.dtype \
             or b.shape[0] != inner:
         return 1
-    return kernel_threads.parts_for(rows * inner * b.shape[1])
+    return rows // _MATMUL_ROW_QUANTUM
 
 
 def _matmul_kernel(op, ctx):
     ta = op._attrs["transpose_a"]
     tb = op._attrs["transpose_b"]
+    site = kernel_threads.Site()
 
     def run(a, b):
         a = a.T if ta else a
         b = b.T if tb else b
         if a.ndim == 2 and b.ndim == 2:
-            parts = _matmul_parts(a, b)
-            if parts > 1:
-                return _split_matmul(a, b, parts)
+            limit = _matmul_split_limit(a, b)
+            if limit > 1:
+                return site.run(a.shape[0] * a.shape[1] * b.shape[1], lambda: np.matmul(a, b),
+                                lambda parts: _split_matmul(a, b, parts), limit)
         return np.matmul(a, b)
     return run
 
@@ -824,6 +828,7 @@ def _batch_matmul_kernel(op, ctx):
     adj_x = op._attrs["adj_x"]
     adj_y = op._attrs["adj_y"]
     same_batch = op.type == "BatchMatMul"
+    site = kernel_threads.Site()
 
     def run(x, y):
         if adj_x:
@@ -836,25 +841,22 @@ def _batch_matmul_kernel(op, ctx):
         if same_batch and x.shape[:-2] != y.shape[:-2]:
             raise ValueError("Batch dimensions must be equal: %s vs. %s"
                              % (list(x.shape), list(y.shape)))
-        parts = _batch_matmul_parts(x, y)
-        if parts > 1:
-            return _split_batch_matmul(x, y, parts)
+        if _batch_matmul_splits(x, y):
+            batch = 1
+            for x_dim, y_dim in zip(x.shape[:-2], y.shape[:-2]):
+                batch *= max(x_dim, y_dim)
+            return site.run(batch * x.shape[-2] * x.shape[-1] * y.shape[-1],
+                            lambda: np.matmul(x, y), lambda parts: _split_batch_matmul(x, y, parts),
+                            limit=x.shape[0])
         return np.matmul(x, y)
     return run
 
 
-def _batch_matmul_parts(x, y):
-    """How many blocks of the first batch axis x @ y is worth splitting into (1: don't): only
-    when both operands have that axis (NumPy multiplies matrix by matrix, so any split of it
-    gives the same bits)."""
-    if x.ndim != y.ndim or x.ndim < 3 or x.shape[0] != y.shape[0] or x.shape[0] < 2 \
-            or x.dtype not in _BLAS_DTYPES or y.dtype != x.dtype:
-        return 1
-    batch = 1
-    for x_dim, y_dim in zip(x.shape[:-2], y.shape[:-2]):
-        batch *= max(x_dim, y_dim)
-    return kernel_threads.parts_for(batch * x.shape[-2] * x.shape[-1] * y.shape[-1],
-                                    limit=x.shape[0])
+def _batch_matmul_splits(x, y):
+    """Whether x @ y may be split along the first batch axis: only when both operands have
+    that axis (NumPy multiplies matrix by matrix, so any split of it gives the same bits)."""
+    return not (x.ndim != y.ndim or x.ndim < 3 or x.shape[0] != y.shape[0] or x.shape[0] < 2
+                or x.dtype not in _BLAS_DTYPES or y.dtype != x.dtype)
 
 
 def _split_batch_matmul(x, y, parts):

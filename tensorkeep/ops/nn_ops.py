@@ -126,7 +126,29 @@ def _typed(x, value):
     return np.asarray(value, dtype=x.dtype)
 
 
-_unary("Relu", lambda x: np.maximum(x, _typed(x, 0)), [_RELU_TYPES])
+_ZEROS = {}  # dtype -> a zero array never written (calloc'd: its pages stay the shared zero page)
+_ZEROS_FROM = 4096  # elements
+
+
+def _cached_zeros(x):
+    """Zeros of x's shape and dtype, a read-only view of a cached array."""
+    zeros = _ZEROS.get(x.dtype)
+    if zeros is None or zeros.size < x.size:
+        zeros = np.zeros(x.size, x.dtype)
+        zeros.flags.writeable = False
+        _ZEROS[x.dtype] = zeros
+    return zeros[:x.size].reshape(x.shape)
+
+
+def _relu(x):
+    # NumPy's maximum against a scalar takes five times as long as against an array of the
+    # same shape (NumPy 2.4, float32: 15 against 3 µs for 100x500), with the same bits.
+    if x.size >= _ZEROS_FROM and x.dtype.kind == "f":
+        return np.maximum(x, _cached_zeros(x))
+    return np.maximum(x, _typed(x, 0))
+
+
+_unary("Relu", _relu, [_RELU_TYPES])
 _unary("Relu6", lambda x: np.minimum(np.maximum(x, _typed(x, 0)), _typed(x, 6)), [_REAL_TYPES])
 _unary("Elu", lambda x: np.where(x < 0, np.exp(x) - _typed(x, 1), x), [_FLOAT_TYPES])
 _unary("Selu", lambda x: np.where(

@@ -518,7 +518,7 @@ def _check_slots_match_var(op, spec, currents):
     return var
 
 
-def _dense_update(op, spec, attrs, currents, args, buffers):
+def _dense_update(op, spec, attrs, currents, args, buffers, site):
     """New values of the ref inputs: `buffers` (sole_owner_buffer of each, or None) are written
     in place where the update is blocked, fresh arrays hold the others."""
     var = _check_slots_match_var(op, spec, currents)
@@ -533,13 +533,14 @@ def _dense_update(op, spec, attrs, currents, args, buffers):
     into = (spec.generic_blocks, _GENERIC_CALLS)
     if var.dtype in _SPECIALIZED_DTYPES and spec.math in _DENSE_INTO:
         into = _DENSE_INTO[spec.math]
-    return _update_into(attrs, spec, into, currents, others, buffers)
+    return _update_into(attrs, spec, into, currents, others, buffers, site)
 
 
-def _update_into(attrs, spec, into, currents, others, buffers=None):
+def _update_into(attrs, spec, into, currents, others, buffers=None, site=None):
     """New values of the ref inputs by `into` (a blocked function and its NumPy calls per
     element), written into `buffers` (the current arrays themselves, or None: new arrays), split
-    over kernel threads when big enough."""
+    over kernel threads when big enough (and, given the op's kernel_threads.Site, when splitting
+    has paid there)."""
     function, calls_per_element = into
     if buffers is None:
         buffers = [None] * len(currents)
@@ -551,27 +552,35 @@ def _update_into(attrs, spec, into, currents, others, buffers=None):
     others = list(others)
     others[grad_position] = others[grad_position].reshape(-1)
     size = srcs[0].size
-    parts = kernel_threads.parts_for(
-        size * calls_per_element * kernel_threads.WORK_PER_ELEMENT_CALL)
-    if parts == 1:
-        function(attrs, dsts, srcs, 0, size, *others)
-        return news
-    ranges = kernel_threads.split_ranges(size, parts, quantum=_block_size(srcs[0]))
-    # The queue of kernel_threads may keep `part` after the job (an offer that no pool thread
-    # took up yet): it must not keep the arrays, whose holders count against writing in place.
-    arrays = [dsts, srcs, others]
 
-    def part(index):
-        part_dsts, part_srcs, part_others = arrays
-        function(attrs, part_dsts, part_srcs, *ranges[index], *part_others)
-    try:
-        kernel_threads.run_parts(part, len(ranges))
-    finally:
-        arrays.clear()
+    def whole():
+        function(attrs, dsts, srcs, 0, size, *others)
+
+    def split(parts):
+        ranges = kernel_threads.split_ranges(size, parts, quantum=_block_size(srcs[0]))
+        # The queue of kernel_threads may keep `part` after the job (an offer that no pool
+        # thread took up yet): it must not keep the arrays, whose holders count against writing
+        # in place.
+        arrays = [dsts, srcs, others]
+
+        def part(index):
+            part_dsts, part_srcs, part_others = arrays
+            function(attrs, part_dsts, part_srcs, *ranges[index], *part_others)
+        try:
+            kernel_threads.run_parts(part, len(ranges))
+        finally:
+            arrays.clear()
+
+    work = size * calls_per_element * kernel_threads.WORK_PER_ELEMENT_CALL
+    if site is None:
+        parts = kernel_threads.parts_for(work)
+        whole() if parts == 1 else split(parts)
+    else:
+        site.run(work, whole, split)
     return news
 
 
-def _sparse_update(op, spec, attrs, currents, args, buffers):
+def _sparse_update(op, spec, attrs, currents, args, buffers, site):
     var = _check_slots_match_var(op, spec, currents)
     if var.ndim < 1:
         raise _invalid(op, "var must be at least 1 dimensional")
@@ -632,6 +641,7 @@ def _kernel_factory(spec, resource):
         attrs = {name: value for name, value in op._attrs.items() if not name.startswith("_")}
         update = _sparse_update if spec.sparse else _dense_update
         may_write_in_place = not attrs["use_locking"]
+        site = kernel_threads.Site()  # whether splitting this update pays
 
         def run(*args):
             refs = args[:spec.n_refs]
@@ -644,7 +654,7 @@ def _kernel_factory(spec, resource):
                 if buffer is not None:
                     buffer.setflags(write=True)
             try:
-                news = update(op, spec, attrs, currents, args, buffers)
+                news = update(op, spec, attrs, currents, args, buffers, site)
             finally:
                 for buffer in buffers:
                     if buffer is not None:
