@@ -1433,7 +1433,7 @@ def _select_compute(condition, t, e):
     if t.shape != np.shape(e):
         raise ValueError("'then' and 'else' must have the same size.  but received: %s vs. %s"
                          % (list(t.shape), list(np.shape(e))))
-    return np.where(condition, t, e).astype(t.dtype, copy=False)
+    return _helpers.select(condition, t, e)
 
 
 def _select_shape(op):
@@ -1481,7 +1481,7 @@ register_op("Select", inputs=["condition: bool", "t: T", "e: T"], outputs=["outp
             attrs=["T: type"], compute=_select_compute, shape=_select_shape)
 register_op("SelectV2", inputs=["condition: bool", "t: T", "e: T"], outputs=["output: T"],
             attrs=["T: type"],
-            compute=lambda c, t, e: np.where(c, t, e).astype(np.asarray(t).dtype, copy=False),
+            compute=_helpers.select,
             shape=_select_v2_shape)
 
 

@@ -111,7 +111,7 @@ def _sigmoid(x):
     # Split by sign so exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.
     e = np.exp(-np.abs(x))
     positive = np.reciprocal(1 + e)
-    return np.where(x >= 0, positive, e * positive)
+    return _helpers.select(x >= 0, positive, e * positive)
 
 
 def _softplus(x):
@@ -150,8 +150,8 @@ def _relu(x):
 
 _unary("Relu", _relu, [_RELU_TYPES])
 _unary("Relu6", lambda x: np.minimum(np.maximum(x, _typed(x, 0)), _typed(x, 6)), [_REAL_TYPES])
-_unary("Elu", lambda x: np.where(x < 0, np.exp(x) - _typed(x, 1), x), [_FLOAT_TYPES])
-_unary("Selu", lambda x: np.where(
+_unary("Elu", lambda x: _helpers.select(x < 0, np.exp(x) - _typed(x, 1), x), [_FLOAT_TYPES])
+_unary("Selu", lambda x: _helpers.select(
     x < 0, _typed(x, _SELU_SCALE_ALPHA) * (np.exp(x) - _typed(x, 1)), _typed(x, _SELU_SCALE) * x),
     [_FLOAT_TYPES])
 _unary("Softplus", _softplus, [_FLOAT_TYPES])
@@ -162,7 +162,7 @@ _unary("Tanh", np.tanh, [_FLOAT_COMPLEX_TYPES], input_name="x", output_name="y")
 
 def _leaky_relu_kernel(op, ctx):
     alpha = op._attrs["alpha"]
-    return _in_dtype(lambda x: np.where(x > 0, x, x * _typed(x, alpha)))
+    return _in_dtype(lambda x: _helpers.select(x > 0, x, x * _typed(x, alpha)))
 
 
 register_op("LeakyRelu", inputs=["features: T"], outputs=["activations: T"],
@@ -172,7 +172,7 @@ register_op("LeakyRelu", inputs=["features: T"], outputs=["activations: T"],
 
 def _leaky_relu_grad_kernel(op, ctx):
     alpha = op._attrs["alpha"]
-    return _in_dtype(lambda g, x: np.where(x > 0, g, g * _typed(g, alpha)))
+    return _in_dtype(lambda g, x: _helpers.select(x > 0, g, g * _typed(g, alpha)))
 
 
 register_op("LeakyReluGrad", inputs=["gradients: T", "features: T"], outputs=["backprops: T"],
@@ -194,9 +194,9 @@ def _relu_grad(g, x):
 _activation_grad("ReluGrad", _relu_grad, [_REAL_TYPES])
 _activation_grad("Relu6Grad", lambda g, x: np.where((x > 0) & (x < 6), g, _typed(g, 0)),
                  [_REAL_TYPES])
-_activation_grad("EluGrad", lambda g, y: np.where(y < 0, g * (y + _typed(y, 1)), g),
+_activation_grad("EluGrad", lambda g, y: _helpers.select(y < 0, g * (y + _typed(y, 1)), g),
                  [_FLOAT_TYPES], inputs=("gradients", "outputs"))
-_activation_grad("SeluGrad", lambda g, y: np.where(
+_activation_grad("SeluGrad", lambda g, y: _helpers.select(
     y < 0, g * (y + _typed(y, _SELU_SCALE_ALPHA)), g * _typed(g, _SELU_SCALE)),
     [_FLOAT_TYPES], inputs=("gradients", "outputs"))
 _activation_grad("SoftplusGrad", lambda g, x: g / (np.exp(-x) + _typed(x, 1)), [_FLOAT_TYPES])
