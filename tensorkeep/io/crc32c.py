@@ -7,20 +7,30 @@ checksummed in place at the speed of the C code, and two threads checksum two te
 (bundle.py's parallel reads rely on that).
 """
 
-import crc32c as _crc32c
-
 # A mask keeps a CRC stored inside checksummed data from checksumming to itself.
 _MASK_DELTA = 0xA282EAD8
+
+_crc32c = None  # the package's crc32c(data, value=0), imported on first use
+
+
+def _load():
+    # The package's __init__ imports importlib.metadata (20-40 ms, 4 MiB): paid by the first
+    # checksum, not by every program that builds a graph.
+    global _crc32c
+    from crc32c import crc32c as function
+
+    _crc32c = function
+    return function
 
 
 def extend(crc, data):
     """CRC-32C of the bytes that gave `crc` followed by `data` (any C-contiguous buffer)."""
-    return _crc32c.crc32c(data, crc)
+    return (_crc32c or _load())(data, crc)
 
 
 def value(data):
     """CRC-32C of `data`."""
-    return _crc32c.crc32c(data)
+    return (_crc32c or _load())(data)
 
 
 def mask(crc):
