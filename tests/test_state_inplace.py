@@ -76,6 +76,10 @@ def _numpy_step(case, value, delta):
     if case == "scatter_update":
         value[INDICES] = delta
         return value
+    if case == "scatter_div" and value.dtype.kind == "i":  # C++'s /: truncated toward zero
+        for index, update in zip(INDICES, delta):
+            value[index] = np.trunc(value[index] / update).astype(value.dtype)
+        return value
     ufunc = {"scatter_add": np.add, "scatter_sub": np.subtract, "scatter_mul": np.multiply,
              "scatter_div": np.divide, "scatter_max": np.maximum,
              "scatter_min": np.minimum}[case]
@@ -124,8 +128,6 @@ CASES = ["assign_add", "assign_sub", "assign", "scatter_update", "scatter_add", 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
 @pytest.mark.parametrize("case", CASES)
 def test_in_place_updates_give_the_same_bits(case, dtype, resource):
-    if case == "scatter_div" and dtype == np.int32:
-        pytest.skip("integer ScatterDiv is not supported (true division)")
     in_place, expected, kept = _run(case, dtype, True, resource)
     fresh, _, moved = _run(case, dtype, False, resource)
     assert all(kept), "the update did not write into the variable's array"
@@ -355,3 +357,33 @@ def test_ema_global_step_and_scatter_add_match_tensorflow():
     np.testing.assert_allclose(np.array(average, np.float32), np.array(want[1], np.float32),
                                rtol=1e-6)
     assert step == want[2] == 5
+
+
+_INTEGER_SCATTER_DIV = """
+v = tf.Variable([-7, 7, -7, 7, 9, 100, -9], dtype=tf.int32)
+r = tf.Variable([-7, 7, -7, 7, 9, 100, -9], dtype=tf.int64, use_resource=True)
+indices, updates = [0, 1, 2, 3, 4, 4, 6, 6], [2, -2, -2, 2, 2, 2, 4, -3]
+outputs = [tf.scatter_div(v, indices, updates), tf.scatter_div(r, indices, updates)]
+"""
+
+
+def test_integer_scatter_div_truncates_as_tensorflow_and_rejects_zero():
+    with tf.Graph().as_default():
+        namespace = {"tf": tf}
+        exec(_INTEGER_SCATTER_DIV, namespace)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            ours = [value.tolist() for value in sess.run(namespace["outputs"])]
+            # TensorFlow's process dies of SIGFPE here; tensorkeep raises and changes nothing.
+            before = sess.run(namespace["v"])
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Integer division by zero"):
+                sess.run(tf.scatter_div(namespace["v"], [0, 1], [3, 0]))
+            np.testing.assert_array_equal(sess.run(namespace["v"]), before)
+    assert ours[0] == [-3, -3, 3, 3, 2, 100, 0]  # 9 / 2 / 2 = 2; -9 / 4 = -2, / -3 = 0
+    require_tensorflow()
+    theirs = run_tensorflow(_INTEGER_SCATTER_DIV + """
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    emit([value.tolist() for value in sess.run(outputs)])
+""")
+    assert ours == theirs

@@ -61,7 +61,7 @@ from tensorkeep.ops.math_ops import subtract as sub  # noqa: F401
 from tensorkeep.ops.math_ops import multiply as mul  # noqa: F401
 from tensorkeep.ops.state_ops import (  # noqa: F401
     assign, assign_add, assign_sub, is_variable_initialized, scatter_update, scatter_add,
-    scatter_sub)
+    scatter_sub, scatter_mul, scatter_div, scatter_max, scatter_min)
 from tensorkeep.ops.random_ops import (  # noqa: F401
     random_normal, truncated_normal, random_uniform, random_shuffle, set_random_seed, get_seed)
 from tensorkeep.ops.control_flow_ops import (  # noqa: F401

@@ -325,27 +325,20 @@ def _scatter_kernel(combine):
     return factory
 
 
-def _scatter_update(new, indices, updates):
-    # Repeated indices: the last update wins, as NumPy's assignment gives.
-    new[indices] = updates
-
-
 _SCATTER_ATTRS = ["dtype: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, "
                   "quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, "
                   "uint64}", "Tindices: {int32, int64}"]
-for _op_type, _combine in (("ResourceScatterAdd", np.add.at), ("ResourceScatterSub",
-                                                               np.subtract.at),
-                           ("ResourceScatterMul", np.multiply.at),
-                           ("ResourceScatterDiv", np.divide.at),
-                           ("ResourceScatterMin", np.minimum.at),
-                           ("ResourceScatterMax", np.maximum.at)):
+for _op_type, _mode in (("ResourceScatterAdd", "add"), ("ResourceScatterSub", "sub"),
+                        ("ResourceScatterMul", "mul"), ("ResourceScatterDiv", "div"),
+                        ("ResourceScatterMin", "min"), ("ResourceScatterMax", "max")):
     register_op(_op_type, inputs=["resource: resource", "indices: Tindices", "updates: dtype"],
-                attrs=_SCATTER_ATTRS, stateful=True, kernel=_scatter_kernel(_combine))
+                attrs=_SCATTER_ATTRS, stateful=True,
+                kernel=_scatter_kernel(state_ops.SCATTER_COMBINE[_mode]))
     register_gradient(_op_type, None)
 register_op("ResourceScatterUpdate",
             inputs=["resource: resource", "indices: Tindices", "updates: dtype"],
             attrs=["dtype: type", "Tindices: {int32, int64}"], stateful=True,
-            kernel=_scatter_kernel(_scatter_update))
+            kernel=_scatter_kernel(state_ops.SCATTER_COMBINE["update"]))
 register_gradient("ResourceScatterUpdate", None)
 
 
@@ -584,6 +577,12 @@ class ResourceVariable(variables.VariableBase):
         delta = ops.convert_to_tensor(delta, dtype=self._dtype)
         return self._maybe_read(assign_sub_variable_op(self._handle, delta, name=name),
                                 read_value)
+
+    def _resource_scatter(self, op_type, indices, updates, name):
+        """tf.scatter_* on this variable: the resource op `op_type`, then a lazy read."""
+        updates = ops.convert_to_tensor(updates, dtype=self._dtype)
+        return self._maybe_read(apply_op(op_type, resource=self._handle, indices=indices,
+                                         updates=updates, name=name), True)
 
     def scatter_add(self, sparse_delta, use_locking=False, name=None):
         return self._maybe_read(resource_scatter_add(

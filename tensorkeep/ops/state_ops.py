@@ -225,14 +225,40 @@ def _scatter_update(new, indices, updates):
     new[indices] = updates
 
 
-# np.<ufunc>.at applies every update of a repeated index, in order.
-_SCATTER_COMBINE = {"update": _scatter_update, "add": np.add.at, "sub": np.subtract.at,
-                    "mul": np.multiply.at, "div": np.divide.at, "max": np.maximum.at,
-                    "min": np.minimum.at}
+def _divide_at(array, indices, updates):
+    """array[indices] /= updates, every update of a repeated index in order, as TensorFlow's
+    ScatterDiv: integers divide truncating toward zero (C++'s /), and an integer division by
+    zero raises (TensorFlow's process dies of SIGFPE)."""
+    if array.dtype.kind not in "iu":
+        np.divide.at(array, indices, updates)
+        return
+    if np.any(updates == 0):
+        raise ZeroDivisionError("Integer division by zero")
+    rows = np.asarray(indices).reshape(-1)
+    updates = np.asarray(updates).reshape(rows.shape + array.shape[1:])
+    if np.unique(rows).size == rows.size:
+        array[rows] = _truncated_quotient(array[rows], updates)
+        return
+    for row, update in zip(rows.tolist(), updates):
+        array[row] = _truncated_quotient(array[row], update)
+
+
+def _truncated_quotient(a, b):
+    with np.errstate(over="ignore", divide="ignore"):  # INT_MIN / -1 wraps, as in C++
+        quotient = np.floor_divide(a, b)
+        quotient += ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0))).astype(quotient.dtype)
+    return quotient
+
+
+# np.<ufunc>.at applies every update of a repeated index, in order. (Shared with the resource
+# variables' scatter ops.)
+SCATTER_COMBINE = {"update": _scatter_update, "add": np.add.at, "sub": np.subtract.at,
+                   "mul": np.multiply.at, "div": _divide_at, "max": np.maximum.at,
+                   "min": np.minimum.at}
 
 
 def _scatter_kernel(mode):
-    combine = _SCATTER_COMBINE[mode]
+    combine = SCATTER_COMBINE[mode]
 
     def factory(op, ctx):
         may_write_in_place = not op._attrs["use_locking"]
@@ -276,19 +302,39 @@ for _op_type, _mode in (("ScatterUpdate", "update"), ("ScatterAdd", "add"),
     register_gradient(_op_type, None)
 
 
+def _scatter(op_type, ref, indices, updates, use_locking, name):
+    if getattr(ref, "_IS_RESOURCE", False):  # a resource variable: its op, then a lazy read
+        return ref._resource_scatter("Resource" + op_type, indices, updates, name)
+    return apply_op(op_type, ref=ref, indices=indices, updates=updates, use_locking=use_locking,
+                    name=name)
+
+
 def scatter_update(ref, indices, updates, use_locking=True, name=None):
-    return apply_op("ScatterUpdate", ref=ref, indices=indices, updates=updates,
-                    use_locking=use_locking, name=name)
+    return _scatter("ScatterUpdate", ref, indices, updates, use_locking, name)
 
 
 def scatter_add(ref, indices, updates, use_locking=False, name=None):
-    return apply_op("ScatterAdd", ref=ref, indices=indices, updates=updates,
-                    use_locking=use_locking, name=name)
+    return _scatter("ScatterAdd", ref, indices, updates, use_locking, name)
 
 
 def scatter_sub(ref, indices, updates, use_locking=False, name=None):
-    return apply_op("ScatterSub", ref=ref, indices=indices, updates=updates,
-                    use_locking=use_locking, name=name)
+    return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
+
+
+def scatter_mul(ref, indices, updates, use_locking=False, name=None):
+    return _scatter("ScatterMul", ref, indices, updates, use_locking, name)
+
+
+def scatter_div(ref, indices, updates, use_locking=False, name=None):
+    return _scatter("ScatterDiv", ref, indices, updates, use_locking, name)
+
+
+def scatter_max(ref, indices, updates, use_locking=False, name=None):
+    return _scatter("ScatterMax", ref, indices, updates, use_locking, name)
+
+
+def scatter_min(ref, indices, updates, use_locking=False, name=None):
+    return _scatter("ScatterMin", ref, indices, updates, use_locking, name)
 
 
 del dtypes
