@@ -223,13 +223,20 @@ def _timed_ways(clock, costs, log):
     return whole, split
 
 
+_BIG_WORK = 100 * kernel_threads.MIN_WORK_PER_PART
+
+
+def _site_where_split_pays(clock):
+    """A new site, its costs (changeable), its log of ways run, and a run() of big work."""
+    site, log, costs = kernel_threads.Site(), [], {"whole": 2e-3, "split": 1e-3}
+    whole, split = _timed_ways(clock, costs, log)
+    return site, costs, log, lambda: site.run(_BIG_WORK, whole, split)
+
+
 def test_a_site_runs_the_faster_way_and_tries_the_other_now_and_then(fake_clock):
-    site, log = kernel_threads.Site(), []
-    costs = {"whole": 2e-3, "split": 1e-3}
-    whole, split = _timed_ways(fake_clock, costs, log)
-    work = 100 * kernel_threads.MIN_WORK_PER_PART
+    site, costs, log, run = _site_where_split_pays(fake_clock)
     for _ in range(64):
-        assert site.run(work, whole, split) == "result"
+        assert run() == "result"
     assert log[:2] == ["split", "whole"]  # each way measured once first
     later = log[2:]
     assert later.count("whole") == 64 // kernel_threads.Site.EXPLORE_EVERY
@@ -238,12 +245,12 @@ def test_a_site_runs_the_faster_way_and_tries_the_other_now_and_then(fake_clock)
     costs["split"] = 6e-3
     log.clear()
     for _ in range(160):
-        site.run(work, whole, split)
+        run()
     assert log[-32:].count("split") <= 32 // kernel_threads.Site.EXPLORE_EVERY
     costs["split"] = 1e-3  # and back
     log.clear()
     for _ in range(320):
-        site.run(work, whole, split)
+        run()
     assert log[-32:].count("whole") <= 32 // kernel_threads.Site.EXPLORE_EVERY
 
 
@@ -254,24 +261,21 @@ def test_a_site_runs_small_work_whole_and_learns_nothing_from_it(fake_clock):
         site.run(kernel_threads.MIN_WORK_PER_PART, whole, split)
     kernel_threads.set_threads(1)
     for _ in range(5):
-        site.run(100 * kernel_threads.MIN_WORK_PER_PART, whole, split)
+        site.run(_BIG_WORK, whole, split)
     assert log == ["whole"] * 10
     assert site.split_cost is None and site.whole_cost is None
 
 
 def test_a_preempted_run_moves_the_site_only_a_little(fake_clock):
-    site, log = kernel_threads.Site(), []
-    costs = {"whole": 2e-3, "split": 1e-3}
-    whole, split = _timed_ways(fake_clock, costs, log)
-    work = 100 * kernel_threads.MIN_WORK_PER_PART
+    site, costs, log, run = _site_where_split_pays(fake_clock)
     for _ in range(8):
-        site.run(work, whole, split)
+        run()
     costs["split"] = 1.0  # one run that lost its core for a second
-    site.run(work, whole, split)
+    run()
     costs["split"] = 1e-3
     log.clear()
     for _ in range(4):
-        site.run(work, whole, split)
+        run()
     assert log == ["split"] * 4
 
 
