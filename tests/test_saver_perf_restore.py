@@ -239,11 +239,13 @@ TWO_THREADS = tf.ConfigProto(intra_op_parallelism_threads=2)
 
 
 def _count_split_jobs(monkeypatch):
-    """The part counts of the jobs kernel_threads runs from now on (splitting not paused)."""
+    """The part counts of the jobs kernel_threads runs from now on (splitting never paused: on
+    a loaded machine a slow split would otherwise pause the next one)."""
     from tensorkeep.ops import kernel_threads
 
     counts, real = [], kernel_threads.run_parts
     monkeypatch.setattr(kernel_threads, "_split_again_at", 0.0)
+    monkeypatch.setattr(kernel_threads, "_note_speedup", lambda speedup: None)
     monkeypatch.setattr(kernel_threads, "run_parts", lambda function, count: (
         counts.append(count), real(function, count))[1])
     return counts

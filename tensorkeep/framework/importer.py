@@ -20,6 +20,7 @@ import re
 from tensorkeep.framework import device as device_lib
 from tensorkeep.framework import dtypes
 from tensorkeep.framework import errors
+from tensorkeep.framework import gc_pause
 from tensorkeep.framework import op_def as op_def_lib
 from tensorkeep.framework import ops
 from tensorkeep.framework import tensor_shape
@@ -51,6 +52,7 @@ _ATTR_VALUE_FIELD = {"type": "type", "int": "i", "float": "f", "bool": "b", "str
                      "shape": "shape", "tensor": "tensor", "func": "func"}
 
 
+@gc_pause.paused_gc
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None,
                      producer_op_list=None):
     """Imports `graph_def` into the default graph.

@@ -8,6 +8,7 @@ microseconds per op.
 import numpy as np
 
 from tensorkeep.framework import errors
+from tensorkeep.framework import gc_pause
 from tensorkeep.framework import ops as ops_lib
 from tensorkeep.runtime import blas_threads
 
@@ -220,6 +221,7 @@ def ops_run_as_noop(order, fetch_targets, fed_tensors):
     return skipped
 
 
+@gc_pause.paused_gc
 def build_plan(graph, fetch_targets, feed_tensors, ctx):
     """fetch_targets: list of Tensor or Operation; feed_tensors: list of Tensor."""
     plan = Plan()

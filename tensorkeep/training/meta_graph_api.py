@@ -9,6 +9,7 @@ machinery, cannot import the ops and training layers that define those objects.
 
 import logging
 
+from tensorkeep.framework import gc_pause
 from tensorkeep.framework import meta_graph
 from tensorkeep.framework import ops
 from tensorkeep.framework.graph_io import write_graph  # noqa: F401 (tf.train.write_graph)
@@ -58,6 +59,7 @@ meta_graph.register_proto_function(ops.GraphKeys.SAVERS, proto_type="SaverDef",
                                    to_proto=_saver_to_proto, from_proto=_saver_from_proto)
 
 
+@gc_pause.paused_gc
 def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **kwargs):
     """Recreates the graph of a MetaGraphDef (or `.meta` file, binary or text) in the default
     graph, with its collections.

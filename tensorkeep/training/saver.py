@@ -21,6 +21,7 @@ import time
 from tensorkeep import io as tkio
 from tensorkeep.framework import device as device_lib
 from tensorkeep.framework import errors
+from tensorkeep.framework import gc_pause
 from tensorkeep.framework import meta_graph
 from tensorkeep.framework import ops
 from tensorkeep.io import protos
@@ -281,6 +282,7 @@ def _all_collection_elements(graph):
 class Saver:
     """Saves and restores variables (TensorFlow 1.x's tf.train.Saver)."""
 
+    @gc_pause.paused_gc
     def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5,
                  keep_checkpoint_every_n_hours=10000.0, name=None, restore_sequentially=False,
                  saver_def=None, builder=None, defer_build=False, allow_empty=False,
