@@ -89,10 +89,60 @@ register_op("LoopCond", inputs=["input: bool"], outputs=["output: bool"],
 register_op("ControlTrigger")
 
 
+# IndexedSlices (sparse gradients) pass the primitives component by component, as TensorFlow's
+# composite tensors do: values, indices, then dense_shape when there is one.
+
+def _is_indexed_slices(value):
+    from tensorkeep.framework.indexed_slices import IndexedSlices
+
+    return isinstance(value, IndexedSlices)
+
+
+def _components(slices):
+    parts = [slices.values, slices.indices]
+    if slices.dense_shape is not None:
+        parts.append(slices.dense_shape)
+    return parts
+
+
+def _from_components(parts):
+    from tensorkeep.framework.indexed_slices import IndexedSlices
+
+    return IndexedSlices(parts[0], parts[1], parts[2] if len(parts) > 2 else None)
+
+
+def _as_indexed_slices(value):
+    """`value` as IndexedSlices: a dense Tensor becomes all of its rows."""
+    from tensorkeep.ops import array_ops, math_ops
+
+    if _is_indexed_slices(value):
+        return value
+    shape = array_ops.shape_internal(value, optimize=False)
+    return _from_components([value, math_ops.range(0, shape[0]), shape])
+
+
+def _as_indexed_slices_list(values):
+    """IndexedSlices for each of `values`, with int64 indices for all if any has them."""
+    from tensorkeep.ops import math_ops
+
+    slices = [_as_indexed_slices(v) for v in values]
+    int32_count = sum(1 for s in slices if s.indices.dtype.base_dtype == dtypes.int32)
+    if int32_count in (0, len(slices)):
+        return slices
+    return [_from_components([s.values, math_ops.cast(s.indices, dtypes.int64)] +
+                             _components(s)[2:])
+            if s.indices.dtype.base_dtype == dtypes.int32 else s for s in slices]
+
+
 def switch(data, pred, dtype=None, name=None):
     """(output_false, output_true): `data` goes to the output `pred` selects, the other output
     is dead (the ops consuming it do not run)."""
     with ops.name_scope(name, "Switch", [data, pred]) as name:
+        if _is_indexed_slices(data):
+            pred = ops.convert_to_tensor(pred, name="pred")
+            switches = [apply_op("Switch", data=part, pred=pred) for part in _components(data)]
+            return (_from_components([false for false, _ in switches]),
+                    _from_components([true for _, true in switches]))
         data = ops.convert_to_tensor(data, dtype=dtype, name="data", as_ref=True)
         pred = ops.convert_to_tensor(pred, name="pred")
         return builtins.tuple(apply_op("Switch", data=data, pred=pred, name=name))
@@ -104,7 +154,8 @@ def ref_switch(data, pred, name=None):
 
 def _switch_ref_or_tensor(data, pred, name="Switch"):
     """Switch for a value or (keeping it a ref) a ref tensor, placed beside `data`."""
-    data = ops.convert_to_tensor(data, name="data")
+    if not _is_indexed_slices(data):
+        data = ops.convert_to_tensor(data, name="data")
     with ops.colocate_with(data, ignore_existing=True):
         if data.dtype.is_ref_dtype:
             return ref_switch(data, pred, name=name)
@@ -116,6 +167,11 @@ def merge(inputs, name=None):
     if any(inp is None for inp in inputs):
         raise ValueError("At least one of the merge inputs is None: %s" % (inputs,))
     with ops.name_scope(name, "Merge", inputs) as name:
+        if any(_is_indexed_slices(inp) for inp in inputs):
+            inputs = _as_indexed_slices_list(inputs)
+            merged = [apply_op("Merge", inputs=list(parts))
+                      for parts in zip(*[_components(inp) for inp in inputs])]
+            return _from_components([output for output, _ in merged]), merged[0][1]
         inputs = [ops.convert_to_tensor(inp, as_ref=True) for inp in inputs]
         op_type = "RefMerge" if all(t.dtype.is_ref_dtype for t in inputs) else "Merge"
         return builtins.tuple(apply_op(op_type, inputs=inputs, name=name))
@@ -124,6 +180,10 @@ def merge(inputs, name=None):
 def _enter(tensor, frame_name, is_constant=False, parallel_iterations=10, use_ref=True,
            use_input_shape=True, name=None):
     """Makes `tensor` available in the child frame `frame_name`."""
+    if _is_indexed_slices(tensor):
+        return _from_components([_enter(part, frame_name, is_constant, parallel_iterations,
+                                        use_ref, use_input_shape)
+                                 for part in _components(tensor)])
     tensor = ops.convert_to_tensor(tensor, as_ref=True)
     op_type = "RefEnter" if tensor.dtype.is_ref_dtype and use_ref else "Enter"
     result = apply_op(op_type, data=tensor, frame_name=frame_name, is_constant=is_constant,
@@ -135,11 +195,15 @@ def _enter(tensor, frame_name, is_constant=False, parallel_iterations=10, use_re
 
 def exit(tensor, name=None):  # noqa: A001 (TensorFlow's name)
     """Makes `tensor` available to the parent frame."""
+    if _is_indexed_slices(tensor):
+        return _from_components([exit(part) for part in _components(tensor)])
     tensor = ops.convert_to_tensor(tensor, as_ref=True)
     return apply_op("RefExit" if tensor.dtype.is_ref_dtype else "Exit", data=tensor, name=name)
 
 
 def _next_iteration(tensor, name=None):
+    if _is_indexed_slices(tensor):
+        return _from_components([_next_iteration(part) for part in _components(tensor)])
     tensor = ops.convert_to_tensor(tensor, as_ref=True)
     op_type = "RefNextIteration" if tensor.dtype.is_ref_dtype else "NextIteration"
     return apply_op(op_type, data=tensor, name=name)
@@ -233,6 +297,46 @@ def _output_context(op):
     if context is not None and _is_loop_exit(op):
         context = context.outer_context
     return context
+
+
+def _while_context_of(op):
+    """The innermost while loop `op` belongs to, or None."""
+    context = op._control_flow_context
+    return context.GetWhileContext() if context is not None else None
+
+
+def _is_switch(op):
+    return op._type in ("Switch", "RefSwitch")
+
+
+def _is_cond_switch(op):
+    """A Switch feeding only ops of cond branches (it stands for an outside value there)."""
+    if not _is_switch(op) or not op._outputs:
+        return False
+    for output in op._outputs:
+        for consumer in output._consumers:
+            context = consumer._control_flow_context
+            if consumer._type in ("Enter", "RefEnter") and context is not None:
+                context = context.outer_context
+            if context is None or not context.IsCondContext():
+                return False
+    return True
+
+
+def _is_loop_switch(op):
+    """The Switch of a loop variable (its outputs go to the loop's Exit and body)."""
+    if not _is_switch(op):
+        return False
+    context = op._control_flow_context
+    return context is not None and context.IsWhileContext() and not _is_cond_switch(op)
+
+
+def _loop_constant_enter_of(value):
+    """The constant Enter `value` forwards (through Identity/Switch ops), or None."""
+    op = value.op
+    while op._type in ("Switch", "RefSwitch", "Identity", "RefIdentity"):
+        op = op._inputs[0].op
+    return op if _is_loop_constant_enter(op) else None
 
 
 def _op_in_context(op, context):
@@ -436,7 +540,8 @@ class CondContext(ControlFlowContext):
 
     @property
     def grad_state(self):
-        return None
+        while_context = self.GetWhileContext()
+        return while_context.grad_state if while_context is not None else None
 
     @property
     def back_prop(self):
@@ -625,7 +730,11 @@ class WhileContext(ControlFlowContext):
     Identity -> body -> NextIteration -> Merge, leaving through Exit."""
 
     def __init__(self, maximum_iterations=None, parallel_iterations=10, back_prop=True,
-                 swap_memory=False, name="while_context", context_def=None, import_scope=None):
+                 swap_memory=False, name="while_context", grad_state=None, context_def=None,
+                 import_scope=None):
+        # Set for the loop tf.gradients builds to run a forward loop backwards
+        # (control_flow_state.GradLoopState); None for forward loops.
+        self._grad_state = grad_state
         if context_def is not None:
             self._init_from_proto(context_def, import_scope)
             return
@@ -726,7 +835,7 @@ class WhileContext(ControlFlowContext):
 
     @property
     def grad_state(self):
-        return None
+        return self._grad_state
 
     def GetWhileContext(self):  # noqa: N802
         return self
@@ -744,6 +853,10 @@ class WhileContext(ControlFlowContext):
         result = val
         if val.name not in self._values and val.op._control_flow_context is not self:
             self._values.add(val.name)
+            real_val = self._value_from_forward_history(val)
+            if real_val is not None:
+                self._external_values[val.name] = real_val
+                return real_val
             if self._outer_context is not None:
                 result = self._outer_context.AddValue(val)
             with ops.control_dependencies(None):
@@ -762,7 +875,39 @@ class WhileContext(ControlFlowContext):
                 result = actual
         return result
 
+    @staticmethod
+    def _value_from_forward_history(val):
+        """While a gradient loop is being built, a value of the forward loop it runs backwards
+        is read from the stack that records it (GradLoopState.GetRealValue); else None."""
+        grad_context = ops.get_default_graph()._get_control_flow_context()
+        if grad_context is None:
+            return None
+        grad_context = grad_context.GetWhileContext()
+        if grad_context is None or grad_context.grad_state is None:
+            return None
+        forward_context = _while_context_of(val.op)
+        if _is_loop_exit(val.op) and forward_context is not None:
+            forward_context = forward_context.outer_context
+            if forward_context is not None:
+                forward_context = forward_context.GetWhileContext()
+        if forward_context is not grad_context.grad_state.forward_context:
+            return None
+        return grad_context.grad_state.GetRealValue(val)
+
     def AddOp(self, op):  # noqa: N802
+        # A Shape/Size/Rank of a forward value needed by the gradient loop runs in the forward
+        # loop, so that the small result is what gets saved per iteration.
+        if op._type in ("Shape", "Size", "Rank"):
+            grad_context = ops.get_default_graph()._get_control_flow_context()
+            if grad_context is not None:
+                grad_context = grad_context.GetWhileContext()
+            if grad_context is not None and grad_context.grad_state is not None:
+                input_op = op._inputs[0].op
+                if _while_context_of(input_op) is grad_context.grad_state.forward_context:
+                    input_context = input_op._control_flow_context
+                    op._set_control_flow_context(input_context)
+                    input_context._AddOpInternal(op)
+                    return
         self._AddOpInternal(op)
 
     def _AddOpInternal(self, op):  # noqa: N802
@@ -827,6 +972,179 @@ class WhileContext(ControlFlowContext):
             enter.op._add_control_inputs(keep)
             for controller in graph._control_dependencies_stack:
                 controller.add_op(enter.op)
+
+    # --- the loops tf.gradients adds (control_flow_state drives them) -------------------------
+
+    def AddForwardLoopCounter(self, outer_grad_state):  # noqa: N802
+        """Adds a counter of this loop's iterations (`n = 0; while pivot: n += 1`), called in
+        the loop's outer context. Returns (the count after the loop, the counter's
+        NextIteration, which the stack pushes of each iteration are ordered before)."""
+        from tensorkeep.ops import array_ops, math_ops
+
+        count = array_ops.constant(0, name="f_count")
+        if outer_grad_state is not None:
+            # Executions of an inner loop push in the order of the outer loop's iterations.
+            count.op._add_control_input(outer_grad_state.forward_index.op._inputs[0].op)
+        self.Enter()
+        self.AddName(count.name)
+        enter_count = _enter(count, self._name, is_constant=False,
+                             parallel_iterations=self._parallel_iterations, name="f_count")
+        self._loop_enters.append(enter_count)
+        merge_count = merge([enter_count, enter_count])[0]
+        switch_count = switch(merge_count, self._pivot)
+        index = math_ops.add(switch_count[1], 1)
+        next_count = _next_iteration(index)
+        merge_count.op._update_input(1, next_count)
+        total_iterations = exit(switch_count[0], name="f_count")
+        self._loop_exits.append(total_iterations)
+        self.ExitResult([total_iterations])
+        self.Exit()
+        return total_iterations, next_count
+
+    def AddBackpropLoopCounter(self, count, outer_grad_state):  # noqa: N802
+        """Makes this (gradient) loop run `count` times (`while n >= 1: n -= 1`), called in its
+        outer context; the counter's Sub is the pivot of the body. Returns the counter's
+        NextIteration, which the stack pops of each iteration are ordered before."""
+        from tensorkeep.ops import array_ops, math_ops
+
+        one = array_ops.constant(1, name="b_count")
+        self.Enter()
+        self.AddName(count.name)
+        enter_count = _enter(count, self._name, is_constant=False,
+                             parallel_iterations=self._parallel_iterations, name="b_count")
+        self._loop_enters.append(enter_count)
+        merge_count = merge([enter_count, enter_count])[0]
+        self._pivot_for_pred = merge_count
+        self._pivot = loop_cond(math_ops.greater_equal(merge_count, one), name="b_count")
+        switch_count = switch(merge_count, self._pivot)
+        index = math_ops.subtract(switch_count[1], one)
+        self._pivot_for_body = index
+        next_count = _next_iteration(index)
+        merge_count.op._update_input(1, next_count)
+        final_zero = exit(switch_count[0], name="b_count")
+        self._loop_exits.append(final_zero)
+        if outer_grad_state is not None:
+            # Executions of an inner gradient loop pop in the outer gradient loop's order.
+            outer_grad_state.grad_sync._add_control_input(final_zero.op)
+        self.ExitResult([final_zero])
+        self.Exit()
+        return next_count
+
+    def AddBackpropAccumulator(self, op, grad):  # noqa: N802
+        """Sums the per-iteration gradients `grad` of loop invariant `op` (a constant Enter)
+        over the iterations of this gradient loop (`acc = 0; while pivot: acc += grad`);
+        called inside this loop. Returns the sum (the accumulator's Exit)."""
+        from tensorkeep.ops import array_ops, math_ops
+
+        self.Exit()
+        # The zeros matter only for a loop that runs no iteration: they take the invariant's
+        # shape, statically when known.
+        shape = grad.shape
+        if shape.is_fully_defined():
+            if self._outer_context is not None:
+                self._outer_context.Enter()
+            acc = array_ops.constant(0, grad.dtype.base_dtype, shape=shape.as_list(),
+                                     name="b_acc")
+            if self._outer_context is not None:
+                self._outer_context.Exit()
+        else:
+            value = op._inputs[0]
+            if isinstance(self._outer_context, WhileContext) and \
+                    self._outer_context.grad_state is not None:
+                # Nested: the invariant's shape in each outer iteration comes from a stack.
+                forward_context = self._grad_state.forward_context
+                forward_context.outer_context.Enter()
+                zeros_shape = array_ops.shape_internal(value, optimize=False)
+                forward_context.outer_context.Exit()
+                outer_grad_state = self._grad_state.outer_grad_state
+                history_zeros_shape = outer_grad_state.AddForwardAccumulator(zeros_shape)
+                self._outer_context.Enter()
+                real_shape = outer_grad_state.AddBackpropAccumulatedValue(history_zeros_shape,
+                                                                          zeros_shape)
+                acc = array_ops.zeros(real_shape, grad.dtype.base_dtype)
+                self._outer_context.Exit()
+            else:
+                if self._outer_context is not None:
+                    self._outer_context.Enter()
+                zeros_shape = array_ops.shape_internal(value, optimize=False)
+                acc = array_ops.zeros(zeros_shape, grad.dtype.base_dtype)
+                if self._outer_context is not None:
+                    self._outer_context.Exit()
+        self.Enter()
+        self.AddName(acc.name)
+        enter_acc = _enter(acc, self._name, is_constant=False,
+                           parallel_iterations=self._parallel_iterations, name="b_acc")
+        self._loop_enters.append(enter_acc)
+        merge_acc = merge([enter_acc, enter_acc], name="b_acc")[0]
+        switch_acc_false, switch_acc_true = switch(merge_acc, self._pivot)
+        add_acc = math_ops.add(switch_acc_true, grad)
+        next_acc = _next_iteration(add_acc)
+        merge_acc.op._update_input(1, next_acc)
+        result_acc = exit(switch_acc_false, name="b_acc")
+        self._loop_exits.append(result_acc)
+        self.ExitResult([result_acc])
+        return result_acc
+
+    def AddBackpropIndexedSlicesAccumulator(self, op, grad):  # noqa: N802
+        """AddBackpropAccumulator for an IndexedSlices gradient: indices and values are
+        concatenated over the iterations (starting from one zero row at index 0), the dense
+        shape is the largest seen."""
+        from tensorkeep.framework.indexed_slices import IndexedSlices
+        from tensorkeep.ops import array_ops, math_ops
+
+        values, indices, dense_shape = grad.values, grad.indices, grad.dense_shape
+        self.Exit()
+        if self._outer_context is not None:
+            self._outer_context.Enter()
+        if values.shape.is_fully_defined():
+            values_shape = [1] + values.shape.as_list()[1:]
+            values_acc = array_ops.constant(0, values.dtype.base_dtype, shape=values_shape,
+                                            name="b_acc")
+        else:
+            values_shape = array_ops.shape_internal(op._inputs[0], optimize=False)[1:]
+            values_shape = array_ops.concat([[1], values_shape], 0)
+            values_acc = array_ops.zeros(values_shape, dtype=values.dtype.base_dtype)
+        indices_acc = array_ops.constant([0], indices.dtype.base_dtype)
+        shape_acc = None
+        if dense_shape is not None:
+            if dense_shape.shape.is_fully_defined():
+                shape_acc = array_ops.constant(0, dense_shape.dtype.base_dtype,
+                                               shape=dense_shape.shape.as_list())
+            else:
+                shape_acc = array_ops.zeros_like(
+                    array_ops.shape_internal(op._inputs[0], optimize=False,
+                                             out_type=dense_shape.dtype),
+                    optimize=False)
+        if self._outer_context is not None:
+            self._outer_context.Exit()
+        self.Enter()
+        self.AddName(values_acc.name)
+        self.AddName(indices_acc.name)
+        init_acc = [indices_acc, values_acc]
+        if shape_acc is not None:
+            self.AddName(shape_acc.name)
+            init_acc.append(shape_acc)
+        # The accumulators grow, so their Enters keep no static shape.
+        enter_acc = [_enter(x, self._name, is_constant=False,
+                            parallel_iterations=self._parallel_iterations,
+                            use_input_shape=False, name="b_acc") for x in init_acc]
+        enter_acc[0].set_shape([None])
+        if values_acc.shape.dims is not None:
+            enter_acc[1].set_shape([None] + values_acc.shape.as_list()[1:])
+        self._loop_enters.extend(enter_acc)
+        merge_acc = [merge([x, x], name="b_acc")[0] for x in enter_acc]
+        switch_acc = [switch(x, self._pivot) for x in merge_acc]
+        accumulated = [array_ops.concat([acc[1], part], 0)
+                       for acc, part in zip(switch_acc[:2], [indices, values])]
+        if shape_acc is not None:
+            accumulated.append(math_ops.maximum(dense_shape, switch_acc[2][1]))
+        for merge_x, next_x in zip(merge_acc, [_next_iteration(x) for x in accumulated]):
+            merge_x.op._update_input(1, next_x)
+        exit_acc = [exit(x[0], name="b_acc") for x in switch_acc]
+        self._loop_exits.extend(exit_acc)
+        self.ExitResult(exit_acc)
+        return IndexedSlices(exit_acc[1], exit_acc[0],
+                             exit_acc[2] if shape_acc is not None else None)
 
     def _InitializeValues(self, values):  # noqa: N802
         self._values = set(t.name for t in values)
@@ -948,11 +1266,17 @@ def _shape_less_than_or_equal(shape1, shape2):
     return True
 
 
-def _add_next_and_back_edge(merge_var, value):
+def _add_next_and_back_edge(merge_var, value, enforce_shape_invariant=True):
     """NextIteration(value) becomes the Merge's second input (the loop's back edge)."""
+    if _is_indexed_slices(merge_var):
+        next_value = _next_iteration(_as_indexed_slices(value))
+        for merge_part, next_part in zip(_components(merge_var), _components(next_value)):
+            merge_part.op._update_input(1, next_part)
+        return next_value
     value = ops.convert_to_tensor(value)
     next_value = _next_iteration(value)
-    if not _shape_less_than_or_equal(next_value.shape, merge_var.shape):
+    if enforce_shape_invariant and not _shape_less_than_or_equal(next_value.shape,
+                                                                 merge_var.shape):
         enter = merge_var.op._inputs[0].op
         input_t = enter._inputs[0]
         raise ValueError(
@@ -1116,8 +1440,30 @@ def _bind_cond(predicate, true_fn, false_fn, strict):
 
 # --- gradients -------------------------------------------------------------------------------------
 
+# Inside a loop, tf.gradients (training/gradients.py with ops/control_flow_state.py) calls these
+# with the gradient loop's WhileContext entered: the default graph's current context.
+
+def _current_grad_context():
+    return ops.get_default_graph()._get_control_flow_context()
+
+
 def _switch_grad(op, *grads):
     context = op._control_flow_context
+    if isinstance(context, WhileContext):
+        # A loop variable's Switch is reached twice: first from its Exit (grads[0]), which
+        # makes the gradient loop's Merge, then from the body (grads[1]), which becomes that
+        # Merge's back edge.
+        grad_state = _current_grad_context().grad_state
+        merge_grad = grad_state.switch_map.get(op)
+        if merge_grad is not None:
+            if grads[1] is not None:
+                _add_next_and_back_edge(merge_grad, grads[1], enforce_shape_invariant=False)
+            return None, None
+        if grads[0] is not None:
+            merge_grad = merge([grads[0], grads[0]], name="b_switch")[0]
+            grad_state.switch_map[op] = merge_grad
+            return merge_grad, None
+        return None, None  # the loop variable's final value is not differentiated
     if isinstance(context, CondContext):
         zero_grad = grads[1 - context.branch]
         if zero_grad is None:
@@ -1125,10 +1471,6 @@ def _switch_grad(op, *grads):
                 return merge([grads[context.branch]] * 2, name="cond_resource_grad")[0], None
             return None, None
         return merge(list(grads), name="cond_grad")[0], None
-    if isinstance(context, WhileContext):
-        raise NotImplementedError(
-            "Gradients through tf.while_loop are not supported by tensorkeep (op %s); compute "
-            "the loop's gradient with TensorFlow or unroll the loop." % op.name)
     false_grad = switch(grads[0], op._inputs[1])[0]
     true_grad = switch(grads[1], op._inputs[1])[1]
     return merge([false_grad, true_grad])[0], None
@@ -1136,26 +1478,88 @@ def _switch_grad(op, *grads):
 
 def _merge_grad(op, grad, _):
     context = _output_context(op._inputs[0].op)
-    if isinstance(context, CondContext):
-        return _switch_ref_or_tensor(grad, context.pred, name="cond_grad")
+    grad_context = _current_grad_context()
     if isinstance(context, WhileContext):
-        raise NotImplementedError(
-            "Gradients through tf.while_loop are not supported by tensorkeep (op %s)." % op.name)
+        return _switch_ref_or_tensor(grad, grad_context.pivot)
+    if isinstance(context, CondContext):
+        pred = context.pred
+        if grad_context is not None and grad_context.grad_state is not None:
+            # A cond inside a loop: each backward iteration switches on the predicate its
+            # forward iteration saw, saved on a stack.
+            grad_state = grad_context.grad_state
+            real_pred = grad_state.history_map.get(pred.name)
+            if real_pred is None:
+                grad_context = grad_state.grad_context
+                grad_context.Exit()
+                history_pred = grad_state.AddForwardAccumulator(pred)
+                grad_context.Enter()
+                real_pred = grad_state.AddBackpropAccumulatedValue(history_pred, pred)
+                grad_state.history_map[pred.name] = real_pred
+            pred = real_pred
+        return _switch_ref_or_tensor(grad, pred, name="cond_grad")
     from tensorkeep.ops import math_ops
 
     conds = [math_ops.equal(op._outputs[1], i) for i in range(len(op._inputs))]
     return [_switch_ref_or_tensor(grad, conds[i])[1] for i in range(len(op._inputs))]
 
 
-def _while_loop_grad(op, grad):
-    raise NotImplementedError(
-        "Gradients through tf.while_loop are not supported by tensorkeep (the gradient reaches "
-        "loop op %s, type %s); compute them with TensorFlow, or unroll the loop (e.g. "
-        "tf.nn.static_rnn instead of tf.nn.dynamic_rnn)." % (op.name, op.type))
+def _exit_grad(op, grad):
+    """A loop variable's gradient enters the gradient loop where the forward loop ended."""
+    from tensorkeep.framework.indexed_slices import IndexedSlices
+
+    grad_context = _current_grad_context()
+    if not grad_context.back_prop:
+        return None  # tf.while_loop(..., back_prop=False)
+    if op._control_flow_context.grad_state is not None:
+        raise TypeError("Second-order gradient for while loops not supported.")
+    if isinstance(grad, ops.Tensor):
+        grad_context.AddName(grad.name)
+    elif isinstance(grad, IndexedSlices):
+        grad_context.AddName(grad.values.name)
+        grad_context.AddName(grad.indices.name)
+        if grad.dense_shape is not None:
+            grad_context.AddName(grad.dense_shape.name)
+    else:
+        raise TypeError("Type %s not supported" % type(grad))
+    grad_context.Enter()
+    result = _enter(grad, grad_context.name, is_constant=False,
+                    parallel_iterations=grad_context.parallel_iterations, name="b_exit")
+    grad_context.loop_enters.append(result)
+    grad_context.Exit()
+    return result
 
 
-for _loop_op in ("Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration"):
-    register_gradient(_loop_op, _while_loop_grad)
+def _next_iteration_grad(_, grad):
+    # The gradient loop's NextIteration is added by the loop Switch's gradient.
+    return grad
+
+
+def _enter_grad(op, grad):
+    """A loop variable's gradient leaves the gradient loop; a loop invariant's is summed over
+    the iterations."""
+    from tensorkeep.framework.indexed_slices import IndexedSlices
+
+    grad_context = _current_grad_context()
+    if grad_context is None or not grad_context.back_prop or grad_context.grad_state is None:
+        return grad
+    if op._attrs.get("is_constant"):
+        if isinstance(grad, ops.Tensor):
+            return grad_context.AddBackpropAccumulator(op, grad)
+        if isinstance(grad, IndexedSlices):
+            return grad_context.AddBackpropIndexedSlicesAccumulator(op, grad)
+        raise TypeError("Type %s not supported" % type(grad))
+    result = exit(grad)
+    grad_context.loop_exits.append(result)
+    grad_context.ExitResult([result])
+    return result
+
+
+for _op_type in ("Enter", "RefEnter"):
+    register_gradient(_op_type, _enter_grad)
+for _op_type in ("Exit", "RefExit"):
+    register_gradient(_op_type, _exit_grad)
+for _op_type in ("NextIteration", "RefNextIteration"):
+    register_gradient(_op_type, _next_iteration_grad)
 register_gradient("Switch", _switch_grad)
 register_gradient("RefSwitch", _switch_grad)
 register_gradient("Merge", _merge_grad)

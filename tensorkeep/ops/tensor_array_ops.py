@@ -380,12 +380,21 @@ def _read_grad(op, grad):
     return [None, None, w_g.flow]
 
 
+def _write_barrier(op, flow):
+    """`flow` ordered after `op`'s own output flow, so that the gradient array is created
+    only after the forward write/scatter ran (in a loop, its last iteration)."""
+    flow_out = apply_op("Identity", input=op._outputs[0], name="flow_out")
+    with ops.control_dependencies([flow_out]):
+        return apply_op("Identity", input=flow, name="write_barrier")
+
+
 def _write_grad(op, flow):
     handle, index, _, _ = op._inputs
     dtype = op._attrs["T"]
+    source = _grad_source(flow)
+    flow = _write_barrier(op, flow)
     g = TensorArray(dtype=dtype, handle=handle, flow=flow,
-                    colocate_with_first_write_call=False).grad(source=_grad_source(flow),
-                                                               flow=flow)
+                    colocate_with_first_write_call=False).grad(source=source, flow=flow)
     return [None, None, g.read(index), flow]
 
 
@@ -400,9 +409,10 @@ def _gather_grad(op, grad):
 
 def _scatter_grad(op, flow):
     handle, indices, _, _ = op._inputs
+    source = _grad_source(flow)
+    flow = _write_barrier(op, flow)
     g = TensorArray(dtype=op._attrs["T"], handle=handle, flow=flow,
-                    colocate_with_first_write_call=False).grad(source=_grad_source(flow),
-                                                               flow=flow)
+                    colocate_with_first_write_call=False).grad(source=source, flow=flow)
     return [None, None, g.gather(indices), flow]
 
 

@@ -9,6 +9,11 @@ The walk follows TensorFlow's algorithm so that graphs (and node names) match:
 3. seed `ys` with `grad_ys` (ones by default) and visit ops consumers-first: once every
    consumer has contributed, the op's output gradients are summed, its registered gradient
    function builds the input gradients, and its inputs' pending counts drop.
+
+Through TF1 while loops (ops/control_flow_state.py): every loop with an Exit between xs and ys
+gets a gradient loop; gradient ops of ops inside a loop are built in it, a loop's Exits are
+differentiated together (zeros for unused ones once one has a gradient), and a loop variable's
+Switch is visited twice (from its Exit, then from the body).
 """
 
 import collections
@@ -24,6 +29,7 @@ from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.framework.indexed_slices import IndexedSlices
 from tensorkeep.ops import array_ops
 from tensorkeep.ops import control_flow_ops
+from tensorkeep.ops import control_flow_state
 from tensorkeep.ops import math_ops
 from tensorkeep.ops import resource_variable_ops
 
@@ -164,9 +170,9 @@ def _reached_ops(from_ops):
     return reached
 
 
-def _pending_counts(to_ops, from_ops):
+def _pending_counts(to_ops, from_ops, colocate):
     """(the to_ops reachable from from_ops, {op: how many of its consumers lie between xs and
-    ys})."""
+    ys}, the ControlFlowState of the while loops between them or None)."""
     reached = _reached_ops(from_ops)
     reachable_to_ops = set(op for op in to_ops if op in reached)
     between = set()
@@ -179,12 +185,14 @@ def _pending_counts(to_ops, from_ops):
             between_list.append(op)
             reached.remove(op)
             queue.extend(t.op for t in op._inputs)
+    # Every exit of a loop on the path is differentiated (it may feed the others).
+    loop_state = control_flow_state.MaybeCreateControlFlowState(between_list, between, colocate)
     pending = collections.defaultdict(int)
     for op in between_list:
         for t in op._inputs:
             if t.op in between:
                 pending[t.op] += 1
-    return reachable_to_ops, pending
+    return reachable_to_ops, pending, loop_state
 
 
 def _stop_ops(from_ops, stop_gradient_ops, pending):
@@ -204,7 +212,7 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
     to_ops = [y.op for y in ys]
     from_ops = [x.op for x in xs]
     stop_gradient_ops = [t.op for t in stop_gradients]
-    reachable_to_ops, pending = _pending_counts(to_ops, from_ops)
+    reachable_to_ops, pending, loop_state = _pending_counts(to_ops, from_ops, colocate)
 
     grads = {}  # op -> per output: list of contributions, then their sum
     for y, grad_y in zip(ys, grad_ys):
@@ -216,12 +224,23 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
         if pending[op] == 0 and op not in queued and op in reachable_to_ops:
             queued.add(op)
             queue.append(op)
+    if loop_state is not None:
+        for y in loop_state.ProcessUnusedLoopExits(pending, queued):
+            if _is_trainable(y):
+                _set_grad(grads, y, loop_state.ZerosLikeForExit(y))
+                queue.append(y.op)
     stop_ops = _stop_ops(from_ops, stop_gradient_ops, pending)
 
     while queue:
         op = queue.popleft()
         with _maybe_colocate_with(op, colocate):
+            # Inside a loop being differentiated, gradient ops go into its gradient loop (an
+            # Exit's summed gradient still outside it).
+            if loop_state is not None:
+                loop_state.EnterGradWhileContext(op, before=True)
             out_grads = _aggregated_grads(grads, op, aggregation_method)
+            if loop_state is not None:
+                loop_state.ExitGradWhileContext(op, before=True)
             has_out_grads = any(g is not None for g in out_grads)
             grad_fn = None
             if has_out_grads and op not in stop_ops and op._inputs:
@@ -232,12 +251,17 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
                         "on the path from xs to ys needs a registered gradient "
                         "(tf.RegisterGradient); to treat this op as a constant, wrap its output "
                         "in tf.stop_gradient." % (op.name, op.type))
+            if loop_state is not None:
+                loop_state.EnterGradWhileContext(op, before=False)
             if grad_fn is not None:
                 for i, out_grad in enumerate(out_grads):
                     if out_grad is None and _is_trainable(op._outputs[i]):
                         # Outputs nobody differentiated contribute zeros (inside a cond,
-                        # built on the branch that runs).
-                        out_grads[i] = control_flow_ops.zeros_like_output(op, i)
+                        # built on the branch that runs; inside a loop, in its gradient loop).
+                        if loop_state is not None:
+                            out_grads[i] = loop_state.ZerosLikeV1WhileLoop(op, i)
+                        else:
+                            out_grads[i] = control_flow_ops.zeros_like_output(op, i)
                 with ops.name_scope(op.name + "_grad"):
                     in_grads = _as_list(grad_fn(op, *out_grads))
                     if len(in_grads) != len(op._inputs):
@@ -262,11 +286,54 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
                             "Calculated input gradient shape: %s"
                             % (op.name, i, t_in.shape, in_grad.shape))
                 _set_grad(grads, t_in, in_grad)
-        for t_in in op._inputs:
-            pending[t_in.op] -= 1
-            if pending[t_in.op] == 0:
-                queue.append(t_in.op)
+            if loop_state is not None:
+                loop_state.ExitGradWhileContext(op, before=False)
+        _update_pending_and_enqueue_ready(grads, op, queue, pending, loop_state)
+    if loop_state is not None:
+        loop_state.PostProcessing()
     return grads
+
+
+def _update_pending_and_enqueue_ready(grads, op, queue, pending, loop_state):
+    """Counts op's contribution to its inputs' ops and queues those now ready. A loop
+    variable's Switch is ready twice: after its Exit, and after the body. A loop's Exits wait
+    for each other: if none gets a gradient they all pass None, else the unused ones zeros."""
+    for t_in in op._inputs:
+        input_op = t_in.op
+        pending[input_op] -= 1
+        ready = pending[input_op] == 0
+        if loop_state is not None and not ready:
+            ready = pending[input_op] > 0 and control_flow_ops._is_loop_switch(input_op)
+        if not ready:
+            continue
+        if not control_flow_ops._is_loop_exit(input_op):
+            queue.append(input_op)
+            continue
+        grad_state = loop_state.GetGradState(input_op, before=False)
+        grad_state.deferred_exits.append(t_in)
+        grad_state.pending_exits_count -= 1
+        if grad_state.pending_exits_count != 0:
+            continue
+        has_real_grad = False
+        for y in grad_state.deferred_exits:
+            if _has_any_not_none_grads(grads, y.op):
+                has_real_grad = True
+                queue.append(y.op)
+            else:
+                grad_state.unused_exits.append(y)
+        for y in grad_state.unused_exits:
+            if has_real_grad and _is_trainable(y):
+                _set_grad(grads, y, loop_state.ZerosLikeForExit(y))
+            queue.append(y.op)
+
+
+def _has_any_not_none_grads(grads, op):
+    for out_grad in grads.get(op, ()):
+        if isinstance(out_grad, (ops.Tensor, IndexedSlices)):
+            return True
+        if isinstance(out_grad, list) and any(g is not None for g in out_grad):
+            return True
+    return False
 
 
 def _set_grad(grads, tensor, grad):
@@ -274,7 +341,12 @@ def _set_grad(grads, tensor, grad):
     if op_grads is None:
         op_grads = [[] for _ in tensor.op._outputs]
         grads[tensor.op] = op_grads
-    op_grads[tensor.value_index].append(grad)
+    contributions = op_grads[tensor.value_index]
+    if isinstance(contributions, list):
+        contributions.append(grad)
+    else:
+        # A loop Switch visited a second time: its Exit-side gradient is already summed.
+        op_grads[tensor.value_index] = grad
 
 
 def _get_grad(grads, tensor, unconnected_gradients):
@@ -304,7 +376,8 @@ def _aggregated_grads(grads, op, aggregation_method):
         op_grads = [[] for _ in op._outputs]
         grads[op] = op_grads
     for i, contributions in enumerate(op_grads):
-        op_grads[i] = _sum_gradients(contributions, op, aggregation_method, i)
+        if isinstance(contributions, list):  # else summed at a loop Switch's first visit
+            op_grads[i] = _sum_gradients(contributions, op, aggregation_method, i)
     return list(op_grads)
 
 
