@@ -23,6 +23,7 @@ import functools
 import itertools
 
 from tensorkeep.framework import dtypes
+from tensorkeep.framework import gc_pause
 from tensorkeep.framework import ops
 from tensorkeep.framework import op_def as op_def_lib
 from tensorkeep.framework.op_builder import apply_op
@@ -86,6 +87,7 @@ def _gradient_function(op):
     return op_def_lib.gradient_function(op_type)
 
 
+@gc_pause.paused_gc
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
               gate_gradients=False, aggregation_method=None, stop_gradients=None,
               unconnected_gradients=UnconnectedGradients.NONE):

@@ -8,6 +8,7 @@ TensorFlow's so that checkpoints and meta graphs line up.
 """
 
 from tensorkeep.framework import dtypes
+from tensorkeep.framework import gc_pause
 from tensorkeep.framework import ops
 from tensorkeep.framework.indexed_slices import IndexedSlices
 from tensorkeep.ops import array_ops
@@ -174,6 +175,7 @@ class Optimizer:
                                    if g is not None and v.dtype != dtypes.resource])
         return grads_and_vars
 
+    @gc_pause.paused_gc
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
         """The op applying `grads_and_vars` (and incrementing `global_step` if given)."""
         grads_and_vars = tuple(grads_and_vars)
