@@ -74,6 +74,7 @@ from tensorkeep.ops.parsing_ops import (  # noqa: F401
     parse_example, parse_single_example, FixedLenFeature, FixedLenSequenceFeature,
     VarLenFeature)
 from tensorkeep.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
+from tensorkeep.framework.indexed_slices import IndexedSlices, IndexedSlicesValue  # noqa: F401
 from tensorkeep.ops.misc_ops import (  # noqa: F401
     Assert, Print, depth_to_space, space_to_depth, fake_quant_with_min_max_vars,
     fake_quant_with_min_max_args, decode_raw)

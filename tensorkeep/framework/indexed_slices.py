@@ -6,8 +6,14 @@ Conversion to a dense Tensor (UnsortedSegmentSum) is registered by tensorkeep.op
 building ops belongs to the ops layer.
 """
 
+import collections
+
 from tensorkeep.framework import tensor_shape
 from tensorkeep.framework import tensor_util
+
+# What Session.run returns for a fetched IndexedSlices (dense_shape None when it has none).
+IndexedSlicesValue = collections.namedtuple("IndexedSlicesValue",
+                                            ["values", "indices", "dense_shape"])
 
 
 class IndexedSlices:
@@ -68,6 +74,21 @@ class IndexedSlices:
 
     def __neg__(self):
         return IndexedSlices(-self._values, self._indices, self._dense_shape)
+
+    # Session.run fetches and feeds an IndexedSlices through its component tensors.
+    def _fetch_components(self):
+        parts = [self._values, self._indices]
+        if self._dense_shape is not None:
+            parts.append(self._dense_shape)
+        return parts, lambda values: IndexedSlicesValue(
+            values[0], values[1], values[2] if len(values) > 2 else None)
+
+    def _feed_components(self, value):
+        values, indices, dense_shape = value
+        pairs = [(self._values, values), (self._indices, indices)]
+        if self._dense_shape is not None and dense_shape is not None:
+            pairs.append((self._dense_shape, dense_shape))
+        return pairs
 
     def __repr__(self):
         return "IndexedSlices(indices=%s, values=%s%s)" % (
