@@ -78,6 +78,11 @@ from tensorkeep.framework.indexed_slices import IndexedSlices, IndexedSlicesValu
 from tensorkeep.ops.misc_ops import (  # noqa: F401
     Assert, Print, depth_to_space, space_to_depth, fake_quant_with_min_max_vars,
     fake_quant_with_min_max_args, decode_raw)
+from tensorkeep.ops.linalg_ops import (  # noqa: F401
+    cholesky, cholesky_solve, matrix_inverse, matrix_determinant, matrix_solve,
+    matrix_triangular_solve, matrix_solve_ls, qr, svd, self_adjoint_eig, self_adjoint_eigvals,
+    matrix_band_part, matrix_diag, matrix_diag_part, matrix_set_diag, diag, diag_part, trace,
+    eye)
 from tensorkeep.ops.variables import (  # noqa: F401
     Variable, global_variables, all_variables, local_variables, trainable_variables,
     model_variables, moving_average_variables, variables_initializer, initialize_variables,

@@ -26,6 +26,7 @@ BLAS_OP_TYPES = frozenset([
     "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Conv2D", "Conv2DBackpropInput",
     "Conv2DBackpropFilter", "Conv3D", "DepthwiseConv2dNative", "Einsum", "MatrixInverse",
     "MatrixSolve", "Cholesky", "Qr", "Svd", "SelfAdjointEigV2", "MatrixDeterminant",
+    "LogMatrixDeterminant", "MatrixTriangularSolve", "MatrixSolveLs",
 ])
 
 _DEFAULT_THREADS = 1
