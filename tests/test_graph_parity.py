@@ -68,6 +68,15 @@ def case(name, code):
     CASES[name] = textwrap.dedent(code)
 
 
+# matrix_transpose of an input of unknown rank builds its permutation with the generated Range
+# op (`Range`, not tf.range's `range`), as do the gradients that use it (Cholesky's).
+case("matrix_transpose_unknown_rank", """
+    a = tf.placeholder(tf.float32)
+    t = tf.matrix_transpose(a)
+    fetches = []
+""")
+
+
 # Initial values that read other variables are rewritten to read them through
 # initialized_value() (ops copied as `<op>_<variable>`), except variables outside the variable
 # collections; nested guards, local variables, get_variable and device scopes included.

@@ -1155,7 +1155,9 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
         ndims = a.shape.ndims
         if ndims is None:
             a_rank = rank(a)
-            perm = concat((math_ops.range(a_rank - 2), [a_rank - 1, a_rank - 2]), 0)
+            # TensorFlow calls the generated Range op here (nodes `Range`, not `range`).
+            perm = concat((apply_op("Range", start=0, limit=a_rank - 2, delta=1),
+                           [a_rank - 1, a_rank - 2]), 0)
         else:
             if ndims < 2:
                 raise ValueError("Argument `a` should be a (batch) matrix with rank >= 2.  "
