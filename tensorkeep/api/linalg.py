@@ -18,3 +18,4 @@ from tensorkeep.ops.linalg_ops import matrix_solve_ls as lstsq  # noqa: F401
 from tensorkeep.ops.linalg_ops import matrix_triangular_solve as triangular_solve  # noqa: F401
 from tensorkeep.ops.linalg_ops import self_adjoint_eig as eigh  # noqa: F401
 from tensorkeep.ops.linalg_ops import self_adjoint_eigvals as eigvalsh  # noqa: F401
+from tensorkeep.ops.array_ops_extra import cross  # noqa: F401

@@ -15,3 +15,7 @@ from tensorkeep.ops.math_ops import floormod as mod  # noqa: F401
 from tensorkeep.ops.array_ops import invert_permutation  # noqa: F401
 from tensorkeep.ops.nn_ops import in_top_k, sigmoid, tanh, softplus, softsign  # noqa: F401
 from tensorkeep.ops.nn_impl import softmax, log_softmax, l2_normalize  # noqa: F401
+from tensorkeep.ops.array_ops_extra import (  # noqa: F401
+    segment_max, segment_min, segment_mean, segment_prod, unsorted_segment_max,
+    unsorted_segment_min, unsorted_segment_prod, unsorted_segment_mean, unsorted_segment_sqrt_n)
+from tensorkeep.ops.array_ops_extra import bincount_v1 as bincount  # noqa: F401

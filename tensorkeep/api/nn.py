@@ -16,3 +16,4 @@ from tensorkeep.ops.nn_impl import (  # noqa: F401
     moments, batch_normalization, fused_batch_norm, xw_plus_b, xw_plus_b_v1, relu_layer,
     embedding_lookup, dropout, depthwise_conv2d, separable_conv2d)
 from tensorkeep.ops.misc_ops import depth_to_space, space_to_depth  # noqa: F401,E402
+from tensorkeep.ops.array_ops_extra import space_to_batch  # noqa: F401

@@ -83,6 +83,18 @@ from tensorkeep.ops.linalg_ops import (  # noqa: F401
     matrix_triangular_solve, matrix_solve_ls, qr, svd, self_adjoint_eig, self_adjoint_eigvals,
     matrix_band_part, matrix_diag, matrix_diag_part, matrix_set_diag, diag, diag_part, trace,
     eye)
+from tensorkeep.ops.array_ops_extra import (  # noqa: F401
+    count_up_to, roll, reverse_sequence, segment_max, segment_min, segment_mean, segment_prod,
+    unsorted_segment_max, unsorted_segment_min, unsorted_segment_prod, unsorted_segment_mean,
+    unsorted_segment_sqrt_n, scatter_nd_update, scatter_nd_add, scatter_nd_sub,
+    tensor_scatter_nd_update, tensor_scatter_nd_add, tensor_scatter_nd_sub, tensor_scatter_nd_max,
+    tensor_scatter_nd_min, space_to_batch, space_to_batch_nd, batch_to_space, batch_to_space_nd,
+    cross, unique_with_counts, unravel_index, ensure_shape, check_numerics,
+    verify_tensor_all_finite, histogram_fixed_width)
+from tensorkeep.ops.array_ops_extra import bincount_v1 as bincount  # noqa: F401
+from tensorkeep.ops.array_ops_extra import (  # noqa: F401
+    tensor_scatter_nd_update as tensor_scatter_update, tensor_scatter_nd_add as tensor_scatter_add,
+    tensor_scatter_nd_sub as tensor_scatter_sub)
 from tensorkeep.ops.variables import (  # noqa: F401
     Variable, global_variables, all_variables, local_variables, trainable_variables,
     model_variables, moving_average_variables, variables_initializer, initialize_variables,
@@ -118,4 +130,5 @@ from tensorkeep.api import saved_model  # noqa: F401
 from tensorkeep.api import lookup, summary, quantization, sets, image  # noqa: F401
 from tensorkeep.api import layers, losses  # noqa: F401
 from tensorkeep.api import app  # noqa: F401
+from tensorkeep.api import debugging, manip  # noqa: F401
 from tensorkeep.api.app import flags  # noqa: F401
