@@ -1370,8 +1370,9 @@ def argmin(input, axis=None, name=None, dimension=None,  # noqa: A002
 
 def _add_n(*xs):
     total = np.array(xs[0], copy=True)
-    for x in xs[1:]:
-        total = total + x
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN as TensorFlow, silently
+        for x in xs[1:]:
+            total = total + x
     return total.astype(np.asarray(xs[0]).dtype, copy=False)
 
 
