@@ -15,3 +15,7 @@ from tensorkeep.ops.math_ops import floormod as mod  # noqa: F401
 from tensorkeep.ops.array_ops import invert_permutation  # noqa: F401
 from tensorkeep.ops.nn_ops import in_top_k, sigmoid, tanh, softplus, softsign  # noqa: F401
 from tensorkeep.ops.nn_impl import softmax, log_softmax, l2_normalize  # noqa: F401
+from tensorkeep.ops.special_math_ops import (  # noqa: F401,E402
+    erf, erfc, lgamma, digamma, igamma, igammac, betainc, zeta, polygamma, xlogy, xlog1py, xdivy,
+    real, imag, angle)
+from tensorkeep.ops.math_ops import log_sigmoid  # noqa: F401,E402
