@@ -19,3 +19,7 @@ from tensorkeep.ops.array_ops_extra import (  # noqa: F401
     segment_max, segment_min, segment_mean, segment_prod, unsorted_segment_max,
     unsorted_segment_min, unsorted_segment_prod, unsorted_segment_mean, unsorted_segment_sqrt_n)
 from tensorkeep.ops.array_ops_extra import bincount_v1 as bincount  # noqa: F401
+from tensorkeep.ops.special_math_ops import (  # noqa: F401,E402
+    erf, erfc, lgamma, digamma, igamma, igammac, betainc, zeta, polygamma, xlogy, xlog1py, xdivy,
+    real, imag, angle)
+from tensorkeep.ops.math_ops import log_sigmoid  # noqa: F401,E402

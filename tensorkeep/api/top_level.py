@@ -132,3 +132,26 @@ from tensorkeep.api import layers, losses  # noqa: F401
 from tensorkeep.api import app  # noqa: F401
 from tensorkeep.api import debugging, manip  # noqa: F401
 from tensorkeep.api.app import flags  # noqa: F401
+
+# --- special functions, complex parts (ops/special_math_ops.py) --------------------------------
+from tensorkeep.ops.special_math_ops import (  # noqa: F401,E402
+    erf, erfc, lgamma, digamma, igamma, igammac, betainc, zeta, polygamma, complex, real, imag,
+    angle)
+
+# --- TF1 top-level aliases of tf.math / tf.nn functions ----------------------------------------
+from tensorkeep.ops.nn_ops import sigmoid, tanh  # noqa: F401,E402
+from tensorkeep.ops.math_ops import log_sigmoid  # noqa: F401,E402
+
+# --- assertions (ops/check_ops.py) -------------------------------------------------------------
+from tensorkeep.ops.check_ops import (  # noqa: F401,E402
+    assert_equal, assert_none_equal, assert_less, assert_less_equal, assert_greater,
+    assert_greater_equal, assert_negative, assert_positive, assert_non_negative,
+    assert_non_positive, assert_near, assert_rank, assert_rank_at_least, assert_scalar,
+    assert_type, assert_integer)
+from tensorkeep.api import debugging  # noqa: F401,E402
+
+# --- sorting and searching (ops/sort_ops.py) ---------------------------------------------------
+from tensorkeep.ops.sort_ops import sort, argsort, searchsorted, repeat  # noqa: F401,E402
+
+# --- higher-order functions (ops/functional_ops.py) --------------------------------------------
+from tensorkeep.ops.functional_ops import map_fn, foldl, foldr, scan  # noqa: F401,E402

@@ -74,10 +74,16 @@ def _build(graph, scope, op_type, schema, attrs, raw_inputs, control_inputs):
             if type(value) is ops.Tensor and (dtype is None or value._dtype.base_dtype is dtype):
                 tensor = value  # what convert_to_tensor would return, without its dispatch
             else:
+                preferred = _preferred(schema, arg)
+                if (dtype is None and preferred is not None and preferred is not dtypes.float32
+                        and isinstance(value, (list, tuple)) and not value):
+                    # TensorFlow converts an empty list once without the preferred dtype
+                    # first: a float32 Const named after the arg stays behind in the graph.
+                    ops.convert_to_tensor(value, name=arg.name)
                 try:
                     tensor = ops.convert_to_tensor(value, dtype=dtype, name=arg.name,
                                                    as_ref=arg.is_ref,
-                                                   preferred_dtype=_preferred(schema, arg))
+                                                   preferred_dtype=preferred)
                 except ValueError as exc:
                     raise TypeError("Input '%s' of '%s' Op has type mismatch: %s"
                                     % (arg.name, op_type, exc))

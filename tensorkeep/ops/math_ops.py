@@ -310,6 +310,8 @@ def round(x, name=None):  # noqa: A001
 def abs(x, name=None):  # noqa: A001
     with ops.name_scope(name, "Abs", [x]) as scope:
         x = ops.convert_to_tensor(x, name="x")
+        if x.dtype.is_complex:  # the magnitude, a real tensor
+            return apply_op("ComplexAbs", x=x, Tout=x.dtype.real_dtype, name=scope)
         return apply_op("Abs", x=x, name=scope)
 
 
@@ -2323,3 +2325,10 @@ def _install_operators(clazz):
 
 
 _install_operators(ops.Tensor)
+
+
+def log_sigmoid(x, name=None):
+    """log(1 / (1 + exp(-x))), computed as -softplus(-x) for stability."""
+    with ops.name_scope(name, "LogSigmoid", [x]) as scope:
+        x = ops.convert_to_tensor(x, name="x")
+        return apply_op("Neg", x=apply_op("Softplus", features=-x), name=scope)

@@ -20,14 +20,65 @@ from tensorkeep.ops import _helpers
 
 # --- formatting tensors as TensorFlow's logging ops do ---------------------------------------------
 
+_C_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord('"'): '\\"',
+              ord("'"): "\\'", ord("\\"): "\\\\"}
+
+
+def _c_escaped(data):
+    """Bytes as C source would spell them (absl's CEscape, which TensorFlow's printing uses)."""
+    return "".join(_C_ESCAPES.get(byte) or (chr(byte) if 0x20 <= byte < 0x7f else "\\%03o" % byte)
+                   for byte in data)
+
+
 def _element_text(value):
     if isinstance(value, (bytes, np.bytes_)):
-        return bytes(value).decode("utf-8", "backslashreplace")
+        return _c_escaped(bytes(value))
     if isinstance(value, (bool, np.bool_)):
         return "1" if value else "0"
     if isinstance(value, (float, np.floating)):
         return "%.6g" % value
     return str(value)
+
+
+def summarize_value_v1(array, max_entries):
+    """A tensor as Assert and Print show it (TensorFlow's original format): the elements in
+    order, every dimension but the outermost in brackets, at most `max_entries` elements, then
+    "..." when some were left out (also inside a row cut short); a negative count prints
+    everything."""
+    array = np.asarray(array)
+    if array.ndim == 0:
+        return _element_text(array[()])
+    limit = array.size if max_entries < 0 else min(max_entries, array.size)
+    flat = array.reshape(-1)
+    printed = [0]
+    pieces = []
+
+    def dim(level):
+        if printed[0] >= limit:
+            return
+        if level == array.ndim - 1:
+            for i in range(array.shape[level]):
+                if printed[0] >= limit:
+                    if level:  # a row cut short says so inside its brackets
+                        pieces.append("...")
+                    return
+                if i > 0:
+                    pieces.append(" ")
+                pieces.append(_element_text(flat[printed[0]]))
+                printed[0] += 1
+            return
+        for _ in range(array.shape[level]):
+            opened = printed[0] < limit
+            if opened:
+                pieces.append("[")
+            dim(level + 1)
+            if printed[0] < limit or opened:
+                pieces.append("]")
+
+    dim(0)
+    if array.size > limit:
+        pieces.append("...")
+    return "".join(pieces)
 
 
 def summarize_value(array, max_entries):
@@ -65,7 +116,7 @@ def _assert_kernel(op, ctx):
         if not np.all(condition):
             raise errors.InvalidArgumentError(
                 None, op, "assertion failed: %s\n\t [[{{node %s}}]]" % (
-                    " ".join("[%s]" % summarize_value(d, summarize) for d in data), op.name))
+                    " ".join("[%s]" % summarize_value_v1(d, summarize) for d in data), op.name))
     return run
 
 
@@ -110,7 +161,7 @@ def _print_kernel(op, ctx):
             if first_n >= 0 and counter["printed"] >= first_n:
                 return value
             counter["printed"] += 1
-        text = message + "".join("[%s]" % summarize_value(d, summarize) for d in data)
+        text = message + "".join("[%s]" % summarize_value_v1(d, summarize) for d in data)
         print(text, file=sys.stderr)
         return value
     return run

@@ -119,7 +119,7 @@ def _softplus(x):
     threshold = np.log(np.finfo(x.dtype).eps) + 2 if x.dtype.kind == "f" else \
         np.log(np.finfo(np.float32).eps) + 2
     e = np.exp(x)
-    return np.where(x > -threshold, x, np.where(x < threshold, e, np.log(e + 1)))
+    return np.where(x > -threshold, x, np.where(x < threshold, e, np.log1p(e)))
 
 
 def _typed(x, value):

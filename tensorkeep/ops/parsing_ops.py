@@ -284,7 +284,7 @@ def _dense_default(key, feature):
     default = ops.convert_to_tensor(feature.default_value, dtype=dtype, name="key_" + key)
     if sequence:
         return default
-    return array_ops.reshape(default, list(feature.shape))
+    return array_ops.reshape(default, tensor_shape.as_shape(feature.shape))
 
 
 def parse_example(serialized, features, name=None, example_names=None):
