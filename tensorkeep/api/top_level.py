@@ -148,7 +148,6 @@ from tensorkeep.ops.check_ops import (  # noqa: F401,E402
     assert_greater_equal, assert_negative, assert_positive, assert_non_negative,
     assert_non_positive, assert_near, assert_rank, assert_rank_at_least, assert_scalar,
     assert_type, assert_integer)
-from tensorkeep.api import debugging  # noqa: F401,E402
 
 # --- sorting and searching (ops/sort_ops.py) ---------------------------------------------------
 from tensorkeep.ops.sort_ops import sort, argsort, searchsorted, repeat  # noqa: F401,E402
