@@ -23,10 +23,8 @@ from tensorkeep.ops import control_flow_ops
 from tensorkeep.ops import math_ops
 
 # TensorFlow's type lists, in its order (the order is part of the OpDef).
-_REAL_NUMBER_TYPES = ("{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, "
-                      "uint32, uint64}")
-_NUMBER_TYPES = ("{float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, "
-                 "qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+_REAL_NUMBER_TYPES = math_ops._REAL_NUMBER_TYPES
+_NUMBER_TYPES = math_ops._NUMBER_TYPES
 _INDEX = "{int32, int64}"
 
 

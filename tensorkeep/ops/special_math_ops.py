@@ -149,34 +149,33 @@ def _upper_gamma_fraction(a, x):
     return math.exp(_log_gamma_prefactor(a, x)) * h
 
 
-def _igamma(a, x):
-    """Regularized lower incomplete gamma P(a, x)."""
+def _incomplete_gamma(a, x, upper):
+    """Regularized incomplete gamma: the upper Q(a, x) if `upper`, else the lower P(a, x) =
+    1 - Q(a, x); each from the expansion that converges fast for these arguments."""
     if math.isnan(a) or math.isnan(x) or x < 0 or a <= 0:
         return math.nan
     if x == 0:
-        return 0.0
-    if math.isinf(x):
-        return 1.0
-    if math.isinf(a):
-        return 0.0
-    if x < a + 1.0:
-        return _lower_gamma_series(a, x)
-    return 1.0 - _upper_gamma_fraction(a, x)
+        lower = 0.0
+    elif math.isinf(x):
+        lower = 1.0
+    elif math.isinf(a):
+        lower = 0.0
+    elif x < a + 1.0:
+        lower = _lower_gamma_series(a, x)
+    else:
+        value = _upper_gamma_fraction(a, x)
+        return value if upper else 1.0 - value
+    return 1.0 - lower if upper else lower
+
+
+def _igamma(a, x):
+    """Regularized lower incomplete gamma P(a, x)."""
+    return _incomplete_gamma(a, x, upper=False)
 
 
 def _igammac(a, x):
     """Regularized upper incomplete gamma Q(a, x) = 1 - P(a, x)."""
-    if math.isnan(a) or math.isnan(x) or x < 0 or a <= 0:
-        return math.nan
-    if x == 0:
-        return 1.0
-    if math.isinf(x):
-        return 0.0
-    if math.isinf(a):
-        return 1.0
-    if x < a + 1.0:
-        return 1.0 - _lower_gamma_series(a, x)
-    return _upper_gamma_fraction(a, x)
+    return _incomplete_gamma(a, x, upper=True)
 
 
 def _igamma_grad_a(a, x):
