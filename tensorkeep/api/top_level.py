@@ -103,6 +103,7 @@ from tensorkeep.runtime import functions as _functions  # noqa: F401
 
 # --- graph files (tf.GraphDef, tf.ConfigProto, ...: tensorkeep/__init__.py, on first use) ------
 from tensorkeep.framework.importer import import_graph_def  # noqa: F401
+from tensorkeep.ops.array_ops import reverse_sequence  # noqa: F401
 
 # --- namespaces --------------------------------------------------------------------------------
 from tensorkeep.api import graph_util, gfile, logging  # noqa: F401

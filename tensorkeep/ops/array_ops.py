@@ -887,6 +887,14 @@ def _concat_grad(op, grad, values, concat_dim, dim_first):
     if isinstance(grad, IndexedSlices):
         grads = _concat_grad_indexed_slices(grad, values, concat_dim)
     else:
+        if concat_dim.op.type == "Const":
+            # A constant axis from another control-flow context (a concat inside a while loop
+            # seen from its gradient loop) is cloned here rather than entered, as TensorFlow.
+            from tensorkeep.ops.control_flow_ops import _output_context
+
+            if _output_context(concat_dim.op) != _output_context(grad.op):
+                concat_dim = constant(tensor_util.constant_value(concat_dim),
+                                      dtype=concat_dim.dtype)
         non_neg_concat_dim = concat_dim % rank(values[0])
         sizes = _static_or_dynamic_shapes(values)
         grads = []
@@ -2351,6 +2359,89 @@ reverse_v2 = reverse
 register_gradient("Reverse", lambda op, grad: [apply_op("Reverse", tensor=grad,
                                                         dims=op._inputs[1]), None])
 register_gradient("ReverseV2", lambda op, grad: [reverse(grad, op._inputs[1]), None])
+
+
+# --- ReverseSequence ------------------------------------------------------------------------------
+
+def _reverse_sequence_kernel(op, ctx):
+    from tensorkeep.framework import errors
+
+    seq_dim = op._attrs["seq_dim"]
+    batch_dim = op._attrs["batch_dim"]
+
+    def fail(message):
+        raise errors.InvalidArgumentError(None, op, message)
+
+    def run(value, seq_lengths):
+        if batch_dim == seq_dim:
+            fail("batch_dim == seq_dim == %d" % seq_dim)
+        if seq_dim >= value.ndim:
+            fail("seq_dim must be < input rank( %d vs. %d)" % (value.ndim, seq_dim))
+        if batch_dim >= value.ndim:
+            fail("batch_dim must be < input rank( %d vs. %d)" % (value.ndim, batch_dim))
+        if seq_lengths.ndim != 1:
+            fail("seq_lengths must be 1-Dim, not %d" % seq_lengths.ndim)
+        if seq_lengths.size != value.shape[batch_dim]:
+            fail("Length of seq_lengths != input.dims(%d), (%d vs. %d)"
+                 % (batch_dim, seq_lengths.size, value.shape[batch_dim]))
+        for row, length in enumerate(seq_lengths):
+            if length < 0:
+                fail("seq_lens(%d) < 0" % row)
+            if length > value.shape[seq_dim]:
+                fail("seq_lens(%d) > input.dims(%d)" % (row, seq_dim))
+        output = np.array(value, copy=True)
+        # Indexing one batch entry drops batch_dim, which shifts seq_dim when it comes after.
+        row_seq_axis = seq_dim if seq_dim < batch_dim else seq_dim - 1
+        for row, length in enumerate(seq_lengths):
+            index = [builtins.slice(None)] * value.ndim
+            index[batch_dim] = row
+            index[seq_dim] = builtins.slice(0, int(length))
+            output[tuple(index)] = np.flip(value[tuple(index)], axis=row_seq_axis)
+        return output
+    return run
+
+
+def _reverse_sequence_shape(op):
+    value_shape = op._inputs[0]._shape_val
+    lengths_shape = op._inputs[1]._shape_val.with_rank(1)
+    seq_dim = op._attrs["seq_dim"]
+    batch_dim = op._attrs["batch_dim"]
+    if value_shape.ndims is None:
+        return [tensor_shape.unknown_shape()]
+    if batch_dim >= value_shape.ndims:
+        raise ValueError("batch_dim must be < input rank: %d vs. %d"
+                         % (batch_dim, value_shape.ndims))
+    if seq_dim >= value_shape.ndims:
+        raise ValueError("seq_dim must be < input rank: %d vs. %d"
+                         % (seq_dim, value_shape.ndims))
+    batch = value_shape[batch_dim].merge_with(lengths_shape[0])
+    dims = list(value_shape.dims)
+    dims[batch_dim] = batch
+    return [tensor_shape.TensorShape(dims)]
+
+
+register_op("ReverseSequence", inputs=["input: T", "seq_lengths: Tlen"], outputs=["output: T"],
+            attrs=["seq_dim: int", "batch_dim: int = 0", "T: type",
+                   "Tlen: {int32, int64} = DT_INT64"],
+            kernel=_reverse_sequence_kernel, shape=_reverse_sequence_shape)
+
+
+def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None,  # noqa: A002
+                     seq_dim=None, batch_dim=None):
+    """tf.reverse_sequence: each batch entry reversed along seq_axis up to its length."""
+    if seq_axis is not None and seq_dim is not None:
+        raise ValueError("Cannot specify both 'seq_axis' and 'seq_dim'")
+    if batch_axis is not None and batch_dim is not None:
+        raise ValueError("Cannot specify both 'batch_axis' and 'batch_dim'")
+    seq_axis = seq_axis if seq_axis is not None else seq_dim
+    batch_axis = batch_axis if batch_axis is not None else batch_dim
+    return apply_op("ReverseSequence", input=input, seq_lengths=seq_lengths, seq_dim=seq_axis,
+                    batch_dim=0 if batch_axis is None else batch_axis, name=name)
+
+
+register_gradient("ReverseSequence", lambda op, grad: [
+    reverse_sequence(grad, op._inputs[1], seq_axis=op._attrs["seq_dim"],
+                     batch_axis=op._attrs["batch_dim"]), None])
 
 
 # --- BroadcastTo / BroadcastArgs / BroadcastGradientArgs ------------------------------------------
