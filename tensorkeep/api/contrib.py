@@ -1,11 +1,14 @@
 """tf.contrib: the parts of TensorFlow 1.x's contrib that model code commonly reaches
-(tf.contrib.layers regularizers and initializers, tf.contrib.framework variable helpers)."""
+(tf.contrib.layers regularizers and initializers, tf.contrib.framework variable helpers,
+tf.contrib.rnn cells)."""
 
 import sys
 import types
 
 from tensorkeep.ops import init_ops as _init_ops
 from tensorkeep.ops import regularizers as _regularizers
+from tensorkeep.ops import rnn as _rnn
+from tensorkeep.ops import rnn_cell_impl as _rnn_cell
 from tensorkeep.training import contrib_framework as _framework
 from tensorkeep.training import training_util as _training_util
 from tensorkeep.training import variable_scope as _variable_scope
@@ -54,4 +57,20 @@ framework = _namespace(
     get_or_create_global_step=_training_util.get_or_create_global_step,
     create_global_step=_training_util.create_global_step,
     assert_global_step=_training_util.assert_global_step,
+)
+
+rnn = _namespace(
+    "rnn",
+    RNNCell=_rnn_cell.RNNCell,
+    BasicRNNCell=_rnn_cell.BasicRNNCell,
+    BasicLSTMCell=_rnn_cell.BasicLSTMCell,
+    LSTMCell=_rnn_cell.LSTMCell,
+    GRUCell=_rnn_cell.GRUCell,
+    MultiRNNCell=_rnn_cell.MultiRNNCell,
+    LSTMStateTuple=_rnn_cell.LSTMStateTuple,
+    DropoutWrapper=_rnn_cell.DropoutWrapper,
+    ResidualWrapper=_rnn_cell.ResidualWrapper,
+    DeviceWrapper=_rnn_cell.DeviceWrapper,
+    static_rnn=_rnn.static_rnn,
+    static_bidirectional_rnn=_rnn.static_bidirectional_rnn,
 )

@@ -17,3 +17,6 @@ from tensorkeep.ops.nn_impl import (  # noqa: F401
     embedding_lookup, dropout, depthwise_conv2d, separable_conv2d)
 from tensorkeep.ops.misc_ops import depth_to_space, space_to_depth  # noqa: F401,E402
 from tensorkeep.ops.array_ops_extra import space_to_batch  # noqa: F401
+from tensorkeep.ops.rnn import (  # noqa: F401,E402
+    dynamic_rnn, static_rnn, bidirectional_dynamic_rnn, static_bidirectional_rnn)
+from tensorkeep.api import rnn_cell  # noqa: F401,E402

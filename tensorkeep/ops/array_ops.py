@@ -887,6 +887,14 @@ def _concat_grad(op, grad, values, concat_dim, dim_first):
     if isinstance(grad, IndexedSlices):
         grads = _concat_grad_indexed_slices(grad, values, concat_dim)
     else:
+        if concat_dim.op.type == "Const":
+            # A constant axis from another control-flow context (a concat inside a while loop
+            # seen from its gradient loop) is cloned here rather than entered, as TensorFlow.
+            from tensorkeep.ops.control_flow_ops import _output_context
+
+            if _output_context(concat_dim.op) != _output_context(grad.op):
+                concat_dim = constant(tensor_util.constant_value(concat_dim),
+                                      dtype=concat_dim.dtype)
         non_neg_concat_dim = concat_dim % rank(values[0])
         sizes = _static_or_dynamic_shapes(values)
         grads = []
