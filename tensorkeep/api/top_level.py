@@ -78,6 +78,12 @@ from tensorkeep.framework.indexed_slices import IndexedSlices, IndexedSlicesValu
 from tensorkeep.ops.misc_ops import (  # noqa: F401
     Assert, Print, depth_to_space, space_to_depth, fake_quant_with_min_max_vars,
     fake_quant_with_min_max_args, decode_raw)
+from tensorkeep.ops.string_ops import (  # noqa: F401
+    as_string, string_to_number, substr, regex_replace, encode_base64, decode_base64,
+    string_strip, string_split, string_to_hash_bucket_fast, string_to_hash_bucket_strong,
+    string_to_hash_bucket, reduce_join)
+from tensorkeep.ops.io_ops import string_join  # noqa: F401
+from tensorkeep.api import strings  # noqa: F401
 from tensorkeep.ops.linalg_ops import (  # noqa: F401
     cholesky, cholesky_solve, matrix_inverse, matrix_determinant, matrix_solve,
     matrix_triangular_solve, matrix_solve_ls, qr, svd, self_adjoint_eig, self_adjoint_eigvals,

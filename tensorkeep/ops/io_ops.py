@@ -12,7 +12,6 @@ every tensor of the checkpoint has been verified (see `_read_bundle`).
 import contextlib
 import contextvars
 import os
-import re
 import sys
 
 import numpy as np
@@ -475,27 +474,31 @@ def string_join(inputs, separator="", name=None):
     return apply_op("StringJoin", inputs=list(inputs), separator=separator, name=name)
 
 
-def _full_match(pattern, values):
-    compiled = re.compile(pattern)
+def _full_match(op, pattern, values):
+    from tensorkeep.ops import string_ops  # RE2's UTF-8 semantics on Python's re
+
+    compiled = string_ops.compile_pattern(op, pattern)
     array = np.asarray(values, dtype=object)
     out = np.empty(array.shape, dtype=bool)
     for index in np.ndindex(array.shape):
-        out[index] = compiled.fullmatch(bytes(array[index])) is not None
+        out[index] = compiled.fullmatch(string_ops.as_text(bytes(array[index]))) is not None
     return out
 
 
 def _static_regex_kernel(op, ctx):
     pattern = op._attrs["pattern"]
-    return lambda values: _full_match(pattern, values)
+    return lambda values: _full_match(op, pattern, values)
+
+
+def _regex_kernel(op, ctx):
+    return lambda values, pattern: _full_match(op, bytes(np.asarray(pattern).item()), values)
 
 
 register_op("StaticRegexFullMatch", inputs=["input: string"], outputs=["output: bool"],
             attrs=["pattern: string"], kernel=_static_regex_kernel,
             shape=_helpers.unchanged_shape)
 register_op("RegexFullMatch", inputs=["input: string", "pattern: string"],
-            outputs=["output: bool"],
-            compute=lambda values, pattern: _full_match(bytes(np.asarray(pattern).item()), values),
-            shape=_helpers.unchanged_shape)
+            outputs=["output: bool"], kernel=_regex_kernel, shape=_helpers.unchanged_shape)
 
 
 def regex_full_match(input, pattern, name=None):  # noqa: A002 (TF's argument name)

@@ -81,30 +81,51 @@ def summarize_value_v1(array, max_entries):
     return "".join(pieces)
 
 
+def _element_text_v2(value):
+    """An element as StringFormat prints it: strings in double quotes."""
+    if isinstance(value, (bytes, np.bytes_)):
+        return '"%s"' % _c_escaped(bytes(value))
+    return _element_text(value)
+
+
 def summarize_value(array, max_entries):
-    """A tensor as TensorFlow's logging ops print it: nested brackets, at most `max_entries`
-    elements (then "..."); a negative count prints everything."""
+    """A tensor as StringFormat (and so tf.print) prints it: nested brackets, the first and
+    last `max_entries` entries of every dimension with "..." between, rows on new lines
+    indented one space per level; a negative count prints everything."""
     array = np.asarray(array)
     if array.ndim == 0:
-        return _element_text(array[()])
-    limit = array.size if max_entries < 0 else max_entries
+        return _element_text_v2(array[()])
+    at_ends = array.size if max_entries < 0 else max_entries
     flat = array.reshape(-1)
-    printed = [0]
+    pieces = []
+
+    def spacing(level):
+        if level == array.ndim - 1:
+            pieces.append(" ")
+        else:
+            pieces.append("\n" * (array.ndim - level - 1) + " " * (level + 1))
 
     def dim(level, offset):
         if level == array.ndim:
-            printed[0] += 1
-            return _element_text(flat[offset])
+            pieces.append(_element_text_v2(flat[offset]))
+            return
+        count = array.shape[level]
         stride = int(np.prod(array.shape[level + 1:], dtype=np.int64))
-        parts = []
-        for i in range(array.shape[level]):
-            if printed[0] >= limit:
-                parts.append("...")
-                break
-            parts.append(dim(level + 1, offset + i * stride))
-        separator = " " if level == array.ndim - 1 else ""
-        return "[" + separator.join(parts) + "]"
-    return dim(0, 0)
+        shown = list(range(min(at_ends, count)))
+        if count > 2 * at_ends:
+            shown.append(None)  # the "..." between both ends
+        shown += range(max(at_ends, count - at_ends), count)
+        pieces.append("[")
+        for position, i in enumerate(shown):
+            if position:
+                spacing(level)
+            if i is None:
+                pieces.append("...")
+            else:
+                dim(level + 1, offset + i * stride)
+        pieces.append("]")
+    dim(0, 0)
+    return "".join(pieces)
 
 
 # --- Assert / Print --------------------------------------------------------------------------------
