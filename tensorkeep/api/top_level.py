@@ -160,3 +160,12 @@ from tensorkeep.ops.sort_ops import sort, argsort, searchsorted, repeat  # noqa:
 
 # --- higher-order functions (ops/functional_ops.py) --------------------------------------------
 from tensorkeep.ops.functional_ops import map_fn, foldl, foldr, scan  # noqa: F401,E402
+
+# --- sparse tensors (ops/sparse_ops.py) -----------------------------------------------------------
+from tensorkeep.ops.sparse_ops import (  # noqa: F401,E402
+    sparse_tensor_dense_matmul, sparse_add, sparse_reorder, sparse_reshape, sparse_reduce_sum,
+    sparse_reduce_sum_sparse, sparse_reduce_max, sparse_reduce_max_sparse, sparse_softmax,
+    sparse_maximum, sparse_minimum, sparse_tensor_to_dense, sparse_retain, sparse_transpose,
+    sparse_placeholder, sparse_concat, sparse_slice, sparse_split, sparse_fill_empty_rows,
+    sparse_mask, sparse_merge, sparse_to_indicator)
+from tensorkeep.api import sparse  # noqa: F401,E402

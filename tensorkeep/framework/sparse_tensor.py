@@ -20,6 +20,8 @@ class SparseTensor:
             self._values = ops.convert_to_tensor(values, name="values")
             self._dense_shape = ops.convert_to_tensor(dense_shape, name="dense_shape",
                                                       dtype="int64")
+        # What is statically known of the dense shape (set_shape can refine it).
+        self._dense_shape_default = tensor_util.constant_value_as_shape(self._dense_shape)
 
     indices = property(lambda self: self._indices)
     values = property(lambda self: self._values)
@@ -30,15 +32,15 @@ class SparseTensor:
 
     @property
     def shape(self):
-        value = tensor_util.constant_value(self._dense_shape)
-        if value is not None:
-            return tensor_shape.TensorShape([int(d) for d in value])
-        dense_shape_dims = self._dense_shape.shape
-        rank = dense_shape_dims.as_list()[0] if dense_shape_dims.ndims == 1 else None
-        return tensor_shape.unknown_shape(rank=rank)
+        return self._dense_shape_default
 
     def get_shape(self):
         return self.shape
+
+    def set_shape(self, shape):
+        """Refines the static dense shape; raises ValueError when incompatible."""
+        self._dense_shape_default = self._dense_shape_default.merge_with(
+            tensor_shape.as_shape(shape))
 
     # Session.run fetches and feeds a SparseTensor through its three component tensors.
     def _fetch_components(self):

@@ -342,6 +342,24 @@ def constant_value(tensor, partial=False):
     return None
 
 
+def _strided_slice_of_shape(op):
+    """A plain 1-D slice (no ellipsis, new or shrunk axes) of a partly known shape tensor."""
+    bounds = [constant_value(t) for t in op.inputs[1:4]]
+    if any(b is None for b in bounds):
+        return None
+    begin, end, stride = (int(np.ravel(b)[0]) for b in bounds)
+    begin_mask, end_mask = op.get_attr("begin_mask"), op.get_attr("end_mask")
+    if (op.get_attr("ellipsis_mask") or op.get_attr("new_axis_mask")
+            or op.get_attr("shrink_axis_mask") or begin_mask not in (0, 1)
+            or end_mask not in (0, 1)):
+        return None
+    dims = constant_value_as_shape(op.inputs[0])
+    if dims.ndims is None:
+        return None
+    return tensor_shape.TensorShape(dims.dims[None if begin_mask else begin:
+                                              None if end_mask else end:stride])
+
+
 def constant_value_as_shape(tensor):
     """A TensorShape from a 1-D shape tensor, as far as it is statically known."""
     from tensorkeep.framework import ops
@@ -360,6 +378,10 @@ def constant_value_as_shape(tensor):
         for t in tensor.op.inputs[:-1]:
             result = result.concatenate(constant_value_as_shape(t))
         return result
+    if tensor.op.type == "StridedSlice":
+        sliced = _strided_slice_of_shape(tensor.op)
+        if sliced is not None:
+            return sliced
     value = constant_value(tensor)
     if value is not None:
         return tensor_shape.TensorShape([None if d < 0 else int(d) for d in value.ravel()])

@@ -2638,6 +2638,29 @@ register_gradient("DynamicPartition", _dynamic_partition_grad)
 
 # --- SparseToDense / Bitcast ----------------------------------------------------------------------
 
+def _validate_sparse_indices(indices, dense_shape):
+    """TensorFlow's checks of SparseTensor indices: in bounds, strictly increasing."""
+    def text(row):
+        return "[" + ",".join(str(int(x)) for x in row) + "]"
+    bounds = np.array(dense_shape, dtype=np.int64)
+    out_of_bounds = np.flatnonzero(np.any((indices < 0) | (indices >= bounds), axis=1))
+    first_bad = int(out_of_bounds[0]) if len(out_of_bounds) else len(indices)
+    # TensorFlow checks each index's bounds, then its order after the previous one.
+    flat = np.ravel_multi_index(tuple(indices[:first_bad].T), tuple(int(d) for d in bounds)) \
+        if first_bad and len(bounds) else np.zeros(first_bad, np.int64)
+    not_increasing = np.flatnonzero(np.diff(flat) <= 0)
+    if len(not_increasing):
+        i = int(not_increasing[0]) + 1
+        if flat[i] == flat[i - 1]:
+            raise ValueError("indices[%d] = %s is repeated" % (i, text(indices[i])))
+        raise ValueError("indices[%d] = %s is out of order. Many sparse ops require sorted "
+                         "indices.\n    Use `tf.sparse.reorder` to create a correctly ordered "
+                         "copy.\n\n" % (i, text(indices[i])))
+    if first_bad < len(indices):
+        raise ValueError("indices[%d] = %s is out of bounds: need 0 <= index < %s"
+                         % (first_bad, text(indices[first_bad]), text(bounds)))
+
+
 def _sparse_to_dense_kernel(op, ctx):
     validate = op._attrs["validate_indices"]
 
@@ -2646,13 +2669,11 @@ def _sparse_to_dense_kernel(op, ctx):
         indices = np.reshape(sparse_indices, (-1, len(out_shape)) if sparse_indices.ndim
                              else (1, 1))
         out = np.full(out_shape, default_value, dtype=sparse_values.dtype)
-        if np.any((indices < 0) | (indices >= np.array(out_shape, dtype=np.int64))):
+        if validate:
+            _validate_sparse_indices(indices, out_shape)
+        elif np.any((indices < 0) | (indices >= np.array(out_shape, dtype=np.int64))):
             raise ValueError("indices is out of bounds of the dense shape %s"
                              % _shape_text(out_shape))
-        if validate and len(indices) > 1:
-            flat = np.ravel_multi_index(indices.T, out_shape)
-            if np.any(np.diff(flat) <= 0):
-                raise ValueError("indices are not valid (out of order or repeated)")
         values = np.broadcast_to(sparse_values, (len(indices),))
         out[tuple(indices.T)] = values
         return out
