@@ -488,16 +488,40 @@ def _enumerated_map_up_to(shallow, fn, *structures):
     return _nest_pack(shallow, results)
 
 
-class DropoutWrapper(RNNCell):
+class _CellWrapper(RNNCell):
+    """A cell around another (`cell`): its state and output sizes and, under the wrapper's own
+    name scope, its zero state."""
+
+    def __init__(self, cell, dtype=None):
+        super().__init__(dtype=dtype)
+        assert_like_rnncell("cell", cell)
+        self.cell = cell
+
+    @property
+    def wrapped_cell(self):
+        return self.cell
+
+    @property
+    def state_size(self):
+        return self.cell.state_size
+
+    @property
+    def output_size(self):
+        return self.cell.output_size
+
+    def zero_state(self, batch_size, dtype):
+        with ops.name_scope(type(self).__name__ + "ZeroState"):
+            return self.cell.zero_state(batch_size, dtype)
+
+
+class DropoutWrapper(_CellWrapper):
     """Dropout on a cell's inputs, state (not an LSTM's c by default) and outputs, a new mask
     every step (tf.nn.dropout with seeds derived from `seed` as TensorFlow derives them)."""
 
     def __init__(self, cell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0,
                  variational_recurrent=False, input_size=None, dtype=None, seed=None,
                  dropout_state_filter_visitor=None):
-        super().__init__(dtype=dtype)
-        assert_like_rnncell("cell", cell)
-        self.cell = cell
+        super().__init__(cell, dtype=dtype)
         if variational_recurrent:
             raise NotImplementedError("DropoutWrapper(variational_recurrent=True) is not "
                                       "implemented in tensorkeep")
@@ -522,22 +546,6 @@ class DropoutWrapper(RNNCell):
         self._variational_recurrent = variational_recurrent
         self._input_size = input_size
         self._seed = seed
-
-    @property
-    def wrapped_cell(self):
-        return self.cell
-
-    @property
-    def state_size(self):
-        return self.cell.state_size
-
-    @property
-    def output_size(self):
-        return self.cell.output_size
-
-    def zero_state(self, batch_size, dtype):
-        with ops.name_scope(type(self).__name__ + "ZeroState"):
-            return self.cell.zero_state(batch_size, dtype)
 
     def _gen_seed(self, salt_prefix, index):
         if self._seed is None:
@@ -571,26 +579,12 @@ class DropoutWrapper(RNNCell):
         return output, new_state
 
 
-class ResidualWrapper(RNNCell):
+class ResidualWrapper(_CellWrapper):
     """A cell whose outputs are residual_fn(inputs, cell outputs), by default their sum."""
 
     def __init__(self, cell, residual_fn=None):
-        super().__init__()
-        assert_like_rnncell("cell", cell)
-        self.cell = cell
+        super().__init__(cell)
         self._residual_fn = residual_fn
-
-    @property
-    def state_size(self):
-        return self.cell.state_size
-
-    @property
-    def output_size(self):
-        return self.cell.output_size
-
-    def zero_state(self, batch_size, dtype):
-        with ops.name_scope(type(self).__name__ + "ZeroState"):
-            return self.cell.zero_state(batch_size, dtype)
 
     def __call__(self, inputs, state, scope=None):
         outputs, new_state = self.cell(inputs, state, scope=scope)
@@ -607,22 +601,12 @@ class ResidualWrapper(RNNCell):
                                    in zip(flat_inputs, flat_outputs)]), new_state
 
 
-class DeviceWrapper(RNNCell):
+class DeviceWrapper(_CellWrapper):
     """A cell whose ops (and zero state) are placed on `device`."""
 
     def __init__(self, cell, device):
-        super().__init__()
-        assert_like_rnncell("cell", cell)
-        self.cell = cell
+        super().__init__(cell)
         self._device = device
-
-    @property
-    def state_size(self):
-        return self.cell.state_size
-
-    @property
-    def output_size(self):
-        return self.cell.output_size
 
     def zero_state(self, batch_size, dtype):
         with ops.name_scope(type(self).__name__ + "ZeroState"):
