@@ -34,6 +34,12 @@ def _shape_text(dims):
     return "[" + ",".join(str(int(d)) for d in dims) + "]"
 
 
+def _check_rank(op, array, rank, message):
+    """InvalidArgumentError `message` followed by array's shape unless it has `rank` dims."""
+    if array.ndim != rank:
+        raise _invalid(op, message + _shape_text(array.shape))
+
+
 def _rank_of(shape_tensor):
     """The static length of a 1-D dense-shape tensor, or None."""
     dims = shape_tensor._shape_val
@@ -215,12 +221,8 @@ def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=N
 def _sparse_add_kernel(op, ctx):
     def run(a_indices, a_values, a_shape, b_indices, b_values, b_shape, thresh):
         for label, indices, values in (("a", a_indices, a_values), ("b", b_indices, b_values)):
-            if indices.ndim != 2:
-                raise _invalid(op, "Input indices should be a matrix but received shape: "
-                               + _shape_text(indices.shape))
-            if values.ndim != 1:
-                raise _invalid(op, "Input values should be a vector but received shape: "
-                               + _shape_text(values.shape))
+            _check_rank(op, indices, 2, "Input indices should be a matrix but received shape: ")
+            _check_rank(op, values, 1, "Input values should be a vector but received shape: ")
             if indices.shape[0] != values.shape[0]:
                 raise _invalid(op, "Expected %d non-empty input values, got %d"
                                % (indices.shape[0], values.shape[0]))
@@ -305,9 +307,7 @@ register_gradient("SparseAdd", _sparse_add_grad)
 
 def _sparse_dense_add_kernel(op, ctx):
     def run(a_indices, a_values, a_shape, b):
-        if a_indices.ndim != 2:
-            raise _invalid(op, "Input a_indices should be a matrix but received shape: "
-                           + _shape_text(a_indices.shape))
+        _check_rank(op, a_indices, 2, "Input a_indices should be a matrix but received shape: ")
         if a_values.ndim != 1 or a_shape.ndim != 1:
             raise _invalid(op, "Inputs a_values and a_shape should be vectors but received "
                            "shapes: %s and %s" % (_shape_text(a_values.shape),
@@ -375,15 +375,9 @@ def sparse_add_v2(a, b, threshold=0):
 # --- SparseReorder / SparseReshape ---------------------------------------------------------------
 
 def _check_sparse_input(op, indices, values, shape):
-    if indices.ndim != 2:
-        raise _invalid(op, "Input indices should be a matrix but received shape "
-                       + _shape_text(indices.shape))
-    if values.ndim != 1:
-        raise _invalid(op, "Input values should be a vector but received shape "
-                       + _shape_text(values.shape))
-    if shape.ndim != 1:
-        raise _invalid(op, "Input shape should be a vector but received shape "
-                       + _shape_text(shape.shape))
+    _check_rank(op, indices, 2, "Input indices should be a matrix but received shape ")
+    _check_rank(op, values, 1, "Input values should be a vector but received shape ")
+    _check_rank(op, shape, 1, "Input shape should be a vector but received shape ")
 
 
 def _sparse_reorder_kernel(op, ctx):
@@ -425,15 +419,9 @@ def sparse_reorder(sp_input, name=None):
 
 def _sparse_reshape_kernel(op, ctx):
     def run(input_indices, input_shape, new_shape):
-        if input_indices.ndim != 2:
-            raise _invalid(op, "Input indices should be a matrix but received shape "
-                           + _shape_text(input_indices.shape))
-        if input_shape.ndim != 1:
-            raise _invalid(op, "Input shape should be a vector but received shape "
-                           + _shape_text(input_shape.shape))
-        if new_shape.ndim != 1:
-            raise _invalid(op, "Target shape should be a vector but received shape "
-                           + _shape_text(new_shape.shape))
+        _check_rank(op, input_indices, 2, "Input indices should be a matrix but received shape ")
+        _check_rank(op, input_shape, 1, "Input shape should be a vector but received shape ")
+        _check_rank(op, new_shape, 1, "Target shape should be a vector but received shape ")
         dense_size = int(np.prod(input_shape))
         output_shape = np.array(new_shape, dtype=np.int64)
         unknown = -1
@@ -787,12 +775,8 @@ SparseTensor.__div__ = _cwise_operator("SparseDenseCwiseDiv", "div")
 
 def _sparse_softmax_kernel(op, ctx):
     def run(sp_indices, sp_values, sp_shape):
-        if sp_indices.ndim != 2:
-            raise _invalid(op, "Input should be a matrix but received shape "
-                           + _shape_text(sp_indices.shape))
-        if sp_values.ndim != 1:
-            raise _invalid(op, "Input should be a vector but received shape "
-                           + _shape_text(sp_values.shape))
+        _check_rank(op, sp_indices, 2, "Input should be a matrix but received shape ")
+        _check_rank(op, sp_values, 1, "Input should be a vector but received shape ")
         if len(sp_shape) < 2:
             raise _invalid(op, "Input should have rank >= 2, but received shape: %s"
                            % " ".join(str(int(d)) for d in sp_shape))
@@ -1098,12 +1082,8 @@ def _known_or_none(combine, sizes):
 def _sparse_slice_kernel(op, ctx):
     def run(indices, values, shape, start, size):
         _check_sparse_input(op, indices, values, shape)
-        if start.ndim != 1:
-            raise _invalid(op, "Input start should be a vector but received shape "
-                           + _shape_text(start.shape))
-        if size.ndim != 1:
-            raise _invalid(op, "Input size should be a vector but received shape "
-                           + _shape_text(size.shape))
+        _check_rank(op, start, 1, "Input start should be a vector but received shape ")
+        _check_rank(op, size, 1, "Input size should be a vector but received shape ")
         rank = len(shape)
         if len(start) != rank:
             raise _invalid(op, "Expected start to be a vector of length %d but got length %d"
@@ -1258,9 +1238,7 @@ def _num_rows_shape(dense_shape):
 def _fill_empty_rows_kernel(op, ctx):
     def run(indices, values, dense_shape, default_value):
         _check_sparse_input(op, indices, values, dense_shape)
-        if default_value.ndim != 0:
-            raise _invalid(op, "default_value must be a scalar, saw: "
-                           + _shape_text(default_value.shape))
+        _check_rank(op, default_value, 0, "default_value must be a scalar, saw: ")
         if len(dense_shape) == 0:
             raise _invalid(op, "Dense shape cannot be empty.")
         rank = len(dense_shape)

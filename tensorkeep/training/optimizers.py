@@ -51,6 +51,17 @@ class GradientDescentOptimizer(optimizer.Optimizer):
             handle.handle, indices, -grad * _cast(self._learning_rate_tensor, grad))
 
 
+def _prepare_rate_and_regularization(optimizer):
+    """The learning rate and the l1/l2 strengths of a proximal optimizer as tensors, named as
+    TensorFlow names them."""
+    optimizer._learning_rate_tensor = ops.convert_to_tensor(optimizer._learning_rate,
+                                                            name="learning_rate")
+    optimizer._l1_regularization_strength_tensor = ops.convert_to_tensor(
+        optimizer._l1_regularization_strength, name="l1_regularization_strength")
+    optimizer._l2_regularization_strength_tensor = ops.convert_to_tensor(
+        optimizer._l2_regularization_strength, name="l2_regularization_strength")
+
+
 class ProximalGradientDescentOptimizer(optimizer.Optimizer):
     """Gradient descent followed by the proximal step of l1/l2 regularization (FOBOS)."""
 
@@ -63,12 +74,7 @@ class ProximalGradientDescentOptimizer(optimizer.Optimizer):
         self._l2_regularization_strength = l2_regularization_strength
 
     def _prepare(self):
-        self._learning_rate_tensor = ops.convert_to_tensor(self._learning_rate,
-                                                           name="learning_rate")
-        self._l1_regularization_strength_tensor = ops.convert_to_tensor(
-            self._l1_regularization_strength, name="l1_regularization_strength")
-        self._l2_regularization_strength_tensor = ops.convert_to_tensor(
-            self._l2_regularization_strength, name="l2_regularization_strength")
+        _prepare_rate_and_regularization(self)
 
     def _apply_dense(self, grad, var):
         return training_ops.apply_proximal_gradient_descent(
@@ -490,12 +496,7 @@ class ProximalAdagradOptimizer(optimizer.Optimizer):
             self._get_or_make_slot(v, val, "accumulator", self._name)
 
     def _prepare(self):
-        self._learning_rate_tensor = ops.convert_to_tensor(self._learning_rate,
-                                                           name="learning_rate")
-        self._l1_regularization_strength_tensor = ops.convert_to_tensor(
-            self._l1_regularization_strength, name="l1_regularization_strength")
-        self._l2_regularization_strength_tensor = ops.convert_to_tensor(
-            self._l2_regularization_strength, name="l2_regularization_strength")
+        _prepare_rate_and_regularization(self)
 
     def _hyper(self):
         return (self._learning_rate_tensor, self._l1_regularization_strength_tensor,
