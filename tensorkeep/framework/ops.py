@@ -319,8 +319,12 @@ class Operation:
             raise ValueError("Operation '%s' has no attr named '%s'." % (self._name, name))
         value = self._attrs[name]
         attr_type = self._attr_type(name)
-        if attr_type == "tensor" and not _is_tensor_proto(value):
-            return op_def_lib.python_to_attr_value(value, "tensor").tensor
+        if attr_type == "tensor":
+            if not _is_tensor_proto(value):
+                return op_def_lib.python_to_attr_value(value, "tensor").tensor
+            copy = type(value)()  # a Const may share its proto with others (tf.constant)
+            copy.CopyFrom(value)
+            return copy
         if attr_type == "string" and isinstance(value, str):
             return value.encode()
         if attr_type == "raw":

@@ -173,6 +173,56 @@ def tensor_proto_and_value(values, dtype=None, shape=None, verify_shape=False,
     return proto, (_exact_value(values, nparray, shape, dtype) if is_same_size else None)
 
 
+# tf.constant's (TensorProto, value) for small Python literals, shared by every Const holding
+# the same literal: a model repeats a few of them (shapes, 0.0, 1.0, a stddev) thousands of
+# times, and building the proto was a fifth of building a variable. Safe to share because no
+# code changes a Const's proto in place (Operation.get_attr hands out copies).
+_literal_protos = {}
+_LITERAL_PROTOS_KEPT = 4096
+_LITERAL_ELEMENTS = 16
+
+
+def _scalar_key(value):
+    kind = type(value)
+    if kind is float:
+        return value.hex()  # tells -0.0 from 0.0, and matches a NaN
+    if kind is int or kind is bool:
+        return kind, value
+    return None
+
+
+def _literal_key(values, dtype, shape, verify_shape):
+    """A key naming the proto of these arguments, or None when they are not a small literal."""
+    key = _scalar_key(values)
+    if key is None:
+        if type(values) not in (list, tuple) or len(values) > _LITERAL_ELEMENTS:
+            return None
+        key = tuple(_scalar_key(v) for v in values)
+        if None in key:
+            return None
+    if shape is not None:
+        if type(shape) not in (list, tuple) or len(shape) > _LITERAL_ELEMENTS or \
+                any(type(d) is not int for d in shape):
+            return None
+        shape = tuple(shape)
+    return key, dtype, shape, bool(verify_shape)
+
+
+def constant_proto_and_value(values, dtype=None, shape=None, verify_shape=False):
+    """tensor_proto_and_value for tf.constant: the same proto object for equal small literals
+    (the caller must not change it), built once."""
+    key = _literal_key(values, dtype, shape, verify_shape)
+    if key is None:
+        return tensor_proto_and_value(values, dtype, shape, verify_shape)
+    cached = _literal_protos.get(key)
+    if cached is None:
+        cached = tensor_proto_and_value(values, dtype, shape, verify_shape)
+        if len(_literal_protos) >= _LITERAL_PROTOS_KEPT:
+            _literal_protos.clear()
+        _literal_protos[key] = cached
+    return cached
+
+
 def _exact_value(values, nparray, shape, dtype):
     """`nparray` as the proto stores it, read-only and not shared with the caller's array
     (None if decoding would give another NumPy dtype, e.g. from a big-endian input)."""

@@ -180,8 +180,8 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
     """tf.constant (TF1): a Const op holding `value`, broadcast to `shape` when given."""
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
-    proto, array = tensor_util.tensor_proto_and_value(value, dtype=dtype, shape=shape,
-                                                      verify_shape=verify_shape)
+    proto, array = tensor_util.constant_proto_and_value(value, dtype=dtype, shape=shape,
+                                                        verify_shape=verify_shape)
     graph = ops.get_default_graph()
     dtype_value = dtypes.as_dtype(proto.dtype)
     op = graph._create_op("Const", [], {"value": proto, "dtype": dtype_value}, name=name)

@@ -387,12 +387,33 @@ def _guard_against_uninitialized_dependencies(scope, initial_value):
     initialized_value(); the copies of the rewritten ops are named `<op name>_<scope>` (TF's
     names). Graphs with cycles, and variables outside the variable collections, stay as they
     are."""
+    if not _reads_a_variable(initial_value.op):
+        return initial_value  # the usual case: nothing to rewrite, no need to look for cycles
     if _has_cycle(initial_value.op):
         return initial_value
     replacements = {}
     for op in _post_order(initial_value.op):
         replacements[op] = _guarded_op(scope, op, replacements)
     return replacements[initial_value.op].outputs[initial_value.value_index]
+
+
+def _reads_a_variable(start):
+    """Whether the guard's walk from `start` (through data inputs, stopping where values are
+    not read) reaches a variable op."""
+    if not start._inputs:
+        return start._type in _VARIABLE_OPS
+    seen, pending = {start}, [start]
+    while pending:
+        op = pending.pop()
+        if op._type in _VARIABLE_OPS:
+            return True
+        if op._type in _OPS_NOT_READING_VALUES:
+            continue
+        for tensor in op._inputs:
+            if tensor._op not in seen:
+                seen.add(tensor._op)
+                pending.append(tensor._op)
+    return False
 
 
 def _has_cycle(start):

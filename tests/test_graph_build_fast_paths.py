@@ -1,0 +1,96 @@
+"""Fast paths of graph building keep TensorFlow's results: Consts of equal small literals share
+one TensorProto (tensor_util.constant_proto_and_value) without one op's value leaking into
+another's, and variable initial values that read no variable skip the guard's rewrite."""
+
+import math
+import struct
+
+import numpy as np
+import pytest
+
+import tensorkeep as tf
+
+
+def _const_value(tensor):
+    return tf.make_ndarray(tensor.op.get_attr("value"))
+
+
+@pytest.mark.parametrize("first,second", [
+    (0.0, -0.0), (1, 1.0), (1, True), (0, False), ([1, 2], [1.0, 2.0]), ([1, 2], (1, 2, 3)),
+    (2.5, [2.5]), (float("nan"), 0.0),
+])
+def test_literals_that_differ_give_their_own_values(first, second):
+    with tf.Graph().as_default():
+        a, b = tf.constant(first), tf.constant(second)
+        for literal, tensor in ((first, a), (second, b)):
+            expected = np.asarray(literal)
+            value = _const_value(tensor)
+            assert value.shape == expected.shape
+            if expected.dtype.kind == "f":
+                assert tensor.dtype == tf.float32
+                # bit for bit: the sign of zero and NaN survive
+                assert value.astype(np.float32).tobytes() == expected.astype(np.float32).tobytes()
+            elif expected.dtype.kind == "b":
+                assert tensor.dtype == tf.bool and value.tolist() == expected.tolist()
+            else:
+                assert tensor.dtype == tf.int32 and value.tolist() == expected.tolist()
+        with tf.Session() as sess:
+            got_a, got_b = sess.run([a, b])
+        assert np.asarray(got_a).tobytes() == _const_value(a).tobytes()
+        assert np.asarray(got_b).tobytes() == _const_value(b).tobytes()
+
+
+def test_negative_zero_keeps_its_sign_through_a_session():
+    with tf.Graph().as_default():
+        zero, negative_zero = tf.constant(0.0), tf.constant(-0.0)
+        with tf.Session() as sess:
+            values = sess.run([zero, negative_zero])
+    assert [math.copysign(1.0, float(v)) for v in values] == [1.0, -1.0]
+
+
+def test_changing_the_proto_get_attr_returns_changes_no_op():
+    with tf.Graph().as_default() as graph:
+        a = tf.constant([1.0, 2.0], name="a")
+        b = tf.constant([1.0, 2.0], name="b")
+        proto = a.op.get_attr("value")
+        proto.tensor_content = struct.pack("<2f", 7.0, 8.0)
+        assert _const_value(a).tolist() == [1.0, 2.0]
+        assert _const_value(b).tolist() == [1.0, 2.0]
+        graph_def = graph.as_graph_def()
+        with tf.Session() as sess:
+            assert sess.run(a).tolist() == [1.0, 2.0]
+    for node in graph_def.node:
+        assert tf.make_ndarray(node.attr["value"].tensor).tolist() == [1.0, 2.0]
+
+
+def test_shared_literals_serialize_like_fresh_ones():
+    with tf.Graph().as_default() as graph:
+        for _ in range(3):
+            tf.constant(0.05)
+            tf.constant([784, 500])
+            tf.constant(3, dtype=tf.int64)
+            tf.constant(1.0, shape=[4])
+        nodes = graph.as_graph_def().node
+    by_kind = {}
+    for node in nodes:
+        by_kind.setdefault(node.attr["value"].tensor.SerializeToString(), []).append(node.name)
+    assert sorted(len(names) for names in by_kind.values()) == [3, 3, 3, 3]
+    filled = [n for n in nodes if n.attr["value"].tensor.tensor_shape.dim
+              and n.attr["value"].tensor.tensor_shape.dim[0].size == 4]
+    assert all(list(n.attr["value"].tensor.float_val) == [1.0] for n in filled)
+
+
+def test_initial_value_reading_another_variable_is_still_guarded():
+    with tf.Graph().as_default():
+        first = tf.Variable(tf.fill([3], 2.0), name="first")
+        plain = tf.Variable(tf.fill([3], 5.0), name="plain")
+        second = tf.Variable(first * 3.0, name="second")
+        # TensorFlow rewrites the read of `first` through its initialized_value (a cond);
+        # an initial value that reads no variable is used as it is.
+        assert plain.initial_value.op.type == "Fill"
+        assert second.initial_value.op.name != (first * 3.0).op.name
+        assert any(op.type == "IsVariableInitialized" for op in
+                   tf.get_default_graph().get_operations())
+        with tf.Session() as sess:
+            sess.run(tf.variables_initializer([second, first, plain]))  # any order
+            assert sess.run(second).tolist() == [6.0, 6.0, 6.0]
