@@ -1,7 +1,9 @@
-"""Checks shared by the test modules that run control_flow_cases.DRIVER programs in tensorkeep
-and in real TensorFlow and compare the two sides."""
+"""What the test modules that run control_flow_cases.DRIVER programs in tensorkeep and in real
+TensorFlow share: the exchange with TensorFlow and the comparisons of the two sides."""
 
 import json
+import os
+import tempfile
 
 import numpy as np
 
@@ -9,26 +11,46 @@ from control_flow_cases import DRIVER
 from tf_oracle import run_tensorflow
 
 
-def describe_in_both(driver_scope, cases, tensorflow_prelude=""):
-    """(ours, theirs): every case described by tensorkeep (through driver_scope) and by
-    TensorFlow (after tensorflow_prelude), where TensorFlow also runs tensorkeep's GraphDefs
-    (theirs[name]["runs_ours"])."""
-    ours = {name: driver_scope["describe_case"](code) for name, code in cases.items()}
-    code = tensorflow_prelude + DRIVER + """
+# TensorFlow's side of describe_in_both, after the caller's prelude and the driver: the caller's
+# extras code follows it, then the emit.
+_TENSORFLOW_SIDE = """
 import json
-cases = json.loads(%r)
-ours = json.loads(%r)
-out = {}
+with open(%r) as _handover_file:
+    _handover = json.load(_handover_file)
+cases, request = _handover["cases"], _handover["request"]
+described = {}
 for name, case_code in cases.items():
     theirs = describe_case(case_code)
-    mine = ours[name]
+    mine = _handover["ours"][name]
     theirs["runs_ours"] = run_graph_def(mine["graph_def"], mine["fetches"], mine["init"],
                                         build_case(case_code)[3])
-    out[name] = theirs
-emit(out)
-""" % (json.dumps(cases), json.dumps(
-        {n: {k: v for k, v in d.items() if k != "nodes"} for n, d in ours.items()}))
-    return ours, run_tensorflow(code)
+    described[name] = theirs
+extras = {}
+"""
+
+
+def describe_in_both(driver_scope, cases, tensorflow_prelude="", tensorflow_extras="",
+                     request=None):
+    """(ours, theirs, extras): every case described by tensorkeep (through driver_scope) and by
+    TensorFlow, where TensorFlow also runs tensorkeep's GraphDefs (theirs[name]["runs_ours"]).
+
+    One TensorFlow process runs tensorflow_prelude (definitions the cases or the extras need),
+    the driver and the cases, then tensorflow_extras: code that may fill the dict `extras`
+    (returned; JSON) from `cases` and `request` (any JSON data of the caller's). The cases,
+    tensorkeep's GraphDefs and the request reach TensorFlow in a temporary file, so they may be
+    of any size (gradient GraphDefs exceed a command line)."""
+    ours = {name: driver_scope["describe_case"](code) for name, code in cases.items()}
+    handover = {"cases": cases, "request": request,
+                "ours": {name: {key: value for key, value in described.items() if key != "nodes"}
+                         for name, described in ours.items()}}
+    with tempfile.TemporaryDirectory() as directory:
+        handover_path = os.path.join(directory, "handover.json")
+        with open(handover_path, "w") as handover_file:
+            json.dump(handover, handover_file)
+        emitted = run_tensorflow(tensorflow_prelude + DRIVER + _TENSORFLOW_SIDE % handover_path
+                                 + tensorflow_extras
+                                 + "\nemit({'cases': described, 'extras': extras})\n")
+    return ours, emitted["cases"], emitted["extras"]
 
 
 def assert_same_results(ours, theirs, where):

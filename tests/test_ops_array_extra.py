@@ -5,7 +5,6 @@ build the same GraphDefs (gradients included) and compute the same values (error
 classes), each side runs the other's GraphDef, the OpDefs are TensorFlow's, and bad inputs fail
 with TensorFlow's error class and message."""
 
-import json
 import types
 
 import numpy as np
@@ -18,8 +17,7 @@ from tensorkeep.io import protos
 
 from control_flow_cases import DRIVER
 from driver_interop import assert_graph_defs_run_on_both_sides, assert_same_nodes, \
-    assert_same_results
-from tf_oracle import run_tensorflow
+    assert_same_results, describe_in_both
 
 pytestmark = pytest.mark.tf
 
@@ -336,59 +334,49 @@ def run_error_case(code):
 
 exec(_ERROR_DRIVER, _SCOPE)  # noqa: S102 (the same error driver, with tensorkeep)
 
-_TENSORFLOW_CODE = DRIVER + _ERROR_DRIVER + """
-import numpy as np
-from tf_oracle import stripped_op_def
+_TENSORFLOW_PRELUDE = _ERROR_DRIVER + """
 EXTRA_SCOPE = {"raw": tf.raw_ops}
-with open(%r) as request_file:
-    request = json.load(request_file)
-cases, ours = request["cases"], request["ours"]
-out = {}
-for name, case_code in cases.items():
-    theirs = describe_case(case_code)
-    mine = ours[name]
-    theirs["runs_ours"] = run_graph_def(mine["graph_def"], mine["fetches"], mine["init"],
-                                        build_case(case_code)[3])
-    out[name] = theirs
-emit({"cases": out,
-      "errors": {name: run_error_case(code) for name, code in request["errors"].items()},
-      "op_defs": {name: stripped_op_def(name).hex() for name in request["op_types"]}})
+"""
+
+# What TensorFlow reports besides the cases, in the same process.
+_TENSORFLOW_EXTRAS = """
+from tf_oracle import stripped_op_def
+extras["errors"] = {name: run_error_case(code) for name, code in request["errors"].items()}
+extras["op_defs"] = {name: stripped_op_def(name).hex() for name in request["op_types"]}
 """
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory):
-    ours = {name: _SCOPE["describe_case"](code) for name, code in CASES.items()}
-    request = tmp_path_factory.mktemp("oracle") / "request.json"
-    request.write_text(json.dumps({
-        "cases": CASES, "errors": ERROR_CASES, "op_types": OP_TYPES,
-        "ours": {n: {k: v for k, v in d.items() if k != "nodes"} for n, d in ours.items()}}))
-    return ours, run_tensorflow(_TENSORFLOW_CODE % str(request))
+def both():
+    """(ours, theirs, extras), as driver_interop.describe_in_both."""
+    return describe_in_both(_SCOPE, CASES, tensorflow_prelude=_TENSORFLOW_PRELUDE,
+                            tensorflow_extras=_TENSORFLOW_EXTRAS,
+                            request={"errors": ERROR_CASES, "op_types": OP_TYPES})
 
 
 def test_op_defs_equal_tensorflows(both):
     for name in OP_TYPES:
-        theirs = protos.OpDef.FromString(bytes.fromhex(both[1]["op_defs"][name]))
+        theirs = protos.OpDef.FromString(bytes.fromhex(both[2]["op_defs"][name]))
         assert op_def_lib.get_schema(name).op_def == theirs, name
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_graphs_match_tensorflow(both, name):
-    assert_same_nodes(both[0][name]["nodes"], both[1]["cases"][name]["nodes"])
+    assert_same_nodes(both[0][name]["nodes"], both[1][name]["nodes"])
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_values_match_tensorflow(both, name):
-    assert_same_results(both[0][name]["results"], both[1]["cases"][name]["results"], name)
+    assert_same_results(both[0][name]["results"], both[1][name]["results"], name)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_graph_defs_run_on_the_other_side(both, name):
-    assert_graph_defs_run_on_both_sides(_SCOPE, CASES[name], both[1]["cases"][name], name)
+    assert_graph_defs_run_on_both_sides(_SCOPE, CASES[name], both[1][name], name)
 
 
 @pytest.mark.parametrize("name", sorted(ERROR_CASES))
 def test_errors_match_tensorflow(both, name):
-    theirs = both[1]["errors"][name]
+    theirs = both[2]["errors"][name]
     assert theirs is not None, name
     assert _SCOPE["run_error_case"](ERROR_CASES[name]) == theirs

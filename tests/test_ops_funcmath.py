@@ -3,8 +3,6 @@ top-level aliases and assertion builders: the same TF1 programs build the same G
 compute the same values (and gradients) in tensorkeep and in real TensorFlow, each side's
 GraphDef runs on the other, and the new ops' OpDefs equal TensorFlow's."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -13,9 +11,9 @@ from tensorkeep.framework import op_def as op_registry
 from tensorkeep.io import protos
 
 from control_flow_cases import DRIVER
-from driver_interop import assert_same_nodes
+from driver_interop import assert_same_nodes, describe_in_both
 from funcmath_cases import CASES, FAILING_ASSERTIONS, FAILURE_DRIVER
-from tf_oracle import require_tensorflow, run_tensorflow
+from tf_oracle import require_tensorflow
 
 _SCOPE = {"tf": tf}
 exec(DRIVER + FAILURE_DRIVER, _SCOPE)  # noqa: S102 (the shared drivers, with tensorkeep as tf)
@@ -29,36 +27,23 @@ NEW_OPS = ["Erf", "Erfc", "Lgamma", "Digamma", "Igamma", "Igammac", "IgammaGradA
 _RTOL = {"special_functions": 5e-9}
 
 
-# One TensorFlow process for the whole module: it describes every case, runs tensorkeep's
-# GraphDefs (handed over in a file: the loop graphs are too large for a command line) and
-# reports the OpDefs.
-_ORACLE = DRIVER + FAILURE_DRIVER + """
-import json
+# What TensorFlow reports besides the cases, in the same process: the new ops' OpDefs and the
+# failing assertions' errors.
+_TENSORFLOW_EXTRAS = """
 from tf_oracle import stripped_op_def
-with open(%r) as f:
-    given = json.load(f)
-out = {}
-for name, case_code in given["cases"].items():
-    theirs = describe_case(case_code)
-    mine = given["ours"][name]
-    theirs["runs_ours"] = run_graph_def(mine["graph_def"], mine["fetches"], mine["init"],
-                                        build_case(case_code)[3])
-    out[name] = theirs
-out["__op_defs__"] = {name: stripped_op_def(name).hex() for name in given["op_types"]}
-out["__failures__"] = {name: describe_failure(code) for name, code in given["failures"].items()}
-emit(out)
+extras["op_defs"] = {name: stripped_op_def(name).hex() for name in request["op_types"]}
+extras["failures"] = {name: describe_failure(code)
+                      for name, code in request["failures"].items()}
 """
 
 
 @pytest.fixture(scope="module")
-def tensorflow_results(tmp_path_factory):
+def tensorflow_results():
+    """(ours, theirs, extras), as driver_interop.describe_in_both."""
     require_tensorflow()
-    ours = {name: _SCOPE["describe_case"](code) for name, code in CASES.items()}
-    handover = tmp_path_factory.mktemp("funcmath") / "ours.json"
-    handover.write_text(json.dumps({
-        "cases": CASES, "op_types": NEW_OPS, "failures": FAILING_ASSERTIONS,
-        "ours": {name: {k: v for k, v in d.items() if k != "nodes"} for name, d in ours.items()}}))
-    return ours, run_tensorflow(_ORACLE % str(handover))
+    return describe_in_both(_SCOPE, CASES, tensorflow_prelude=FAILURE_DRIVER,
+                            tensorflow_extras=_TENSORFLOW_EXTRAS,
+                            request={"op_types": NEW_OPS, "failures": FAILING_ASSERTIONS})
 
 
 def _assert_results_close(ours, theirs, where, rtol):
@@ -80,14 +65,14 @@ def _assert_results_close(ours, theirs, where, rtol):
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_graphs_match_tensorflow(tensorflow_results, name):
-    ours, theirs = tensorflow_results
+    ours, theirs, _ = tensorflow_results
     assert_same_nodes(ours[name]["nodes"], theirs[name]["nodes"])
 
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_values_match_tensorflow(tensorflow_results, name):
-    ours, theirs = tensorflow_results
+    ours, theirs, _ = tensorflow_results
     _assert_results_close(ours[name]["results"], theirs[name]["results"], name,
                           _RTOL.get(name, 1e-6))
 
@@ -95,7 +80,7 @@ def test_values_match_tensorflow(tensorflow_results, name):
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_graph_defs_run_on_the_other_side(tensorflow_results, name):
-    ours, theirs = tensorflow_results
+    ours, theirs, _ = tensorflow_results
     rtol = _RTOL.get(name, 1e-6)
     reference = theirs[name]
     _assert_results_close(reference["runs_ours"], reference["results"],
@@ -110,14 +95,14 @@ def test_graph_defs_run_on_the_other_side(tensorflow_results, name):
 @pytest.mark.tf
 @pytest.mark.parametrize("name", NEW_OPS)
 def test_op_defs_equal_tensorflows(tensorflow_results, name):
-    theirs = tensorflow_results[1]["__op_defs__"][name]
+    theirs = tensorflow_results[2]["op_defs"][name]
     assert op_registry.get_schema(name).op_def == protos.OpDef.FromString(bytes.fromhex(theirs))
 
 
 @pytest.mark.tf
 @pytest.mark.parametrize("name", sorted(FAILING_ASSERTIONS))
 def test_failing_assertions_raise_tensorflows_errors(tensorflow_results, name):
-    theirs = tensorflow_results[1]["__failures__"][name]
+    theirs = tensorflow_results[2]["failures"][name]
     assert theirs is not None, "TensorFlow raised nothing for " + name
     assert _SCOPE["describe_failure"](FAILING_ASSERTIONS[name]) == theirs
 

@@ -6,19 +6,16 @@ side running the other's GraphDef, complex inputs, and the error messages of rej
 Decompositions are compared through what is unique about them (see linalg_cases.py): LAPACK
 implementations may flip the sign of a QR, SVD or eigen vector."""
 
-import json
-
 import numpy as np
 import pytest
 
 import tensorkeep as tf
 import linalg_cases
 from control_flow_cases import DRIVER
-from driver_interop import assert_same_nodes
+from driver_interop import assert_same_nodes, describe_in_both
 from tensorkeep.framework import op_def
 from tensorkeep.framework.op_builder import apply_op
 from tensorkeep.io import protos
-from tf_oracle import run_tensorflow
 
 pytestmark = pytest.mark.tf
 
@@ -39,38 +36,27 @@ def static_shapes(code):
 """
 exec(STATIC_SHAPES, _SCOPE)  # noqa: S102
 
-ORACLE = DRIVER + STATIC_SHAPES + """
+# What TensorFlow reports besides the cases, in the same process.
+TENSORFLOW_EXTRAS = """
 import linalg_cases
 from tf_oracle import stripped_op_def
 
-with open(%r) as exchange:
-    cases, ours = json.load(exchange)
-described = {}
-for name, code in cases.items():
-    theirs = describe_case(code)
-    mine = ours[name]
-    theirs["runs_ours"] = run_graph_def(mine["graph_def"], mine["fetches"], mine["init"],
-                                        build_case(code)[3])
-    described[name] = theirs
-emit({"cases": described,
-      "op_defs": {name: stripped_op_def(name).hex() for name in %r},
-      "complex": linalg_cases.complex_values(tf),
-      "errors": linalg_cases.error_messages(tf),
-      "raw": linalg_cases.raw_op_values(tf, lambda op_type, **kwargs: getattr(
-          tf.raw_ops, op_type)(**kwargs)),
-      "shapes": {name: static_shapes(code) for name, code in cases.items()}})
+extras.update(
+    op_defs={name: stripped_op_def(name).hex() for name in request["op_types"]},
+    complex=linalg_cases.complex_values(tf),
+    errors=linalg_cases.error_messages(tf),
+    raw=linalg_cases.raw_op_values(tf, lambda op_type, **kwargs: getattr(
+        tf.raw_ops, op_type)(**kwargs)),
+    shapes={name: static_shapes(code) for name, code in cases.items()})
 """
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory):
-    ours = {name: _SCOPE["describe_case"](code) for name, code in linalg_cases.CASES.items()}
-    shared = {name: {k: v for k, v in d.items() if k != "nodes"} for name, d in ours.items()}
-    # The cases and tensorkeep's GraphDefs go to TensorFlow in a file (too long for argv).
-    exchange = tmp_path_factory.mktemp("linalg") / "ours.json"
-    exchange.write_text(json.dumps([linalg_cases.CASES, shared]))
-    theirs = run_tensorflow(ORACLE % (str(exchange), OP_TYPES))
-    return ours, theirs
+def both():
+    """(ours, theirs, extras), as driver_interop.describe_in_both."""
+    return describe_in_both(_SCOPE, linalg_cases.CASES, tensorflow_prelude=STATIC_SHAPES,
+                            tensorflow_extras=TENSORFLOW_EXTRAS,
+                            request={"op_types": OP_TYPES})
 
 
 def _assert_close(mine, reference, where):
@@ -93,28 +79,28 @@ def _assert_close(mine, reference, where):
 
 
 def test_op_defs_equal_tensorflows(both):
-    _, theirs = both
+    _, _, extras = both
     for name in OP_TYPES:
-        expected = protos.OpDef.FromString(bytes.fromhex(theirs["op_defs"][name]))
+        expected = protos.OpDef.FromString(bytes.fromhex(extras["op_defs"][name]))
         assert op_def.get_schema(name).op_def == expected, name
 
 
 @pytest.mark.parametrize("name", sorted(linalg_cases.CASES))
 def test_graphs_match_tensorflow(both, name):
-    ours, theirs = both
-    assert_same_nodes(ours[name]["nodes"], theirs["cases"][name]["nodes"])
+    ours, theirs, _ = both
+    assert_same_nodes(ours[name]["nodes"], theirs[name]["nodes"])
 
 
 @pytest.mark.parametrize("name", sorted(linalg_cases.CASES))
 def test_values_match_tensorflow(both, name):
-    ours, theirs = both
-    _assert_close(ours[name]["results"], theirs["cases"][name]["results"], name)
+    ours, theirs, _ = both
+    _assert_close(ours[name]["results"], theirs[name]["results"], name)
 
 
 @pytest.mark.parametrize("name", sorted(linalg_cases.CASES))
 def test_graph_defs_run_on_the_other_side(both, name):
-    ours, theirs = both
-    reference = theirs["cases"][name]
+    _, theirs, _ = both
+    reference = theirs[name]
     _assert_close(reference["runs_ours"], reference["results"],
                   name + " (tensorkeep's GraphDef in TensorFlow)")
     runs = _SCOPE["build_case"](linalg_cases.CASES[name])[3]
@@ -126,34 +112,34 @@ def test_graph_defs_run_on_the_other_side(both, name):
 
 @pytest.mark.parametrize("name", sorted(linalg_cases.CASES))
 def test_static_shapes_match_tensorflow(both, name):
-    _, theirs = both
-    assert _SCOPE["static_shapes"](linalg_cases.CASES[name]) == theirs["shapes"][name]
+    _, _, extras = both
+    assert _SCOPE["static_shapes"](linalg_cases.CASES[name]) == extras["shapes"][name]
 
 
 def test_raw_ops_match_tensorflow(both):
-    _, theirs = both
+    _, _, extras = both
     ours = linalg_cases.raw_op_values(tf, apply_op)
-    assert len(ours) == len(theirs["raw"])
-    for index, (mine, reference) in enumerate(zip(ours, theirs["raw"])):
+    assert len(ours) == len(extras["raw"])
+    for index, (mine, reference) in enumerate(zip(ours, extras["raw"])):
         np.testing.assert_allclose(np.array(mine, float), np.array(reference, float),
                                    rtol=1e-9, atol=1e-12, err_msg="output %d" % index)
 
 
 def test_complex_values_match_tensorflow(both):
-    _, theirs = both
+    _, _, extras = both
     ours = linalg_cases.complex_values(tf)
     for dtype, rtol in (("complex64", 2e-4), ("complex128", 1e-9)):
-        for index, (mine, reference) in enumerate(zip(ours[dtype], theirs["complex"][dtype])):
+        for index, (mine, reference) in enumerate(zip(ours[dtype], extras["complex"][dtype])):
             for part in (0, 1):
                 np.testing.assert_allclose(mine[part], reference[part], rtol=rtol, atol=rtol * 10,
                                            err_msg="%s fetch %d" % (dtype, index))
 
 
 def test_error_messages_match_tensorflow(both):
-    _, theirs = both
+    _, _, extras = both
     ours = linalg_cases.error_messages(tf)
-    assert sorted(ours) == sorted(theirs["errors"])
-    for name, expected in theirs["errors"].items():
+    assert sorted(ours) == sorted(extras["errors"])
+    for name, expected in extras["errors"].items():
         assert ours[name] is not None, name
         assert ours[name][0] == expected[0], name
         assert expected[1] in ours[name][1], name

@@ -32,10 +32,11 @@ def _normalized(nodes):
 
 @pytest.fixture(scope="module")
 def tensorflow_results():
-    return describe_in_both(_SCOPE, CASES, tensorflow_prelude="""
+    ours, theirs, _ = describe_in_both(_SCOPE, CASES, tensorflow_prelude="""
 from tensorflow.python.ops import list_ops, resource_variable_ops
 EXTRA_SCOPE = {"rvo": resource_variable_ops, "list_ops": list_ops}
 """)
+    return ours, theirs
 
 
 @pytest.mark.tf

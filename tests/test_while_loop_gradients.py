@@ -3,15 +3,13 @@ gradient loop running backwards, forward values saved on stacks, loop invariants
 summed by accumulator loops), checked against real TensorFlow: the same programs compute the
 same values, build the same GraphDefs, and each side's GraphDef runs on the other."""
 
-import json
-
 import numpy as np
 import pytest
 
 import tensorkeep as tf
 
 from control_flow_cases import DRIVER
-from driver_interop import assert_same_nodes
+from driver_interop import assert_same_nodes, describe_in_both
 from tf_oracle import run_tensorflow
 from while_grad_cases import CASES
 
@@ -87,30 +85,11 @@ def test_second_order_gradient_through_a_loop_is_a_clear_error():
 # --- against real TensorFlow ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def tensorflow_results(tmp_path_factory):
+def tensorflow_results():
     """(ours, theirs): every case built and run by tensorkeep and by TensorFlow (one
-    process), TensorFlow also running tensorkeep's GraphDefs (theirs[name]["runs_ours"]).
-    tensorkeep's side reaches TensorFlow through a file: gradient GraphDefs are too large
-    for a command line."""
-    ours = {name: _DRIVER_SCOPE["describe_case"](code) for name, code in CASES.items()}
-    ours_path = tmp_path_factory.mktemp("while_grad") / "ours.json"
-    ours_path.write_text(json.dumps(
-        {name: {k: v for k, v in d.items() if k != "nodes"} for name, d in ours.items()}))
-    code = DRIVER + """
-import json
-cases = json.loads(%r)
-with open(%r) as f:
-    ours = json.load(f)
-out = {}
-for name, case_code in cases.items():
-    theirs = describe_case(case_code)
-    mine = ours[name]
-    theirs["runs_ours"] = run_graph_def(mine["graph_def"], mine["fetches"], mine["init"],
-                                        build_case(case_code)[3])
-    out[name] = theirs
-emit(out)
-""" % (json.dumps(CASES), str(ours_path))
-    return ours, run_tensorflow(code)
+    process), TensorFlow also running tensorkeep's GraphDefs (theirs[name]["runs_ours"])."""
+    ours, theirs, _ = describe_in_both(_DRIVER_SCOPE, CASES)
+    return ours, theirs
 
 
 def _assert_close_results(ours, theirs, where):

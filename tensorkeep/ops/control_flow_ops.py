@@ -878,7 +878,7 @@ class WhileContext(ControlFlowContext):
     @staticmethod
     def _value_from_forward_history(val):
         """While a gradient loop is being built, a value of the forward loop it runs backwards
-        is read from the stack that records it (GradLoopState.GetRealValue); else None."""
+        is read from the stack that records it (GradLoopState.get_real_value); else None."""
         grad_context = ops.get_default_graph()._get_control_flow_context()
         if grad_context is None:
             return None
@@ -892,7 +892,7 @@ class WhileContext(ControlFlowContext):
                 forward_context = forward_context.GetWhileContext()
         if forward_context is not grad_context.grad_state.forward_context:
             return None
-        return grad_context.grad_state.GetRealValue(val)
+        return grad_context.grad_state.get_real_value(val)
 
     def AddOp(self, op):  # noqa: N802
         # A Shape/Size/Rank of a forward value needed by the gradient loop runs in the forward
@@ -1057,10 +1057,10 @@ class WhileContext(ControlFlowContext):
                 zeros_shape = array_ops.shape_internal(value, optimize=False)
                 forward_context.outer_context.Exit()
                 outer_grad_state = self._grad_state.outer_grad_state
-                history_zeros_shape = outer_grad_state.AddForwardAccumulator(zeros_shape)
+                history_zeros_shape = outer_grad_state.add_forward_accumulator(zeros_shape)
                 self._outer_context.Enter()
-                real_shape = outer_grad_state.AddBackpropAccumulatedValue(history_zeros_shape,
-                                                                          zeros_shape)
+                real_shape = outer_grad_state.add_backprop_accumulated_value(
+                    history_zeros_shape, zeros_shape)
                 acc = array_ops.zeros(real_shape, grad.dtype.base_dtype)
                 self._outer_context.Exit()
             else:
@@ -1491,9 +1491,9 @@ def _merge_grad(op, grad, _):
             if real_pred is None:
                 grad_context = grad_state.grad_context
                 grad_context.Exit()
-                history_pred = grad_state.AddForwardAccumulator(pred)
+                history_pred = grad_state.add_forward_accumulator(pred)
                 grad_context.Enter()
-                real_pred = grad_state.AddBackpropAccumulatedValue(history_pred, pred)
+                real_pred = grad_state.add_backprop_accumulated_value(history_pred, pred)
                 grad_state.history_map[pred.name] = real_pred
             pred = real_pred
         return _switch_ref_or_tensor(grad, pred, name="cond_grad")

@@ -64,11 +64,11 @@ class GradLoopState:
             # A nested loop runs once per outer iteration: its iteration counts are saved by
             # the outer loop and popped by the outer gradient loop.
             outer_forward_context.AddName(count.name)
-            history_count = outer_grad_state.AddForwardAccumulator(count)
+            history_count = outer_grad_state.add_forward_accumulator(count)
             outer_grad_context = outer_grad_state.grad_context
             outer_grad_context.Enter()
             self._grad_context = control_flow_ops.WhileContext(**loop_args)
-            real_count = outer_grad_state.AddBackpropAccumulatedValue(history_count, count)
+            real_count = outer_grad_state.add_backprop_accumulated_value(history_count, count)
             self._grad_index = self._grad_context.AddBackpropLoopCounter(real_count,
                                                                          outer_grad_state)
             outer_grad_context.Exit()
@@ -126,7 +126,7 @@ class GradLoopState:
                 self._grad_context.outer_context.AddInnerOp(self._grad_sync)
         return self._grad_sync
 
-    def AddForwardAccumulator(self, value, dead_branch=False):  # noqa: N802
+    def add_forward_accumulator(self, value, dead_branch=False):
         """A stack receiving `value` at every forward iteration; called in the context
         tf.gradients runs in. `dead_branch`: `value` stands on the untaken side of a cond's
         Switch (the zeros for that side need its shape)."""
@@ -170,8 +170,7 @@ class GradLoopState:
             push.op._add_control_input(self._forward_index.op._inputs[0].op)
             return acc
 
-    def AddBackpropAccumulatedValue(self, history_value, value,  # noqa: N802
-                                    dead_branch=False):
+    def add_backprop_accumulated_value(self, history_value, value, dead_branch=False):
         """The pop of `history_value` (the stack of `value`) in the gradient loop, guarded by
         the saved predicate when `value` lives in a cond branch."""
         history_context = history_value.op._control_flow_context
@@ -203,7 +202,7 @@ class GradLoopState:
             self.grad_sync._add_control_input(pop.op)
         return pop
 
-    def GetRealValue(self, value):  # noqa: N802
+    def get_real_value(self, value):
         """What stands for forward value `value` in the gradient loop (called there): its
         saved history, the outside value for a loop invariant, a copy for a constant."""
         real_value = self.history_map.get(value.name)
@@ -227,12 +226,12 @@ class GradLoopState:
                 break
             else:
                 self._grad_context.Exit()
-                history_value = current_state.AddForwardAccumulator(current_value)
+                history_value = current_state.add_forward_accumulator(current_value)
                 self._grad_context.Enter()
                 break
         if real_value is None:
-            real_value = current_state.AddBackpropAccumulatedValue(history_value,
-                                                                   current_value)
+            real_value = current_state.add_backprop_accumulated_value(history_value,
+                                                                      current_value)
             if current_state is not self:
                 real_value = self._grad_context.AddValue(real_value)
         self.history_map[value.name] = real_value
@@ -245,7 +244,7 @@ class ControlFlowState:
     def __init__(self):
         self._map = {}  # forward WhileContext -> GradLoopState
 
-    def GetGradState(self, op, before):  # noqa: N802
+    def get_grad_state(self, op, before):
         """The state of the loop `op` belongs to; an Exit's own gradient ops (`before`) belong
         to the enclosing loop."""
         if before and control_flow_ops._is_loop_exit(op):
@@ -254,7 +253,7 @@ class ControlFlowState:
             forward_context = control_flow_ops._while_context_of(op)
         return self._map.get(forward_context) if forward_context is not None else None
 
-    def ProcessUnusedLoopExits(self, pending_count, to_ops_set):  # noqa: N802
+    def process_unused_loop_exits(self, pending_count, to_ops_set):
         """Exits of the loops that nothing between xs and ys consumes: once every exit of a
         loop is known, those to differentiate (with zeros) are returned."""
         loop_exits = []
@@ -272,17 +271,17 @@ class ControlFlowState:
                     pending_count[y.op] = 1
         return loop_exits
 
-    def EnterGradWhileContext(self, op, before):  # noqa: N802
-        grad_state = self.GetGradState(op, before)
+    def enter_grad_while_context(self, op, before):
+        grad_state = self.get_grad_state(op, before)
         if grad_state is not None:
             grad_state.grad_context.Enter()
 
-    def ExitGradWhileContext(self, op, before):  # noqa: N802
-        grad_state = self.GetGradState(op, before)
+    def exit_grad_while_context(self, op, before):
+        grad_state = self.get_grad_state(op, before)
         if grad_state is not None:
             grad_state.grad_context.Exit()
 
-    def AddWhileContext(self, op, between_op_list, between_ops):  # noqa: N802
+    def add_while_context(self, op, between_op_list, between_ops):
         """Creates the state of the loop Exit `op` ends (called where tf.gradients runs) and
         puts all that loop's exits between xs and ys."""
         forward_context = control_flow_ops._while_context_of(op)
@@ -299,7 +298,7 @@ class ControlFlowState:
                 between_ops.add(loop_exit.op)
                 between_op_list.append(loop_exit.op)
 
-    def ZerosLikeForExit(self, val):  # noqa: N802
+    def zeros_like_for_exit(self, val):
         """Zeros as the gradient of an unused loop Exit `val` (called where tf.gradients
         runs)."""
         val_shape = val.shape
@@ -320,15 +319,15 @@ class ControlFlowState:
         forward_context.outer_context.Enter()
         shape = array_ops.shape_internal(val, optimize=False)
         forward_context.outer_context.Exit()
-        history_shape = outer_grad_state.AddForwardAccumulator(shape)
+        history_shape = outer_grad_state.add_forward_accumulator(shape)
         outer_grad_context = outer_grad_state.grad_context
         outer_grad_context.Enter()
-        real_shape = outer_grad_state.AddBackpropAccumulatedValue(history_shape, shape)
+        real_shape = outer_grad_state.add_backprop_accumulated_value(history_shape, shape)
         result = array_ops.zeros(real_shape, val.dtype.base_dtype)
         outer_grad_context.Exit()
         return result
 
-    def ZerosLikeV1WhileLoop(self, op, index):  # noqa: N802
+    def zeros_like_v1_while_loop(self, op, index):
         """Zeros for output `index` of `op`, which nothing differentiated; inside a loop
         being differentiated they are built in its gradient loop (called there)."""
         if control_flow_ops._is_loop_switch(op):
@@ -366,14 +365,14 @@ class ControlFlowState:
             zeros_shape = array_ops.shape_internal(val, optimize=False)
             op_context.Exit()
         grad_state.grad_context.Exit()
-        history_zeros_shape = grad_state.AddForwardAccumulator(zeros_shape,
-                                                               dead_branch=dead_branch)
+        history_zeros_shape = grad_state.add_forward_accumulator(zeros_shape,
+                                                                 dead_branch=dead_branch)
         grad_state.grad_context.Enter()
-        shape = grad_state.AddBackpropAccumulatedValue(history_zeros_shape, zeros_shape,
-                                                       dead_branch)
+        shape = grad_state.add_backprop_accumulated_value(history_zeros_shape, zeros_shape,
+                                                          dead_branch)
         return array_ops.zeros(shape, val.dtype.base_dtype)
 
-    def PostProcessing(self):  # noqa: N802
+    def post_processing(self):
         """Loop variables whose next value does not depend on their current one: the
         gradient Merge still has its placeholder back edge (its Enter twice), which becomes
         zeros for the iterations after the first."""
@@ -403,8 +402,8 @@ class ControlFlowState:
                 b_merge.op._update_input(1, next_grad_val)
 
 
-def MaybeCreateControlFlowState(between_op_list, between_ops,  # noqa: N802
-                                colocate_gradients_with_ops):
+def maybe_create_control_flow_state(between_op_list, between_ops,
+                                    colocate_gradients_with_ops):
     """A ControlFlowState when ops between xs and ys include loop Exits, else None; adds
     every exit of those loops to `between_op_list`/`between_ops`."""
     loop_state = None
@@ -415,7 +414,7 @@ def MaybeCreateControlFlowState(between_op_list, between_ops,  # noqa: N802
             loop_state = ControlFlowState()
         if colocate_gradients_with_ops:
             with ops.colocate_with(op):
-                loop_state.AddWhileContext(op, between_op_list, between_ops)
+                loop_state.add_while_context(op, between_op_list, between_ops)
         else:
-            loop_state.AddWhileContext(op, between_op_list, between_ops)
+            loop_state.add_while_context(op, between_op_list, between_ops)
     return loop_state

@@ -188,7 +188,8 @@ def _pending_counts(to_ops, from_ops, colocate):
             reached.remove(op)
             queue.extend(t.op for t in op._inputs)
     # Every exit of a loop on the path is differentiated (it may feed the others).
-    loop_state = control_flow_state.MaybeCreateControlFlowState(between_list, between, colocate)
+    loop_state = control_flow_state.maybe_create_control_flow_state(between_list, between,
+                                                                     colocate)
     pending = collections.defaultdict(int)
     for op in between_list:
         for t in op._inputs:
@@ -227,9 +228,9 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
             queued.add(op)
             queue.append(op)
     if loop_state is not None:
-        for y in loop_state.ProcessUnusedLoopExits(pending, queued):
+        for y in loop_state.process_unused_loop_exits(pending, queued):
             if _is_trainable(y):
-                _set_grad(grads, y, loop_state.ZerosLikeForExit(y))
+                _set_grad(grads, y, loop_state.zeros_like_for_exit(y))
                 queue.append(y.op)
     stop_ops = _stop_ops(from_ops, stop_gradient_ops, pending)
 
@@ -239,10 +240,10 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
             # Inside a loop being differentiated, gradient ops go into its gradient loop (an
             # Exit's summed gradient still outside it).
             if loop_state is not None:
-                loop_state.EnterGradWhileContext(op, before=True)
+                loop_state.enter_grad_while_context(op, before=True)
             out_grads = _aggregated_grads(grads, op, aggregation_method)
             if loop_state is not None:
-                loop_state.ExitGradWhileContext(op, before=True)
+                loop_state.exit_grad_while_context(op, before=True)
             has_out_grads = any(g is not None for g in out_grads)
             grad_fn = None
             if has_out_grads and op not in stop_ops and op._inputs:
@@ -254,14 +255,14 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
                         "(tf.RegisterGradient); to treat this op as a constant, wrap its output "
                         "in tf.stop_gradient." % (op.name, op.type))
             if loop_state is not None:
-                loop_state.EnterGradWhileContext(op, before=False)
+                loop_state.enter_grad_while_context(op, before=False)
             if grad_fn is not None:
                 for i, out_grad in enumerate(out_grads):
                     if out_grad is None and _is_trainable(op._outputs[i]):
                         # Outputs nobody differentiated contribute zeros (inside a cond,
                         # built on the branch that runs; inside a loop, in its gradient loop).
                         if loop_state is not None:
-                            out_grads[i] = loop_state.ZerosLikeV1WhileLoop(op, i)
+                            out_grads[i] = loop_state.zeros_like_v1_while_loop(op, i)
                         else:
                             out_grads[i] = control_flow_ops.zeros_like_output(op, i)
                 with ops.name_scope(op.name + "_grad"):
@@ -289,10 +290,10 @@ def _backprop(graph, ys, xs, grad_ys, stop_gradients, colocate, gate_gradients,
                             % (op.name, i, t_in.shape, in_grad.shape))
                 _set_grad(grads, t_in, in_grad)
             if loop_state is not None:
-                loop_state.ExitGradWhileContext(op, before=False)
+                loop_state.exit_grad_while_context(op, before=False)
         _update_pending_and_enqueue_ready(grads, op, queue, pending, loop_state)
     if loop_state is not None:
-        loop_state.PostProcessing()
+        loop_state.post_processing()
     return grads
 
 
@@ -311,7 +312,7 @@ def _update_pending_and_enqueue_ready(grads, op, queue, pending, loop_state):
         if not control_flow_ops._is_loop_exit(input_op):
             queue.append(input_op)
             continue
-        grad_state = loop_state.GetGradState(input_op, before=False)
+        grad_state = loop_state.get_grad_state(input_op, before=False)
         grad_state.deferred_exits.append(t_in)
         grad_state.pending_exits_count -= 1
         if grad_state.pending_exits_count != 0:
@@ -325,7 +326,7 @@ def _update_pending_and_enqueue_ready(grads, op, queue, pending, loop_state):
                 grad_state.unused_exits.append(y)
         for y in grad_state.unused_exits:
             if has_real_grad and _is_trainable(y):
-                _set_grad(grads, y, loop_state.ZerosLikeForExit(y))
+                _set_grad(grads, y, loop_state.zeros_like_for_exit(y))
             queue.append(y.op)
 
 
