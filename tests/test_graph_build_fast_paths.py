@@ -94,3 +94,37 @@ def test_initial_value_reading_another_variable_is_still_guarded():
         with tf.Session() as sess:
             sess.run(tf.variables_initializer([second, first, plain]))  # any order
             assert sess.run(second).tolist() == [6.0, 6.0, 6.0]
+
+
+def test_a_conversion_registered_later_is_used_for_types_already_converted():
+    from tensorkeep.framework import ops
+
+    class Celsius(float):
+        pass
+
+    with tf.Graph().as_default():
+        assert tf.convert_to_tensor(Celsius(21.5)).dtype == tf.float32  # as a float: cached
+        ops.register_tensor_conversion_function(
+            Celsius, lambda value, dtype=None, name=None, as_ref=False:
+            tf.constant(float(value) + 273.15, dtype=tf.float64, name=name), priority=1)
+        kelvin = tf.convert_to_tensor(Celsius(21.5))
+        assert kelvin.dtype == tf.float64
+        with tf.Session() as sess:
+            assert sess.run(kelvin) == pytest.approx(294.65)
+
+
+def test_colocate_with_none_needs_ignore_existing_when_entered():
+    with tf.Graph().as_default() as graph:
+        scope = graph.colocate_with(None)
+        with pytest.raises(ValueError, match="ignore_existing"):
+            with scope:
+                pass
+        a = tf.constant(1.0, name="a")
+        with graph.colocate_with(a.op):
+            with graph.colocate_with(None, ignore_existing=True):
+                free = tf.constant(2.0, name="free")
+            bound = tf.constant(3.0, name="bound")
+        assert free.op.colocation_groups == [b"loc:@free"]
+        assert bound.op.colocation_groups == [b"loc:@a"]
+        assert bound.op.get_attr("_class") == [b"loc:@a"]
+        assert graph.as_graph_def().node[2].attr["_class"].list.s == [b"loc:@a"]

@@ -38,6 +38,30 @@ def test_split_ranges_cover_the_range_in_order_on_quantum_boundaries(length, cou
     assert 1 <= len(ranges) <= count
     sizes = [stop - start for start, stop in ranges]
     assert max(sizes) - min(sizes) <= quantum
+    # No range shorter than a quantum unless the whole length is (a 4-row block of a product
+    # packs the whole right-hand matrix again for little work).
+    assert min(sizes) >= min(quantum, length)
+
+
+@pytest.mark.parametrize("length,count,quantum,expected", [
+    (100, 4, 48, [(0, 48), (48, 100)]),
+    (784, 4, 48, [(0, 192), (192, 384), (384, 576), (576, 784)]),
+    (47, 4, 48, [(0, 47)]),
+])
+def test_split_ranges_make_no_more_ranges_than_whole_quanta(length, count, quantum, expected):
+    assert kernel_threads.split_ranges(length, count, quantum) == expected
+
+
+def test_the_caller_sees_a_pool_part_finish_without_sleeping(monkeypatch):
+    # run_parts waits for pool threads' parts by yielding the core while they run; past
+    # _SPIN_LONGEST it sleeps on the job's event. Both ways it returns every result.
+    import time
+
+    for spin in (kernel_threads._SPIN_LONGEST, 0.0):
+        monkeypatch.setattr(kernel_threads, "_SPIN_LONGEST", spin)
+        results = kernel_threads.run_parts(lambda index: (time.sleep(0.002 * index), index)[1],
+                                           4, threads=2)
+        assert results == [0, 1, 2, 3]
 
 
 def test_run_parts_runs_every_part_once_and_returns_results_in_order():

@@ -31,7 +31,7 @@ def apply_op(op_type, name=None, **kwargs):
     if kwargs:
         raise TypeError("%s() got unexpected keyword arguments: %s" % (op_type, ", ".join(kwargs)))
 
-    graph = ops._get_graph_from_inputs([v for v in _flat(raw_inputs) if hasattr(v, "graph")])
+    graph = _graph_of(raw_inputs)
     if graph is ops.get_default_graph():
         with graph.name_scope(name or op_type) as scope:
             return _build(graph, scope, op_type, schema, attrs, raw_inputs, control_inputs)
@@ -39,8 +39,46 @@ def apply_op(op_type, name=None, **kwargs):
         return _build(graph, scope, op_type, schema, attrs, raw_inputs, control_inputs)
 
 
+def _graph_of(raw_inputs):
+    """The graph of the op's inputs (the default graph when none has one)."""
+    graph = None
+    for value in raw_inputs:
+        if type(value) is not ops.Tensor or (graph is not None and value._op._graph is not graph):
+            # Lists, literals, variables, or a mix of graphs (which raises)
+            return ops._get_graph_from_inputs([v for v in _flat(raw_inputs)
+                                               if hasattr(v, "graph")])
+        graph = value._op._graph
+    return graph or ops.get_default_graph()
+
+
+def _attrs_of_tensor_inputs(schema, attrs, raw_inputs):
+    """The type attrs of an op whose inputs are all Tensors of the right types (the common
+    case: nothing to convert), or None when converting might do more or raise."""
+    learned = {}
+    for arg, value in zip(schema.inputs, raw_inputs):
+        if type(value) is not ops.Tensor or arg.number_attr or arg.type_list_attr:
+            return None
+        base = value._dtype.base_dtype
+        if arg.type is not None:
+            if base is not arg.type.base_dtype:
+                return None
+        elif arg.type_attr:
+            have = attrs.get(arg.type_attr)
+            if have is None:
+                have = learned.get(arg.type_attr)
+            if have is None:
+                learned[arg.type_attr] = base
+            elif have is not base:
+                return None
+    return learned
+
+
 def _build(graph, scope, op_type, schema, attrs, raw_inputs, control_inputs):
     """apply_op's work inside the op's name scope, with `graph` the default graph."""
+    learned = _attrs_of_tensor_inputs(schema, attrs, raw_inputs)
+    if learned is not None:
+        attrs.update(learned)
+        return _create(graph, scope, op_type, schema, attrs, list(raw_inputs), control_inputs)
     # Learn type attrs from inputs that already are tensors, so literals can follow them.
     for arg, value in zip(schema.inputs, raw_inputs):
         if arg.type_attr and arg.type_attr not in attrs:
@@ -90,6 +128,11 @@ def _build(graph, scope, op_type, schema, attrs, raw_inputs, control_inputs):
             if arg.type_attr and arg.type_attr not in attrs:
                 attrs[arg.type_attr] = tensor.dtype.base_dtype
             inputs.append(tensor)
+    return _create(graph, scope, op_type, schema, attrs, inputs, control_inputs)
+
+
+def _create(graph, scope, op_type, schema, attrs, inputs, control_inputs):
+    """The op of converted `inputs`; returns its outputs as apply_op does."""
     # Ops that take a ref input live beside the variable (TensorFlow records that as
     # the `_class: loc:@var` colocation attr).
     ref_inputs = schema.has_ref_input and [

@@ -303,6 +303,8 @@ class Operation:
     @property
     def colocation_groups(self):
         classes = self._attrs.get("_class")
+        if not classes:
+            return [("loc:@" + self._name).encode()]
         groups = [c if isinstance(c, bytes) else c.encode() for c in (classes or [])
                   if (c if isinstance(c, bytes) else c.encode()).startswith(b"loc:@")]
         return groups or [("loc:@" + self._name).encode()]
@@ -329,6 +331,8 @@ class Operation:
             return value.encode()
         if attr_type == "raw":
             return op_def_lib.attr_value_to_python(value)
+        if type(value) is tuple:  # list attrs may be held as tuples (_class)
+            return list(value)
         return value
 
     def _set_attr(self, name, value):
@@ -450,6 +454,38 @@ class _GraphNameScope:
 
     def __exit__(self, *exc):
         self._graph._name_stack = self._old_stack
+        return False
+
+
+class _ColocationScope:
+    """Graph.colocate_with's context manager; a class rather than a generator because every
+    variable's ops enter one."""
+
+    __slots__ = ("_graph", "_op", "_ignore_existing", "_saved")
+
+    def __init__(self, graph, op, ignore_existing):
+        self._graph = graph
+        self._op = op
+        self._ignore_existing = ignore_existing
+
+    def __enter__(self):
+        graph, op = self._graph, self._op
+        if op is None and not self._ignore_existing:
+            raise ValueError("Trying to reset colocation (op is None) but ignore_existing is "
+                             "not True")
+        if isinstance(op, Tensor):
+            op = op.op
+        elif op is not None and not isinstance(op, Operation) and hasattr(op, "op"):
+            op = op.op
+        self._saved = graph._colocation_stack, graph._device_stack
+        graph._device_stack = []
+        if self._ignore_existing:
+            graph._colocation_stack = []
+        if op is not None:
+            graph._colocation_stack = graph._colocation_stack + [op]
+
+    def __exit__(self, *exc):
+        self._graph._colocation_stack, self._graph._device_stack = self._saved
         return False
 
 
@@ -658,28 +694,10 @@ class Graph:
                     else (chosen or "")
         return device
 
-    @contextlib.contextmanager
     def colocate_with(self, op, ignore_existing=False):
         """Ops created inside share `op`'s colocation group and device. As in TensorFlow,
         colocation is stronger than device scopes: the device stack is empty inside."""
-        if op is None and not ignore_existing:
-            raise ValueError("Trying to reset colocation (op is None) but ignore_existing is "
-                             "not True")
-        if isinstance(op, Tensor):
-            op = op.op
-        elif op is not None and not isinstance(op, Operation) and hasattr(op, "op"):
-            op = op.op
-        saved_colocation, saved_devices = self._colocation_stack, self._device_stack
-        self._device_stack = []
-        if ignore_existing:
-            self._colocation_stack = []
-        if op is not None:
-            self._colocation_stack = self._colocation_stack + [op]
-        try:
-            yield
-        finally:
-            self._colocation_stack = saved_colocation
-            self._device_stack = saved_devices
+        return _ColocationScope(self, op, ignore_existing)
 
     @contextlib.contextmanager
     def _attr_scope_ctx(self, attr_map):
@@ -710,9 +728,10 @@ class Graph:
         return self._create_op(op_type, inputs, attrs or {}, name, output_dtypes=dtypes)
 
     def _create_op(self, op_type, inputs, attrs, name=None, output_dtypes=None,
-                   control_inputs=None):
+                   control_inputs=None, output_shapes=None):
         """Creates an op from inputs (Tensors) and a python attr dict; fills attr defaults,
-        infers type attrs from inputs, names it uniquely, runs its shape function."""
+        infers type attrs from inputs, names it uniquely, runs its shape function (unless the
+        caller knows the `output_shapes` it would give: TensorShapes)."""
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
         schema = op_def_lib.get_schema(op_type)
@@ -759,7 +778,8 @@ class Graph:
                 groups.update(colocate_op.colocation_groups)
                 if not colocation_device:
                     colocation_device = colocate_op._device
-            attrs["_class"] = sorted(groups)
+            # A tuple of bytes: the collector stops tracking it (a list it would scan forever).
+            attrs["_class"] = tuple(sorted(groups))
         if self._gradient_override_map:
             override = self._gradient_override_map.get(op_type)
             if override is not None:
@@ -770,7 +790,10 @@ class Graph:
         if colocation_device:
             op._device = colocation_device
         self._add_op(op)
-        if schema is not None and schema.shape_fn is not None:
+        if output_shapes is not None:
+            for tensor, shape in zip(op._outputs, output_shapes):
+                tensor._shape_val = shape
+        elif schema is not None and schema.shape_fn is not None:
             try:
                 shapes = schema.shape_fn(op)
             except Exception:
@@ -1260,12 +1283,25 @@ def prepend_name_scope(name, import_scope):
 # --- tensor conversion ------------------------------------------------------------------------
 
 _conversion_registry = []
+# type(value) -> the registry's entries that convert it, in order: a graph converts the same
+# few types (floats, lists, arrays, variables) thousands of times.
+_conversions_by_type = {}
 
 
 def register_tensor_conversion_function(base_type, conversion_func, priority=100):
     """conversion_func(value, dtype=None, name=None, as_ref=False) -> Tensor."""
     _conversion_registry.append((priority, base_type, conversion_func))
     _conversion_registry.sort(key=lambda item: item[0])
+    _conversions_by_type.clear()
+
+
+def _conversions_for(value_type):
+    entries = _conversions_by_type.get(value_type)
+    if entries is None:
+        entries = tuple(func for _, base_type, func in _conversion_registry
+                        if issubclass(value_type, base_type))
+        _conversions_by_type[value_type] = entries
+    return entries
 
 
 def convert_to_tensor(value, dtype=None, name=None, as_ref=False, preferred_dtype=None,
@@ -1279,22 +1315,21 @@ def convert_to_tensor(value, dtype=None, name=None, as_ref=False, preferred_dtyp
                              % (dtype.name, value.dtype.name, value))
         return value
     preferred_dtype = preferred_dtype or dtype_hint
-    for _, base_type, func in _conversion_registry:
-        if isinstance(value, base_type):
-            if dtype is None and preferred_dtype is not None:
-                try:
-                    result = func(value, dtype=preferred_dtype, name=name, as_ref=as_ref)
-                except (TypeError, ValueError):
-                    result = NotImplemented
-                if result is not NotImplemented and result is not None:
-                    return result
-            result = func(value, dtype=dtype, name=name, as_ref=as_ref)
-            if result is NotImplemented:
-                continue
-            if dtype is not None and not dtype.is_compatible_with(result.dtype):
-                raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: "
-                                 "%r" % (dtype.name, result.dtype.name, result))
-            return result
+    for func in _conversions_for(type(value)):
+        if dtype is None and preferred_dtype is not None:
+            try:
+                result = func(value, dtype=preferred_dtype, name=name, as_ref=as_ref)
+            except (TypeError, ValueError):
+                result = NotImplemented
+            if result is not NotImplemented and result is not None:
+                return result
+        result = func(value, dtype=dtype, name=name, as_ref=as_ref)
+        if result is NotImplemented:
+            continue
+        if dtype is not None and not dtype.is_compatible_with(result.dtype):
+            raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: "
+                             "%r" % (dtype.name, result.dtype.name, result))
+        return result
     raise TypeError("Cannot convert %r with type %s to Tensor: no conversion function "
                     "registered." % (value, type(value).__name__))
 

@@ -116,7 +116,7 @@ class Dimension:
     def merge_with(self, other):
         other = as_dimension(other)
         self.assert_is_compatible_with(other)
-        return Dimension(self._value if self._value is not None else other._value)
+        return self if self._value is not None else other
 
     def __reduce__(self):
         return Dimension, (self._value,)
@@ -250,11 +250,12 @@ class TensorShape:
         other = as_shape(other)
         if self._dims is None:
             return other
-        if other._dims is None:
+        if other._dims is None or other is self:
             return self
         self.assert_same_rank(other)
         try:
-            return TensorShape([a.merge_with(b) for a, b in zip(self._dims, other._dims)])
+            # As values, so that a fully known result is the interned shape.
+            return TensorShape([a.merge_with(b)._value for a, b in zip(self._dims, other._dims)])
         except ValueError:
             raise ValueError("Shapes %s and %s are not compatible" % (self, other))
 

@@ -180,13 +180,17 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
     """tf.constant (TF1): a Const op holding `value`, broadcast to `shape` when given."""
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
-    proto, array = tensor_util.constant_proto_and_value(value, dtype=dtype, shape=shape,
-                                                        verify_shape=verify_shape)
+    decoded = tensor_util.constant_proto_and_value(value, dtype=dtype, shape=shape,
+                                                   verify_shape=verify_shape)
+    proto, array = decoded
     graph = ops.get_default_graph()
     dtype_value = dtypes.as_dtype(proto.dtype)
-    op = graph._create_op("Const", [], {"value": proto, "dtype": dtype_value}, name=name)
-    if array is not None:
-        op._decoded_value = (proto, array)  # what tensor_util.const_op_array would decode
+    if array is None:
+        op = graph._create_op("Const", [], {"value": proto, "dtype": dtype_value}, name=name)
+    else:  # its shape is the array's (what _const_shape would read from the proto)
+        op = graph._create_op("Const", [], {"value": proto, "dtype": dtype_value}, name=name,
+                              output_shapes=[tensor_shape.TensorShape(array.shape)])
+        op._decoded_value = decoded  # (proto, array): what tensor_util.const_op_array decodes
     return op._outputs[0]
 
 

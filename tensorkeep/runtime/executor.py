@@ -135,6 +135,13 @@ def _input_arg_for_index(schema, op, index):
     return None
 
 
+_MERGE_TYPES = frozenset(["Merge", "RefMerge"])
+_NEXT_ITERATION_TYPES = frozenset(["NextIteration", "RefNextIteration"])
+_CONTROL_FLOW_TYPES = frozenset(["Switch", "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter",
+                                 "Exit", "RefExit", "NextIteration", "RefNextIteration",
+                                 "LoopCond"])
+
+
 def topological_order(graph, target_ops, fed_tensors):
     """Ops needed to compute `target_ops`, inputs before consumers; fed tensors cut the graph.
 
@@ -159,15 +166,15 @@ def topological_order(graph, target_ops, fed_tensors):
                 continue
             state[op] = 1
             stack.append((op, True))
-            deps = []
-            for t in op._inputs:
-                if t in fed_tensors:
-                    continue
-                if op._type in ("Merge", "RefMerge") and t.op._type in ("NextIteration",
-                                                                        "RefNextIteration"):
-                    continue  # loop back-edge
-                deps.append(t.op)
-            deps.extend(op._control_inputs)
+            if op._type in _MERGE_TYPES:
+                deps = [t._op for t in op._inputs if t not in fed_tensors
+                        and t._op._type not in _NEXT_ITERATION_TYPES]  # not the loop back-edge
+            elif fed_tensors:
+                deps = [t._op for t in op._inputs if t not in fed_tensors]
+            else:
+                deps = [t._op for t in op._inputs]
+            if op._control_inputs:
+                deps.extend(op._control_inputs)
             for dep in reversed(deps):
                 ds = state.get(dep)
                 if ds == 1:
@@ -238,15 +245,11 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
     slot_of = {}  # Tensor -> slot
     for t, i in fed.items():
         slot_of[t] = i
-    control_flow_types = ("Switch", "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter",
-                          "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond")
     for op in order:
-        if op._type in control_flow_types:
+        if op._type in _CONTROL_FLOW_TYPES:
             plan.has_control_flow = True
         if op._type in blas_threads.BLAS_OP_TYPES:
             plan.uses_blas = True
-        out_start = next_slot
-        n_out = len(op._outputs)
         for t in op._outputs:
             if t not in slot_of:
                 slot_of[t] = next_slot
@@ -288,8 +291,8 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
             raise
         except Exception as exc:  # e.g. a Const whose TensorProto is malformed
             raise _kernel_error(op, exc) from exc
-        in_slots = tuple(slot_of[t] for t in op._inputs)
-        derefs = tuple(i for i in range(len(op._inputs)) if _input_needs_deref(op, i))
+        in_slots = tuple([slot_of[t] for t in op._inputs])
+        derefs = tuple([i for i in range(len(op._inputs)) if _input_needs_deref(op, i)])
         n_out = len(op._outputs)
         plan.steps.append([fn, in_slots, derefs, out_slot, n_out, op, ()])
         out_slot += n_out
