@@ -128,3 +128,34 @@ def test_colocate_with_none_needs_ignore_existing_when_entered():
         assert bound.op.colocation_groups == [b"loc:@a"]
         assert bound.op.get_attr("_class") == [b"loc:@a"]
         assert graph.as_graph_def().node[2].attr["_class"].list.s == [b"loc:@a"]
+
+
+def test_unknown_shapes_are_one_shared_immutable_value():
+    from tensorkeep.framework import tensor_shape
+
+    assert tensor_shape.TensorShape(None) is tensor_shape.unknown_shape()
+    assert tensor_shape.unknown_shape().ndims is None
+    assert tensor_shape.unknown_shape(rank=2).as_list() == [None, None]
+    merged = tensor_shape.unknown_shape().merge_with([2, 3])
+    assert merged.as_list() == [2, 3] and tensor_shape.unknown_shape().ndims is None
+    # merging known shapes gives the interned shape
+    assert tensor_shape.TensorShape([None, 3]).merge_with([2, None]) is \
+        tensor_shape.TensorShape([2, 3])
+
+
+def test_variable_kernels_keep_assign_semantics_across_runs():
+    # The initializer's Assign kernel remembers the variable's declared shape between runs;
+    # a value of another shape is still rejected as TensorFlow rejects it.
+    with tf.Graph().as_default():
+        v = tf.Variable(tf.zeros([2, 3]), name="v")
+        feed = tf.placeholder(tf.float32, None)
+        assign = tf.assign(v, feed)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            sess.run(assign, {feed: np.ones((2, 3), np.float32)})
+            assert sess.run(v).tolist() == [[1.0] * 3] * 2
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match=r"Assign requires shapes of both tensors to match. "
+                                     r"lhs shape= \[2,3\] rhs shape= \[3,2\]"):
+                sess.run(assign, {feed: np.ones((3, 2), np.float32)})
+            assert sess.run(v).tolist() == [[1.0] * 3] * 2

@@ -220,24 +220,25 @@ def _preferred(schema, arg):
 
 
 def _normalize_attr(spec, value):
-    if spec.type == "type":
-        return dtypes.as_dtype(value).base_dtype
-    if spec.type == "list(type)":
-        return [dtypes.as_dtype(v).base_dtype for v in value]
-    if spec.type == "shape":
-        return tensor_shape.as_shape(value)
-    if spec.type == "list(shape)":
-        return [tensor_shape.as_shape(v) for v in value]
-    if spec.type == "string":
-        return value.encode() if isinstance(value, str) else value
-    if spec.type == "list(string)":
-        return [v.encode() if isinstance(v, str) else v for v in value]
-    if spec.type == "int":
-        return int(value)
-    if spec.type == "float":
-        return float(value)
-    if spec.type == "bool":
-        return bool(value)
-    if spec.type.startswith("list("):
-        return list(value)
-    return value
+    """An attr value as ops hold it, by the attr's type (its normalizer, chosen once)."""
+    normalize = _NORMALIZERS.get(spec.type)
+    if normalize is None:
+        return list(value) if spec.type.startswith("list(") else value
+    return normalize(value)
+
+
+def _encoded(value):
+    return value.encode() if isinstance(value, str) else value
+
+
+_NORMALIZERS = {
+    "type": lambda value: dtypes.as_dtype(value).base_dtype,
+    "list(type)": lambda value: [dtypes.as_dtype(v).base_dtype for v in value],
+    "shape": tensor_shape.as_shape,
+    "list(shape)": lambda value: [tensor_shape.as_shape(v) for v in value],
+    "string": _encoded,
+    "list(string)": lambda value: [_encoded(v) for v in value],
+    "int": int,
+    "float": float,
+    "bool": bool,
+}

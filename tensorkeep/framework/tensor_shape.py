@@ -144,6 +144,8 @@ class TensorShape:
     __slots__ = ("_dims",)
 
     def __new__(cls, dims):
+        if dims is None and cls is TensorShape and _UNKNOWN is not None:
+            return _UNKNOWN
         # Fully known shapes given as ints are interned (see _SMALL_DIMENSIONS).
         interning = cls is TensorShape and (type(dims) is list or type(dims) is tuple)
         if interning:
@@ -336,6 +338,10 @@ class TensorShape:
 
 _INTERNED_SHAPES = {}
 _MAX_INTERNED_SHAPES = 4096
+# The shape of unknown rank, shared as the interned shapes are: TensorShape(None) returns it
+# once it exists (None while it is being made).
+_UNKNOWN = None
+_UNKNOWN = TensorShape(None)
 
 
 def _dim_str(d):

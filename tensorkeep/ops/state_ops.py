@@ -41,8 +41,7 @@ def combine_into(buffer, np_fn, value):
 
 
 def _variable_kernel(op, ctx):
-    ref = ctx.variable(op)
-    return lambda: ref
+    return ctx.variable(op)  # a VarRef: calling it returns itself
 
 
 def _variable_shape(op):
@@ -84,35 +83,46 @@ def _dims(shape):
     return "[%s]" % ",".join(str(d) for d in shape)
 
 
-def _assign_kernel(op, ctx):
-    validate = op._attrs["validate_shape"]
-    np_dtype = op._attrs["T"].as_numpy
-    may_write_in_place = not op._attrs["use_locking"]
+class _AssignKernel:
+    """Assign's kernel: `ref` = `value`. A class rather than a closure: an initializer's plan
+    holds one per variable, and a closure is a function and a cell per captured name, every
+    one an object for the garbage collector to scan."""
 
-    declared = [None, None]  # (VarRef, its declared shape as a tuple if fully defined)
+    __slots__ = ("op", "validate", "np_dtype", "may_write_in_place", "declared_ref",
+                 "declared_dims")
 
-    def declared_dims(ref):
-        if declared[0] is not ref:
+    def __init__(self, op, ctx):
+        self.op = op
+        self.validate = op._attrs["validate_shape"]
+        self.np_dtype = op._attrs["T"].as_numpy
+        self.may_write_in_place = not op._attrs["use_locking"]
+        self.declared_ref = None  # the VarRef last assigned, and its declared shape as a
+        self.declared_dims = None  # tuple (None unless fully defined)
+
+    def _declared_dims(self, ref):
+        if self.declared_ref is not ref:
             shape = ref.shape
-            dims = tuple(shape.as_list()) if shape is not None and shape.is_fully_defined() else None
-            declared[:] = [ref, dims]
-        return declared[1]
+            self.declared_dims = tuple(shape.as_list()) \
+                if shape is not None and shape.is_fully_defined() else None
+            self.declared_ref = ref
+        return self.declared_dims
 
-    def run(ref, value):
+    def __call__(self, ref, value):
+        np_dtype = self.np_dtype
         # A frozen array (e.g. a tensor RestoreV2 just read) can never change: it is adopted
         # instead of copied, so restoring costs one read and no copy.
         adopt = type(value) is np.ndarray and value.dtype == np_dtype and \
             value.flags.owndata and not value.flags.writeable
         # Ownership first: `current` below would count as a holder.
         buffer = None if adopt or type(value) is not np.ndarray or value.dtype != np_dtype \
-            else _helpers.update_buffer(ref, may_write_in_place, np_dtype, value.shape)
-        if validate:
+            else _helpers.update_buffer(ref, self.may_write_in_place, np_dtype, value.shape)
+        if self.validate:
             current = ref.value
             # The common case (a value of the variable's current and declared shape, as a
             # restore assigns) is accepted without building shapes.
             if current is None or type(value) is not np.ndarray or current.shape != value.shape \
-                    or declared_dims(ref) not in (None, value.shape):
-                _check_assign_shape(op, ref, value)
+                    or self._declared_dims(ref) not in (None, value.shape):
+                _check_assign_shape(self.op, ref, value)
         if adopt:
             ref.value = value
         elif buffer is not None:
@@ -122,7 +132,6 @@ def _assign_kernel(op, ctx):
             new.flags.writeable = False
             ref.value = new
         return ref
-    return run
 
 
 def _assign_shape(op):
@@ -133,7 +142,7 @@ def _assign_shape(op):
 
 register_op("Assign", inputs=["ref: Ref(T)", "value: T"], outputs=["output_ref: Ref(T)"],
             attrs=["T: type", "validate_shape: bool = true", "use_locking: bool = true"],
-            kernel=_assign_kernel, shape=_assign_shape, allows_uninitialized_input=True)
+            kernel=_AssignKernel, shape=_assign_shape, allows_uninitialized_input=True)
 
 
 def _update_kernel(np_fn):

@@ -39,6 +39,11 @@ class VarRef:
                 "restore it from a checkpoint (saver.restore(sess, path)).")
         return value
 
+    def __call__(self):
+        # The kernel of the variable's op (VariableV2) is the storage itself: running the op
+        # yields it, and a plan over 10,000 variables holds no closure per variable.
+        return self
+
     def __repr__(self):
         return "<VarRef %s %s>" % (self.name, "uninitialized" if self.value is None else
                                    "shape=%s" % (self.value.shape,))
