@@ -156,9 +156,9 @@ class _Job:
     """One run_parts call: parts are claimed by index, by the caller and by pool threads."""
 
     __slots__ = ("function", "count", "claims", "results", "error", "unfinished", "lock",
-                 "finished", "cpu_time")
+                 "finished", "cpu_time", "measure_cpu")
 
-    def __init__(self, function, count):
+    def __init__(self, function, count, measure_cpu):
         self.function = function
         self.count = count
         self.claims = itertools.count()  # next() is atomic under the GIL
@@ -166,8 +166,10 @@ class _Job:
         self.error = None
         self.unfinished = count
         self.lock = threading.Lock()
-        self.finished = threading.Event()
-        self.cpu_time = 0.0  # of the parts, in seconds
+        self.finished = threading.Lock()  # held until the last part is done (cheaper than an Event)
+        self.finished.acquire()
+        self.cpu_time = 0.0  # of the parts, in seconds (when measure_cpu: two system calls)
+        self.measure_cpu = measure_cpu
 
     def run_claimed_parts(self):
         """Runs parts until none is left unclaimed."""
@@ -175,18 +177,21 @@ class _Job:
             index = next(self.claims)
             if index >= self.count:
                 return
-            start = time.thread_time()
-            try:
-                self.results[index] = self.function(index)
-            except BaseException as exc:  # handed to the caller of run_parts
-                if self.error is None:
-                    self.error = exc
-            cpu_time = time.thread_time() - start
-            with self.lock:
-                self.cpu_time += cpu_time
-                self.unfinished -= 1
-                if self.unfinished == 0:
-                    self.finished.set()
+            self.run_part(index)
+
+    def run_part(self, index):
+        start = time.thread_time() if self.measure_cpu else 0.0
+        try:
+            self.results[index] = self.function(index)
+        except BaseException as exc:  # handed to the caller of run_parts
+            if self.error is None:
+                self.error = exc
+        cpu_time = time.thread_time() - start if self.measure_cpu else 0.0
+        with self.lock:
+            self.cpu_time += cpu_time
+            self.unfinished -= 1
+            if self.unfinished == 0:
+                self.finished.release()
 
 
 def _pool_thread():
@@ -229,14 +234,20 @@ def run_parts(function, count, threads=None):
     if helpers < 1:
         return [function(index) for index in range(count)]
     _ensure_pool(helpers)
-    job = _Job(function, count)
+    judged_here = not getattr(_state, "judged_by_site", False)
+    job = _Job(function, count, measure_cpu=judged_here)
     start = time.perf_counter()
+    # The caller claims its first part before offering the job and starts it right after:
+    # the GIL is then free (inside the part's NumPy call) when a woken pool thread wants it,
+    # instead of the pool thread waiting for it and being woken a second time.
+    first = next(job.claims)
     for _ in range(helpers):
         _jobs.put(job)
+    job.run_part(first)
     job.run_claimed_parts()
     _wait_for_parts(job)
     elapsed = time.perf_counter() - start
-    if elapsed >= _MIN_JUDGED_TIME and not getattr(_state, "judged_by_site", False):
+    if elapsed >= _MIN_JUDGED_TIME and judged_here:
         _note_speedup(job.cpu_time / elapsed)
     # Pool threads that did not get to this job still find it in the queue (they will see no
     # part left): it must not keep the work's arrays alive until then.
@@ -256,7 +267,7 @@ def _wait_for_parts(job):
         give_up_at = time.perf_counter() + _SPIN_LONGEST
         while job.unfinished and time.perf_counter() < give_up_at:
             os.sched_yield()
-    job.finished.wait()
+    job.finished.acquire()
 
 
 def _note_speedup(speedup):
