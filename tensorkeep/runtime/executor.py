@@ -299,7 +299,7 @@ def build_plan(graph, fetch_targets, feed_tensors, ctx):
         in_slots = tuple([slot_of[t] for t in op._inputs])
         derefs = tuple([i for i in range(len(op._inputs)) if _input_needs_deref(op, i)])
         n_out = len(op._outputs)
-        plan.steps.append([fn, in_slots, derefs, out_slot, n_out, op, ()])
+        plan.steps.append((fn, in_slots, derefs, out_slot, n_out, op, ()))
         out_slot += n_out
     for target in fetch_targets:
         if isinstance(target, ops_lib.Operation):
@@ -322,12 +322,13 @@ def _release_after_last_use(plan):
         for slot in step[1]:
             last_reader[slot] = index
     kept = set(plan.fetch_slots)
-    releases = [[] for _ in plan.steps]
+    releases = {}  # step index -> slots
     for slot, index in last_reader.items():
         if slot not in kept:
-            releases[index].append(slot)
-    plan.steps = [tuple(step[:6]) + (tuple(releases[index]),)
-                  for index, step in enumerate(plan.steps)]
+            releases.setdefault(index, []).append(slot)
+    plan.steps = [(fn, in_slots, derefs, out_slot, n_out, op, tuple(releases.get(index, ())))
+                  for index, (fn, in_slots, derefs, out_slot, n_out, op, _)
+                  in enumerate(plan.steps)]
 
 
 def run_plan(plan, feed_values):
