@@ -220,7 +220,7 @@ def _preferred(schema, arg):
 
 
 def _normalize_attr(spec, value):
-    """An attr value as ops hold it, by the attr's type (its normalizer, chosen once)."""
+    """An attr value as ops hold it, normalized by the attr's type."""
     normalize = _NORMALIZERS.get(spec.type)
     if normalize is None:
         return list(value) if spec.type.startswith("list(") else value
