@@ -1,6 +1,7 @@
 """TensorProto <-> NumPy (make_tensor_proto / make_ndarray) and static constant folding."""
 
 import math
+import numbers
 
 import numpy as np
 
@@ -10,71 +11,108 @@ from tensorkeep.framework import tensor_shape
 # Dtypes TensorFlow packs into `tensor_content` (raw little-endian bytes) when every element is
 # given; the others go to the typed repeated fields.
 _TENSOR_CONTENT_TYPES = frozenset([
-    dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int32, dtypes.uint8, dtypes.int16,
-    dtypes.int8, dtypes.int64, dtypes.qint8, dtypes.quint8, dtypes.qint16, dtypes.quint16,
-    dtypes.qint32, dtypes.uint32, dtypes.uint64,
+    dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64, dtypes.int32, dtypes.uint8,
+    dtypes.int16, dtypes.int8, dtypes.int64, dtypes.qint8, dtypes.quint8, dtypes.qint16,
+    dtypes.quint16, dtypes.qint32, dtypes.uint32, dtypes.uint64,
 ])
 
 
+def _cast(array, np_dtype):
+    """array.astype(np_dtype): TensorFlow casts out of range values (a uint64 from -1, an int32
+    from 2**40) rather than rejecting them. Integers NumPy inferred as float64 (a list mixing
+    negatives and values over 2**63) are cast without NumPy's warning."""
+    if array.dtype.kind in "fc" and np_dtype.kind in "iu":
+        with np.errstate(invalid="ignore"):
+            return array.astype(np_dtype)
+    return array.astype(np_dtype)
+
+
+def _first_mismatch(values, accepted):
+    """The first leaf of nested lists/tuples `values` that is no instance of `accepted`."""
+    if isinstance(values, (list, tuple)):
+        for value in values:
+            found = _first_mismatch(value, accepted)
+            if found is not _NO_MISMATCH:
+                return found
+        return _NO_MISMATCH
+    return _NO_MISMATCH if isinstance(values, accepted) else values
+
+
+_NO_MISMATCH = object()
+
+
+# How Python values given with a dtype are checked and converted, per dtype: the kinds of NumPy
+# inference showing every element acceptable (else each element must be one of the Python
+# types TensorFlow accepts), and whether NumPy's inference comes first and a cast after (for
+# NumPy's numeric types, so that out of range integers wrap around rather than fail).
+_CONVERSIONS = {}
+
+
+def _conversion(dtype):
+    conversion = _CONVERSIONS.get(dtype)
+    if conversion is None:
+        if dtype.is_bool:
+            inferred_kinds, accepted = "b", (bool, np.bool_)
+        elif dtype.is_integer:
+            inferred_kinds, accepted = "iub", (numbers.Integral, tensor_shape.Dimension)
+        elif dtype.is_floating:
+            inferred_kinds, accepted = "iubf", numbers.Real
+        elif dtype.is_complex:
+            inferred_kinds, accepted = "iubfc", numbers.Complex
+        else:
+            inferred_kinds, accepted = None, None
+        conversion = _CONVERSIONS[dtype] = (inferred_kinds, accepted,
+                                            np.issubdtype(dtype.as_numpy, np.number))
+    return conversion
+
+
+def _converted(values, dtype):
+    """Python `values` as an array of `dtype`, TensorFlow's way: integers only for an integer
+    dtype (even a float of integral value is refused), bools only for bool, numbers for the
+    others, then NumPy's inference and a cast, or NumPy's conversion for bool and bfloat16."""
+    arr = np.asarray(values)
+    inferred_kinds, accepted, numeric = _conversion(dtype)
+    if accepted is not None and arr.size and arr.dtype.kind not in inferred_kinds:
+        found = _first_mismatch(values, accepted)
+        if found is not _NO_MISMATCH:
+            raise TypeError("Expected %s, but got %r of type '%s'." % (
+                dtype.name, found, type(found).__name__))
+    if numeric:
+        return _cast(arr, dtype.as_numpy)
+    return np.array(values, dtype=dtype.as_numpy)
+
+
 def _infer_numpy_array(values, dtype):
-    """np.array of python values with TensorFlow's default dtypes (float32, int32/int64)."""
-    if isinstance(values, np.ndarray):
+    """np.array of `values` as TensorFlow's make_tensor_proto makes it: NumPy's own inference,
+    then float64 made float32 and int64 made int32 when no value is lost; with a dtype, for
+    NumPy's numeric types a cast after NumPy's inference (so out of range integers wrap
+    around, and a list mixing integers under and over 2**63 goes through float64)."""
+    if isinstance(values, (np.ndarray, np.generic)):
         if dtype is None:
-            return values
-        np_dtype = dtype.as_numpy
+            return np.asarray(values)
         if dtype.base_dtype is dtypes.string:
             return np.asarray(values, dtype=object)
-        if values.dtype != np_dtype:
-            _check_lossless(values, dtype)
-            return values.astype(np_dtype)
-        return values
-    if isinstance(values, (np.generic,)) and dtype is None:
+        if values.dtype != dtype.as_numpy:
+            return _cast(np.asarray(values), dtype.as_numpy)
         return np.asarray(values)
     if dtype is not None:
         if dtype.base_dtype is dtypes.string:
             return _string_array(values)
-        arr = np.asarray(values)
-        if arr.dtype.kind in ("U", "S", "O") and arr.size:
-            raise TypeError("Expected %s, but got %r of type '%s'." % (
-                dtype.name, values, type(values).__name__))
-        if arr.dtype.kind == "f" and dtype.is_integer:
-            if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-                raise TypeError("Expected %s, but got %r of type '%s'." % (
-                    dtype.name, values, type(values).__name__))
-        if dtype.is_bool and arr.dtype.kind != "b" and arr.size:
-            raise TypeError("Expected bool, but got %r of type '%s'." % (
-                values, type(values).__name__))
-        if arr.dtype.kind == "c" and not dtype.is_complex and arr.size:
-            raise TypeError("Expected %s, but got %r of type '%s'." % (
-                dtype.name, values, type(values).__name__))
-        if dtype.is_integer and arr.dtype.kind in "iu" and arr.size:
-            info = np.iinfo(dtype.as_numpy)
-            if arr.min() < info.min or arr.max() > info.max:
-                raise TypeError("Value out of range for %s: %r" % (dtype.name, values))
-        return arr.astype(dtype.as_numpy)
+        return _converted(values, dtype)
     arr = np.asarray(values)
-    kind = arr.dtype.kind
-    if kind == "f":
+    if arr.dtype == np.float64:
         return arr.astype(np.float32)
-    if kind in ("i", "u"):
+    if arr.dtype == np.int64:
         if arr.size and (arr.min() < -2 ** 31 or arr.max() >= 2 ** 31):
-            return arr.astype(np.int64)
+            return arr
         return arr.astype(np.int32)
-    if kind == "c":
-        return arr.astype(np.complex128)
+    kind = arr.dtype.kind
     if kind in ("U", "S") or (kind == "O" and _all_strings(arr)):
         return _string_array(values)
     if kind == "O":
         raise TypeError("Failed to convert elements of %r to Tensor. Consider casting elements "
                         "to a supported type." % (values,))
     return arr
-
-
-def _check_lossless(values, dtype):
-    if dtype.is_integer and values.dtype.kind == "f" and values.size:
-        if np.any(values != np.round(values)):
-            raise TypeError("Expected %s, but got a float array with fractional values."
-                            % dtype.name)
 
 
 def _all_strings(arr):
@@ -107,8 +145,15 @@ def tensor_proto_and_value(values, dtype=None, shape=None, verify_shape=False,
 
     if isinstance(values, protos.TensorProto):
         return values, None
+    if values is None:
+        raise ValueError("None values not supported.")
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype).base_dtype
+    if shape is not None:
+        shape = [int(d) for d in shape]
+        shape_size = math.prod(shape)
+        if shape_size == 0 and not isinstance(values, (np.ndarray, np.generic)):
+            return _no_elements_proto(values, dtype, shape)
     nparray = _infer_numpy_array(values, dtype)
     if dtype is None:
         dtype = dtypes.as_dtype(nparray.dtype)
@@ -117,8 +162,6 @@ def tensor_proto_and_value(values, dtype=None, shape=None, verify_shape=False,
         is_same_size = True
         shape_size = nparray.size
     else:
-        shape = [int(d) for d in shape]
-        shape_size = math.prod(shape)
         is_same_size = shape_size == nparray.size
         if allow_broadcast:
             if nparray.shape == (1,) or nparray.shape == tuple():
@@ -171,6 +214,43 @@ def tensor_proto_and_value(values, dtype=None, shape=None, verify_shape=False,
     else:
         raise TypeError("Unsupported dtype for a TensorProto: %s" % dtype.name)
     return proto, (_exact_value(values, nparray, shape, dtype) if is_same_size else None)
+
+
+def _no_elements_proto(values, dtype, shape):
+    """tensor_proto_and_value of Python values for a shape of no elements. TensorFlow then
+    looks at the values only for strings, which it still writes out (a scalar "a" with shape
+    [0] gives string_val "a"); other values are ignored, and without a dtype it is float32."""
+    from tensorkeep.io import protos
+
+    if dtype is None:
+        dtype = dtypes.float32
+    if not dtype.is_numpy_compatible:
+        raise TypeError("`dtype` %s is not compatible with %r of dtype float64." % (dtype,
+                                                                                  values))
+    proto = protos.TensorProto(dtype=dtype.as_datatype_enum)
+    proto.tensor_shape.SetInParent()
+    for size in shape:
+        if size < 0:
+            raise ValueError("Dimension %d must be >= 0" % size)
+        proto.tensor_shape.dim.add(size=size)
+    if dtype is dtypes.string:
+        strings = list(_flattened(values))
+        if not all(isinstance(value, (str, bytes)) for value in strings):
+            raise TypeError("Failed to convert elements of %r to Tensor. Consider casting "
+                            "elements to a supported type." % (values,))
+        proto.string_val.extend(value.encode("utf-8") if isinstance(value, str) else value
+                                for value in strings)
+    array = np.empty(shape, dtype=dtype.as_numpy)
+    array.flags.writeable = False
+    return proto, array
+
+
+def _flattened(values):
+    if isinstance(values, (list, tuple)):
+        for value in values:
+            yield from _flattened(value)
+    else:
+        yield values
 
 
 # tf.constant's (TensorProto, value) for small Python literals, shared by every Const holding

@@ -624,11 +624,10 @@ def _filled(shape, dtype, name, fill_value, default_name):
     with ops.name_scope(name, default_name, [shape]) as scope:
         if dtype is dtypes.bool_:
             fill_value = bool(fill_value)
-        elif dtype is dtypes.string:
-            fill_value = b""
+        elif dtype is dtypes.string and default_name == "zeros":
+            fill_value = b""  # (ones of strings fail as in TensorFlow, after its shape tensor)
         if not isinstance(shape, ops.Tensor):
-            if isinstance(shape, (numbers.Integral, tensor_shape.Dimension)):
-                shape = [int(shape)]
+            # (A scalar shape fails as a Const's shape, as in TensorFlow: it gets a Fill.)
             if isinstance(shape, tensor_shape.TensorShape) and shape.is_fully_defined():
                 shape = shape.as_list()
             output = _constant_if_small(fill_value, shape, dtype, scope)
