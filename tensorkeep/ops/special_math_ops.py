@@ -2,8 +2,10 @@
 IgammaGradA, Betainc, Zeta, Polygamma, Xlogy, Xlog1py, Complex, Real, Imag, Angle, ComplexAbs.
 
 Each op: schema (TensorFlow's OpDef), NumPy kernel, shape function, builder and gradient side
-by side. The special functions are evaluated elementwise in float64 (series, continued fractions
-and asymptotic expansions written here: SciPy is not a dependency) and cast to the op's dtype.
+by side. Erf, Erfc, Lgamma, Digamma, Zeta and Polygamma are vectorized kernels that reproduce
+TensorFlow's own algorithms (special_kernels.py). The incomplete gamma and beta functions are
+evaluated elementwise in float64 (series and continued fractions written here: SciPy is not a
+dependency) and cast to the op's dtype.
 """
 
 import math
@@ -19,6 +21,7 @@ from tensorkeep.framework.op_def import register_op, register_gradient
 from tensorkeep.ops import _helpers
 from tensorkeep.ops import array_ops
 from tensorkeep.ops import math_ops
+from tensorkeep.ops import special_kernels
 
 _FLOAT = "{bfloat16, half, float, double}"
 _REAL = "{float, double}"
@@ -27,91 +30,7 @@ _TINY = 1e-300
 _NON_NUMERIC = (dtypes.string, dtypes.bool_, dtypes.resource, dtypes.variant)
 
 
-# --- scalar float64 implementations --------------------------------------------------------------
-
-def _lgamma(x):
-    if math.isnan(x):
-        return x
-    if math.isinf(x) or (x <= 0 and x == math.floor(x)):
-        return math.inf
-    return math.lgamma(x)
-
-
-def _digamma(x):
-    if math.isnan(x) or x == -math.inf:
-        return math.nan
-    if x == math.inf:
-        return x
-    if x <= 0 and x == math.floor(x):
-        return math.nan
-    result = 0.0
-    if x < 0:  # reflection: psi(x) = psi(1 - x) - pi / tan(pi x)
-        result = -math.pi / math.tan(math.pi * x)
-        x = 1.0 - x
-    while x < 10.0:  # recurrence: psi(x) = psi(x + 1) - 1 / x
-        result -= 1.0 / x
-        x += 1.0
-    inverse_square = 1.0 / (x * x)
-    # Asymptotic series with Bernoulli numbers B_2k / (2k).
-    tail = inverse_square * (1.0 / 12 - inverse_square * (1.0 / 120 - inverse_square * (
-        1.0 / 252 - inverse_square * (1.0 / 240 - inverse_square * (1.0 / 132)))))
-    return result + math.log(x) - 0.5 / x - tail
-
-
-# B_2j / (2j)! for j = 1..12: the Euler-Maclaurin correction terms of the Hurwitz zeta sum.
-_BERNOULLI_OVER_FACTORIAL = [b / math.factorial(2 * j) for j, b in enumerate(
-    [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798,
-     -174611 / 330, 854513 / 138, -236364091 / 2730], start=1)]
-
-
-def _zeta(s, q):
-    """Hurwitz zeta: sum over k >= 0 of (q + k) ** -s, for s > 1."""
-    if math.isnan(s) or math.isnan(q):
-        return math.nan
-    if s == 1:
-        return math.inf
-    if s < 1:
-        return math.nan
-    if q <= 0:
-        if q == math.floor(q):
-            return math.inf
-        if s != math.floor(s):
-            return math.nan
-    if q == math.inf:
-        return 0.0
-    # Sum the first terms directly until q + n is large, then Euler-Maclaurin.
-    total = 0.0
-    n = 0
-    while q + n < 16.0 or n < 4:
-        try:
-            term = (q + n) ** -s
-        except OverflowError:
-            return math.inf
-        total += term
-        n += 1
-    w = q + n
-    total += w ** (1.0 - s) / (s - 1.0) + 0.5 * w ** -s
-    rising = s  # s (s + 1) ... (s + 2j - 2)
-    power = w ** (-s - 1.0)
-    for j, coefficient in enumerate(_BERNOULLI_OVER_FACTORIAL, start=1):
-        term = coefficient * rising * power
-        total += term
-        if abs(term) < _EPSILON * abs(total):
-            break
-        rising *= (s + 2 * j - 1) * (s + 2 * j)
-        power /= w * w
-    return total
-
-
-def _polygamma(n, x):
-    if math.isnan(n) or math.isnan(x) or n < 0 or n != math.floor(n):
-        return math.nan
-    if n == 0:
-        return _digamma(x)
-    order = int(n)
-    sign = 1.0 if order % 2 else -1.0
-    return sign * math.exp(math.lgamma(order + 1.0)) * _zeta(n + 1.0, x)
-
+# --- scalar float64 implementations (the incomplete gamma and beta functions) -------------------
 
 def _log_gamma_prefactor(a, x):
     """log(x ** a * exp(-x) / Gamma(a))."""
@@ -239,20 +158,45 @@ def _elementwise(scalar_fn):
     return run
 
 
-def _erf(x):
-    return math.erf(x)
-
-
-def _erfc(x):
-    return math.erfc(x)
+def _in_float32_or_wider(kernel):
+    """A unary kernel of special_kernels for any float type: half and bfloat16 are evaluated in
+    float32 and rounded back, as TensorFlow's kernels do."""
+    def run(x):
+        x = np.asarray(x)
+        if x.dtype == np.float32 or x.dtype == np.float64:
+            return kernel(x)
+        with np.errstate(over="ignore"):  # beyond half's range: infinity, as in TensorFlow
+            return kernel(x.astype(np.float32)).astype(x.dtype)
+    return run
 
 
 # --- special-function ops ----------------------------------------------------------------------
 
-for _op_type, _fn in (("Erf", _erf), ("Erfc", _erfc), ("Lgamma", _lgamma),
-                      ("Digamma", _digamma)):
+def _without_bfloat16(kernel):
+    """A kernel factory: TensorFlow registers Lgamma and Digamma for half, float and double
+    only, and a bfloat16 node fails when run."""
+    def factory(op, ctx):
+        if op._attrs["T"] != dtypes.bfloat16:
+            return kernel
+        message = ("No OpKernel was registered to support Op '%s' used by {{node %s}} with these "
+                   "attrs: [T=DT_BFLOAT16]\nRegistered devices: [CPU]\nRegistered kernels:\n"
+                   "  device='CPU'; T in [DT_DOUBLE]\n  device='CPU'; T in [DT_HALF]\n"
+                   "  device='CPU'; T in [DT_FLOAT]\n\n\t [[%s]]" % (op.type, op.name, op.name))
+
+        def fail(x):
+            raise errors.InvalidArgumentError(None, op, message)
+        return fail
+    return factory
+
+
+for _op_type, _kernel in (("Erf", special_kernels.erf), ("Erfc", special_kernels.erfc)):
     register_op(_op_type, inputs=["x: T"], outputs=["y: T"], attrs=["T: " + _FLOAT],
-                compute=_elementwise(_fn), shape=_helpers.unchanged_shape)
+                compute=_in_float32_or_wider(_kernel), shape=_helpers.unchanged_shape)
+for _op_type, _kernel in (("Lgamma", special_kernels.lgamma),
+                          ("Digamma", special_kernels.digamma)):
+    register_op(_op_type, inputs=["x: T"], outputs=["y: T"], attrs=["T: " + _FLOAT],
+                kernel=_without_bfloat16(_in_float32_or_wider(_kernel)),
+                shape=_helpers.unchanged_shape)
 
 for _op_type, _fn, _types in (("Igamma", _igamma, _FLOAT), ("Igammac", _igammac, _FLOAT),
                               ("IgammaGradA", _igamma_grad_a, _REAL)):
@@ -260,9 +204,9 @@ for _op_type, _fn, _types in (("Igamma", _igamma, _FLOAT), ("Igammac", _igammac,
                 compute=_elementwise(_fn), shape=_helpers.broadcast_shape)
 
 register_op("Zeta", inputs=["x: T", "q: T"], outputs=["z: T"], attrs=["T: " + _REAL],
-            compute=_elementwise(_zeta), shape=_helpers.broadcast_shape)
+            compute=special_kernels.zeta, shape=_helpers.broadcast_shape)
 register_op("Polygamma", inputs=["a: T", "x: T"], outputs=["z: T"], attrs=["T: " + _REAL],
-            compute=_elementwise(_polygamma), shape=_helpers.broadcast_shape)
+            compute=special_kernels.polygamma, shape=_helpers.broadcast_shape)
 
 
 def _betainc_shape(op):
