@@ -21,6 +21,12 @@ The C library functions are glibc 2.36's (Debian 12, what TensorFlow's wheels ru
 logf, sinf, cosf and tanf are re-done below in NumPy (their results are reproduced); the double
 log, sin, cos and pow are NumPy's and tan the long double one rounded, which agree with glibc's
 except for a last-bit difference in well under 1% of arguments (5% for pow).
+
+On small tensors the cost is the number of NumPy calls, not the elements, so the kernels keep
+that number down without changing a bit (tests/test_ops_special_identity.py): constants are 0-d
+arrays of the type (a third of the cost of scalars), a region of an algorithm that no element
+falls in is skipped and one that every element falls in needs no selection, and on a single
+element the polynomials, glibc's logf and Digamma's recurrence run in scalar arithmetic.
 """
 
 import math
@@ -83,6 +89,34 @@ def _select(condition, if_true, if_false):
     return (false_bits ^ ((true_bits ^ false_bits) & mask)).view(dtype)
 
 
+def _constant(value, dtype):
+    """value as a read-only 0-d array of dtype. NumPy combines an array with such a constant in
+    a third of the time it takes with a Python or NumPy scalar (converted at every call), to
+    the same result: the kernels' constants are all of this kind."""
+    constant = np.array(value, dtype=dtype)
+    constant.flags.writeable = False
+    return constant
+
+
+def _constants(values, dtype):
+    return tuple(_constant(value, dtype) for value in values)
+
+
+class _Numbers:
+    """The numbers every kernel uses, as constants of one float type."""
+
+    def __init__(self, dtype):
+        self.zero, self.half, self.one, self.two = _constants((0, 0.5, 1, 2), dtype)
+        self.minus_one, self.nan, self.inf, self.pi = _constants((-1, np.nan, np.inf, np.pi),
+                                                                 dtype)
+        # Below it, a number is denormal.
+        self.smallest_normal = _constant(np.finfo(dtype).tiny, dtype)
+
+
+_NUMBERS = {np.dtype(dtype): _Numbers(dtype) for dtype in (np.float32, np.float64)}
+_FLOAT_NUMBERS, _DOUBLE_NUMBERS = _NUMBERS[np.dtype(np.float32)], _NUMBERS[np.dtype(np.float64)]
+
+
 def _any(mask):
     return np.count_nonzero(mask) > 0  # (mask.any() makes more calls: 4x slower when small)
 
@@ -93,20 +127,42 @@ def _all(mask):
 
 def _flush_denormals(x):
     """x with denormal numbers replaced by zeros of the same sign (flush-to-zero)."""
-    denormal = np.abs(x) < x.dtype.type(np.finfo(x.dtype).tiny)
-    return _select(denormal, x * 0, x) if _any(denormal) else x
+    numbers = _NUMBERS[x.dtype]
+    denormal = np.abs(x) < numbers.smallest_normal
+    return _select(denormal, x * numbers.zero, x) if _any(denormal) else x
 
 
-def _flushed(function):
+def _flushed(function, results_can_be_denormal=True):
     """function evaluated as TensorFlow's threads do: denormal inputs and results as zeros."""
     def run(*arrays):
-        return _flush_denormals(function(*(_flush_denormals(x) for x in arrays)))
+        results = function(*(_flush_denormals(x) for x in arrays))
+        return _flush_denormals(results) if results_can_be_denormal else results
     return run
 
 
-def _horner(x, coefficients):
+class _Polynomial:
+    """Coefficients c0, c1, ... cn (highest power first) in one float type, as constants and as
+    scalars of the type (float64: Python floats): on a single element NumPy's scalar (and
+    Python's float) arithmetic is ten times faster than its array arithmetic, to the same
+    bits."""
+
+    def __init__(self, coefficients, dtype):
+        self.constants = _constants(coefficients, dtype)
+        self.scalars = tuple(constant[()] if dtype == np.float32 else float(constant)
+                             for constant in self.constants)
+
+
+def _horner(x, polynomial):
     """c0 x^n + c1 x^(n-1) + ... + cn by Horner's rule, each step a rounded product then a
-    rounded sum (no fused multiply-add). Python float coefficients are rounded to x's type."""
+    rounded sum (no fused multiply-add), for flat x."""
+    if x.size == 1:
+        point = x[0] if x.dtype == np.float32 else x.item()
+        coefficients = polynomial.scalars
+        result = point * coefficients[0] + coefficients[1]
+        for coefficient in coefficients[2:]:
+            result = result * point + coefficient
+        return np.array([result], dtype=x.dtype)
+    coefficients = polynomial.constants
     result = x * coefficients[0]
     result += coefficients[1]
     for coefficient in coefficients[2:]:
@@ -116,17 +172,18 @@ def _horner(x, coefficients):
 
 
 def _piecewise(region, count, evaluate, *arrays):
-    """evaluate(r, *parts) for each region number r in range(count) that `region` holds, on the
-    elements of that region, combined; a region holding every element is evaluated on the
-    arrays themselves. (Index arrays: gathering by a boolean mask is several times slower.)"""
-    members = [np.flatnonzero(region == number) for number in range(count)]
-    for number, index in enumerate(members):
-        if index.size == region.size:
-            return evaluate(number, *arrays)
+    """evaluate(r, *parts) for each region number r in range(count) that `region` (ints or
+    bools) holds, on the elements of that region, combined; a region holding every element is
+    evaluated on the arrays themselves. (Index arrays: gathering by a boolean mask is several
+    times slower.)"""
+    sizes = np.bincount(region, minlength=count).tolist()
+    if region.size in sizes:
+        return evaluate(sizes.index(region.size), *arrays)
     result = np.empty_like(arrays[0])
-    for number, index in enumerate(members):
-        if index.size:
-            result[index] = evaluate(number, *(array.take(index) for array in arrays))
+    for number, size in enumerate(sizes):
+        if size:
+            index = np.flatnonzero(region == number)
+            result[index] = evaluate(number, *(array[index] for array in arrays))
     return result
 
 
@@ -136,17 +193,21 @@ def _float32_from_bits(*bits):
 
 # --- Eigen's exp, Erf and Erfc -------------------------------------------------------------------
 
+# 2^h + 1, h half the significand's bits (rounded up): x times it splits x in two halves.
+_VELTKAMP_FACTOR = {np.dtype(dtype): _constant(2 ** ((np.finfo(dtype).nmant + 2) // 2) + 1, dtype)
+                    for dtype in (np.float32, np.float64)}
+
+
 def _square_error(x, square):
     """x * x - square exactly (square = fl(x * x)), by Veltkamp's splitting of x into halves
     whose products are exact (Dekker's product)."""
-    dtype = x.dtype.type
-    half_bits = (np.finfo(x.dtype).nmant + 2) // 2
-    scaled = x * dtype(2 ** half_bits + 1)
+    scaled = x * _VELTKAMP_FACTOR[x.dtype]
     high = (x - scaled) + scaled
     low = x - high
+    cross = high * low  # (low * high: the same product)
     error = high * high - square
-    error += high * low
-    error += low * high
+    error += cross
+    error += cross
     error += low * low
     return error
 
@@ -157,46 +218,53 @@ def _scale_by_power_of_two(y, exponent):
 
 
 # float: 2^m exp(r), m = floor(x log2(e) + 1/2), r = x - m ln2 in two steps, exp(r) of degree 6.
-_EXP_FLOAT_LN2_PARTS = (-0.693359375, 2.12194440e-4)
-_EXP_FLOAT_POLY = (1.37449637986719608306884765625e-3, 8.36894474923610687255859375e-3,
-                   4.166965186595916748046875e-2, 0.16666518151760101318359375,
-                   0.49999988079071044921875)
+_EXP_FLOAT_LN2_PARTS = _constants((-0.693359375, 2.12194440e-4), np.float32)
+_EXP_FLOAT_POLY = _constants((1.37449637986719608306884765625e-3, 8.36894474923610687255859375e-3,
+                              4.166965186595916748046875e-2, 0.16666518151760101318359375,
+                              0.49999988079071044921875), np.float32)
+_EXP_FLOAT_HIGHEST, _EXP_FLOAT_LOWEST, _EXP_FLOAT_LOG2_E = _constants(
+    (88.723, -104, 1.44269504088896341), np.float32)
 
 
 def _exp_float32(x):
-    f32 = np.float32
-    clamped = np.minimum(x, f32(88.723))
-    m = np.floor(clamped * f32(1.44269504088896341) + f32(0.5))
-    r = m * f32(_EXP_FLOAT_LN2_PARTS[0]) + clamped
-    r += m * f32(_EXP_FLOAT_LN2_PARTS[1])
+    numbers = _FLOAT_NUMBERS
+    clamped = np.minimum(x, _EXP_FLOAT_HIGHEST)
+    m = np.floor(clamped * _EXP_FLOAT_LOG2_E + numbers.half)
+    r = m * _EXP_FLOAT_LN2_PARTS[0] + clamped
+    r += m * _EXP_FLOAT_LN2_PARTS[1]
     r2 = r * r
-    p6, p5, p4, p3, p2 = (f32(c) for c in _EXP_FLOAT_POLY)
+    p6, p5, p4, p3, p2 = _EXP_FLOAT_POLY
     even = r2 * p6 + p4
     odd = r2 * p5 + p3
     even = r2 * even + p2
     y = r * odd + even
-    y = r2 * y + (r + f32(1))
+    y = r2 * y + (r + numbers.one)
     result = np.maximum(_scale_by_power_of_two(y, m), x)
-    return _select(x < f32(-104), f32(0), result)
+    return _select(x < _EXP_FLOAT_LOWEST, numbers.zero, result)
 
 
 # double (Cephes): 2^n (1 + 2 P(g) / (Q(g) - P(g))), g = x - n ln2 in two steps.
-_EXP_DOUBLE_P = (1.26177193074810590878e-4, 3.02994407707441961300e-2, 9.99999999999999999910e-1)
-_EXP_DOUBLE_Q = (3.00198505138664455042e-6, 2.52448340349684104192e-3, 2.27265548208155028766e-1,
-                 2.00000000000000000009e0)
+_EXP_DOUBLE_P = _Polynomial((1.26177193074810590878e-4, 3.02994407707441961300e-2,
+                             9.99999999999999999910e-1), np.float64)
+_EXP_DOUBLE_Q = _Polynomial((3.00198505138664455042e-6, 2.52448340349684104192e-3,
+                             2.27265548208155028766e-1, 2.00000000000000000009e0), np.float64)
+_EXP_DOUBLE_HIGHEST, _EXP_DOUBLE_LOWEST, _EXP_DOUBLE_LOG2_E = _constants(
+    (709.784, -745.519, 1.4426950408889634073599), np.float64)
+_EXP_DOUBLE_LN2_PARTS = _constants((0.693145751953125, 1.42860682030941723212e-6), np.float64)
 
 
 def _exp_float64(x):
-    clamped = np.minimum(x, 709.784)
-    n = np.floor(1.4426950408889634073599 * clamped + 0.5)
-    g = clamped - n * 0.693145751953125
-    g -= n * 1.42860682030941723212e-6
+    numbers = _DOUBLE_NUMBERS
+    clamped = np.minimum(x, _EXP_DOUBLE_HIGHEST)
+    n = np.floor(_EXP_DOUBLE_LOG2_E * clamped + numbers.half)
+    g = clamped - n * _EXP_DOUBLE_LN2_PARTS[0]
+    g -= n * _EXP_DOUBLE_LN2_PARTS[1]
     g2 = g * g
     p = _horner(g2, _EXP_DOUBLE_P) * g
     q = _horner(g2, _EXP_DOUBLE_Q)
-    y = 2.0 * (p / (q - p)) + 1.0
+    y = numbers.two * (p / (q - p)) + numbers.one
     result = np.maximum(_scale_by_power_of_two(y, n), x)
-    return _select(x < -745.519, 0.0, result)
+    return _select(x < _EXP_DOUBLE_LOWEST, numbers.zero, result)
 
 
 def _exp_of_minus_square(x, square):
@@ -261,26 +329,39 @@ _ERFC_DOUBLE_LARGE_Q = (2.041985103115789845773520028160419315099716186523437500
                         3.152505418656005586885981983868987299501895904541015625000000e-02,
                         2.565085751861882583380047861965067568235099315643310546875000e-03,
                         7.899362131678837697403017248376499992446042597293853759765625e-05)
+# The same in their types.
+_ERF_FLOAT_P, _ERF_FLOAT_Q, _ERFC_FLOAT_SMALL, _ERFC_FLOAT_LARGE_P, _ERFC_FLOAT_LARGE_Q = (
+    _Polynomial(coefficients, np.float32) for coefficients in (
+        _ERF_FLOAT_P, _ERF_FLOAT_Q, _ERFC_FLOAT_SMALL, _ERFC_FLOAT_LARGE_P, _ERFC_FLOAT_LARGE_Q))
+_ERF_DOUBLE_SMALL_P, _ERF_DOUBLE_SMALL_Q, _ERFC_DOUBLE_LARGE_P, _ERFC_DOUBLE_LARGE_Q = (
+    _Polynomial(coefficients, np.float64) for coefficients in (
+        _ERF_DOUBLE_SMALL_P, _ERF_DOUBLE_SMALL_Q, _ERFC_DOUBLE_LARGE_P, _ERFC_DOUBLE_LARGE_Q))
+
+_ERF_FLOAT_SQUARE_LIMIT, _ERFC_FLOAT_LIMIT, _ERFC_FLOAT_MINUS_LIMIT = _constants(
+    (16, 11, -11), np.float32)
+_ERFC_DOUBLE_LIMIT, _ERFC_DOUBLE_MINUS_LIMIT = _constants((28, -28), np.float64)
 
 
 def _erf_float32(x):
-    square = np.minimum(x * x, np.float32(16))
+    numbers = _FLOAT_NUMBERS
+    square = np.minimum(x * x, _ERF_FLOAT_SQUARE_LIMIT)
     ratio = x * _horner(square, _ERF_FLOAT_P) / _horner(square, _ERF_FLOAT_Q)
-    return np.minimum(np.maximum(ratio, np.float32(-1)), np.float32(1))
+    return np.minimum(np.maximum(ratio, numbers.minus_one), numbers.one)
 
 
 def _erfc_large(x, square, numerator, denominator):
     """erfc(x) for |x| > 1: exp(-x^2) P(1/x^2) / (x Q(1/x^2)), plus 2 for negative x."""
-    dtype = x.dtype.type
-    inverse_square = dtype(1) / square
+    numbers = _NUMBERS[x.dtype]
+    inverse_square = numbers.one / square
     ratio = _horner(inverse_square, numerator) / (x * _horner(inverse_square, denominator))
-    return _exp_of_minus_square(x, square) * ratio + _select(x < 0, dtype(2), dtype(0))
+    return (_exp_of_minus_square(x, square) * ratio
+            + _select(x < numbers.zero, numbers.two, numbers.zero))
 
 
 def _by_magnitude(x, square, small, large):
     """small(x, square) where x^2 <= 1, large(x, square) elsewhere (each evaluated only when
     some element needs it)."""
-    outside = square > 1
+    outside = square > _NUMBERS[x.dtype].one
     if not _any(outside):
         return small(x, square)
     if _all(outside):
@@ -289,9 +370,10 @@ def _by_magnitude(x, square, small, large):
 
 
 def _erfc_float32(x):
-    x = np.minimum(np.maximum(x, np.float32(-11)), np.float32(11))
+    x = np.minimum(np.maximum(x, _ERFC_FLOAT_MINUS_LIMIT), _ERFC_FLOAT_LIMIT)
     return _by_magnitude(
-        x, x * x, lambda x, square: x * _horner(square, _ERFC_FLOAT_SMALL) + np.float32(1),
+        x, x * x,
+        lambda x, square: x * _horner(square, _ERFC_FLOAT_SMALL) + _FLOAT_NUMBERS.one,
         lambda x, square: _erfc_large(x, square, _ERFC_FLOAT_LARGE_P, _ERFC_FLOAT_LARGE_Q))
 
 
@@ -300,16 +382,18 @@ def _erf_over_x_small_float64(square):
 
 
 def _erf_float64(x):
+    one = _DOUBLE_NUMBERS.one
     return _by_magnitude(
         x, x * x, lambda x, square: x * _erf_over_x_small_float64(square),
-        lambda x, square: 1.0 - _erfc_large(x, square, _ERFC_DOUBLE_LARGE_P,
+        lambda x, square: one - _erfc_large(x, square, _ERFC_DOUBLE_LARGE_P,
                                             _ERFC_DOUBLE_LARGE_Q))
 
 
 def _erfc_float64(x):
-    x = np.minimum(np.maximum(x, -28.0), 28.0)
+    one = _DOUBLE_NUMBERS.one
+    x = np.minimum(np.maximum(x, _ERFC_DOUBLE_MINUS_LIMIT), _ERFC_DOUBLE_LIMIT)
     return _by_magnitude(
-        x, x * x, lambda x, square: 1.0 - x * _erf_over_x_small_float64(square),
+        x, x * x, lambda x, square: one - x * _erf_over_x_small_float64(square),
         lambda x, square: _erfc_large(x, square, _ERFC_DOUBLE_LARGE_P, _ERFC_DOUBLE_LARGE_Q))
 
 
@@ -334,74 +418,120 @@ _LOGF_INVERSE_CENTRE_HIGH = (_LOGF_TABLE[:, 0].view(np.uint64)
                              & np.uint64(0xfffffffff8000000)).view(np.float64)
 _LOGF_INVERSE_CENTRE_LOW = _LOGF_TABLE[:, 0] - _LOGF_INVERSE_CENTRE_HIGH
 _LOGF_LN2 = float.fromhex("0x1.62e42fefa39efp-1")
-_LOGF_POLY = tuple(float.fromhex(h) for h in ("-0x1.00ea348b88334p-2", "0x1.5575b0be00b6ap-2",
-                                             "-0x1.ffffef20a4123p-2"))
-_LOGF_CENTRE_OFFSET = 0x3f330000
+_LOGF_POLY = _Polynomial([float.fromhex(h) for h in (
+    "-0x1.00ea348b88334p-2", "0x1.5575b0be00b6ap-2", "-0x1.ffffef20a4123p-2")], np.float64)
+# glibc takes the centre's number and k from the bits of x minus those of the first centre:
+# bits 19-22 and 23-31 (signed). Both together, the key (13 bits), give all that depends on
+# them: 1/c in its two parts times 2^-k (z = 2^-k x exactly, so z/c = x (2^-k / c) to the
+# bit) and k ln2 + log(c), as glibc rounds it.
+_LOGF_FIRST_CENTRE_BITS, _LOGF_KEY_SHIFT_BITS = 0x3f330000, 19
+_LOGF_FIRST_CENTRE, _LOGF_KEY_SHIFT = _constants(
+    (_LOGF_FIRST_CENTRE_BITS, _LOGF_KEY_SHIFT_BITS), np.uint32)
+
+
+def _logf_key_tables():
+    key = np.arange(1 << 13)
+    centre = key & 15
+    k = (((key >> 4) ^ 256) - 256).astype(np.int32)
+    scale = np.ldexp(1.0, -k)
+    return (_LOGF_INVERSE_CENTRE_HIGH[centre] * scale, _LOGF_INVERSE_CENTRE_LOW[centre] * scale,
+            _LOGF_TABLE[centre, 1] + k * _LOGF_LN2)
+
+
+_LOGF_INVERSE_CENTRE_HIGH_BY_KEY, _LOGF_INVERSE_CENTRE_LOW_BY_KEY, _LOGF_Y0_BY_KEY = (
+    _logf_key_tables())
+# x is a positive normal number when its bits minus those of the smallest one are below this
+# (one element: when it is at least the smallest one and finite).
+_LOGF_SMALLEST_NORMAL_BITS, _LOGF_NORMAL_BITS_RANGE = _constants((0x00800000, 0x7f000000),
+                                                                 np.uint32)
+_FLOAT_SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
+
+
+def _logf_steps(wide, inverse_centre_high, inverse_centre_low, y0, one, polynomial):
+    """glibc's logf in double from x and its key's entries: arrays and constants, or Python
+    floats."""
+    r = (wide * inverse_centre_high - one) + wide * inverse_centre_low
+    r2 = r * r
+    y = polynomial[1] * r + polynomial[2]
+    y = polynomial[0] * r2 + y
+    return y * r2 + (y0 + r)
 
 
 def _log_float32(x):
-    """glibc's logf of float32 x (normal numbers, zeros, infinities, NaN)."""
+    """glibc's logf of flat float32 x (normal numbers, zeros, infinities, NaN; denormal numbers,
+    only met where Lgamma overwrites the result, by NumPy's log)."""
+    if x.size == 1:  # in Python floats, several times faster
+        wide = x.item()
+        if not _FLOAT_SMALLEST_NORMAL <= wide < math.inf:
+            return np.log(x)  # 0, inf, NaN, negative and denormal numbers
+        key = ((x.view(np.uint32).item() - _LOGF_FIRST_CENTRE_BITS) % (1 << 32)
+               >> _LOGF_KEY_SHIFT_BITS)
+        return np.array([_logf_steps(
+            wide, _LOGF_INVERSE_CENTRE_HIGH_BY_KEY.item(key),
+            _LOGF_INVERSE_CENTRE_LOW_BY_KEY.item(key), _LOGF_Y0_BY_KEY.item(key), 1.0,
+            _LOGF_POLY.scalars)], dtype=np.float32)
     bits = x.view(np.uint32)
-    offset = bits - np.uint32(_LOGF_CENTRE_OFFSET)
-    index = (offset >> np.uint32(19)) & np.uint32(15)
-    exponent = offset.view(np.int32) >> np.int32(23)
-    z = (bits - (offset & np.uint32(0x1ff << 23))).view(np.float32).astype(np.float64)
-    r = (z * _LOGF_INVERSE_CENTRE_HIGH[index] - 1.0) + z * _LOGF_INVERSE_CENTRE_LOW[index]
-    y0 = _LOGF_TABLE[index, 1] + exponent * _LOGF_LN2
-    r2 = r * r
-    y = _LOGF_POLY[1] * r + _LOGF_POLY[2]
-    y = _LOGF_POLY[0] * r2 + y
-    y = (y * r2 + (y0 + r)).astype(np.float32)
-    special = ~((x > 0) & (x < np.inf))
+    key = ((bits - _LOGF_FIRST_CENTRE) >> _LOGF_KEY_SHIFT).astype(np.intp)
+    wide = x.astype(np.float64)
+    y = _logf_steps(wide, _LOGF_INVERSE_CENTRE_HIGH_BY_KEY[key],
+                    _LOGF_INVERSE_CENTRE_LOW_BY_KEY[key], _LOGF_Y0_BY_KEY[key],
+                    _DOUBLE_NUMBERS.one, _LOGF_POLY.constants).astype(np.float32)
+    special = bits - _LOGF_SMALLEST_NORMAL_BITS >= _LOGF_NORMAL_BITS_RANGE
     if _any(special):
-        y[special] = np.log(x[special])  # 0, inf, NaN and negative numbers
+        y[special] = np.log(x[special])  # 0, inf, NaN, negative and denormal numbers
     return y
 
 
 # Reduction by pi/2 in double (sinf, cosf, tanf): 2/pi scaled by 2^24 (the quadrant lands in
-# bits 24..31 of the truncated product) and pi/2.
-_TWO_OVER_PI_SCALED = float.fromhex("0x1.45F306DC9C883p+23")
-_HALF_PI = float.fromhex("0x1.921FB54442D18p0")
+# bits 24..31 of the truncated product, rounded by adding 2^23) and pi/2.
+_TWO_OVER_PI_SCALED, _HALF_PI = _constants(
+    [float.fromhex(h) for h in ("0x1.45F306DC9C883p+23", "0x1.921FB54442D18p0")], np.float64)
+_QUADRANT_ROUNDING, _QUADRANT_SHIFT = _constants((0x800000, 24), np.int32)
 
 
 def _quadrant(wide):
     """The nearest multiple of pi/2 to double x, as glibc's float functions round it."""
-    return ((wide * _TWO_OVER_PI_SCALED).astype(np.int32) + 0x800000) >> 24
+    return ((wide * _TWO_OVER_PI_SCALED).astype(np.int32) + _QUADRANT_ROUNDING) >> _QUADRANT_SHIFT
 
 
 # sinf / cosf: after the reduction, odd (sine: s1..s3) or even (cosine: c0..c4, negated in
 # quadrants 2 and 3) polynomials in double.
-_SINCOSF_COS = tuple(float.fromhex(h) for h in (
+_SINCOSF_COS = _constants([float.fromhex(h) for h in (
     "0x1p0", "-0x1.ffffffd0c621cp-2", "0x1.55553e1068f19p-5", "-0x1.6c087e89a359dp-10",
-    "0x1.99343027bf8c3p-16"))
-_SINCOSF_SIN = tuple(float.fromhex(h) for h in (
-    "-0x1.555545995a603p-3", "0x1.1107605230bc4p-7", "-0x1.994eb3774cf24p-13"))
-_SINCOSF_DIRECT_TOP = 0x3f4  # top 12 bits of |x| below which there is no reduction (~0.75)
-_SINCOSF_TINY_TOP = 0x398  # top 12 bits of 2^-12
+    "0x1.99343027bf8c3p-16")], np.float64)
+_SINCOSF_SIN = _constants([float.fromhex(h) for h in (
+    "-0x1.555545995a603p-3", "0x1.1107605230bc4p-7", "-0x1.994eb3774cf24p-13")], np.float64)
+# Top 12 bits of |x| below which there is no reduction (~0.75), and of 2^-12; the field.
+_SINCOSF_DIRECT_TOP, _SINCOSF_TINY_TOP, _SINCOSF_TOP_SHIFT, _SINCOSF_TOP_MASK = _constants(
+    (0x3f4, 0x398, 20, 0x7ff), np.uint32)
+_QUADRANT_BITS = _constants((0, 1, 2), np.int32)
 
 
 def _sin_or_cos_float32(y, cosine):
-    """glibc's sinf of float32 y, |y| < 120, or its cosf where `cosine` (a bool or a bool array
-    like y)."""
-    top = (y.view(np.uint32) >> np.uint32(20)) & np.uint32(0x7ff)
+    """glibc's sinf of float32 y, |y| < 120, or its cosf where the bool array `cosine`."""
+    none, odd, second_half = _QUADRANT_BITS
+    top = (y.view(np.uint32) >> _SINCOSF_TOP_SHIFT) & _SINCOSF_TOP_MASK
     x = y.astype(np.float64)
     direct = top < _SINCOSF_DIRECT_TOP
-    quadrant = _select(direct, 0, _quadrant(x))
+    quadrant = _select(direct, none, _quadrant(x))
     reduced = _select(direct, x, x - quadrant * _HALF_PI)
     x2 = reduced * reduced
-    signed = _select((quadrant & 1) != (quadrant & 2) // 2, -reduced, reduced)
-    use_cosine = ((quadrant & 1) == 1) != cosine
+    signed = _select((quadrant & odd) != (quadrant & second_half) // second_half, -reduced,
+                     reduced)
+    use_cosine = ((quadrant & odd) == odd) != cosine
     x3 = signed * x2
     sine = signed + x3 * _SINCOSF_SIN[0]
     sine = sine + (x3 * x2) * (_SINCOSF_SIN[1] + x2 * _SINCOSF_SIN[2])
-    negate = (quadrant & 2) == 2
+    negate = (quadrant & second_half) == second_half
     c0, c1, c2, c3, c4 = (_select(negate, -c, c) for c in _SINCOSF_COS)
     x4 = x2 * x2
     cosine_value = (c0 + x2 * c1) + x4 * c2
     cosine_value = cosine_value + (x4 * x2) * (c3 + x2 * c4)
     result = _select(use_cosine, cosine_value, sine).astype(np.float32)
     tiny = top < _SINCOSF_TINY_TOP
-    return _select(tiny, _select(np.asarray(cosine), np.float32(1), y), result)
+    if not _any(tiny):
+        return result
+    return _select(tiny, _select(cosine, _FLOAT_NUMBERS.one, y), result)
 
 
 # tanf (the fdlibm float kernel): tan(x) = x + x^3 T(x^2) near 0, from tan(pi/4 - x) above
@@ -409,63 +539,82 @@ def _sin_or_cos_float32(y, cosine):
 _TANF_T = _float32_from_bits(0x3eaaaaab, 0x3e088889, 0x3d5d0dd1, 0x3cb327a4, 0x3c11371f,
                              0x3b6b6916, 0x3abede48, 0x3a1a26c8, 0x398137b9, 0x38a3f445,
                              0x3895c07a, 0xb79bae5f, 0x37d95384)
-_TANF_PIO4, _TANF_PIO4_LOW = _float32_from_bits(0x3f490fda, 0x33222168)
-_TANF_FOLD = _float32_from_bits(0x3f2ca140)[0]  # 0.6744
-_TANF_TINY = np.float32(2.0 ** -13)
+# T(x^2) = T0 + z R(z^2) + z^2 V(z^2) with z = x^2: R of T1, T3 .. T11, V of T2, T4 .. T12.
+_TANF_T0 = _constant(_TANF_T[0], np.float32)
+_TANF_R = _Polynomial(_TANF_T[11:0:-2], np.float32)
+_TANF_V = _Polynomial(_TANF_T[12:1:-2], np.float32)
+_TANF_PIO4, _TANF_PIO4_LOW, _TANF_FOLD, _TANF_TINY = _constants(
+    (*_float32_from_bits(0x3f490fda, 0x33222168, 0x3f2ca140), 2.0 ** -13), np.float32)
+_TANF_LOW_12_BITS = _constant(0xfffff000, np.uint32)
 
 
 def _truncate_low_12_bits(x):
-    return (x.view(np.uint32) & np.uint32(0xfffff000)).view(np.float32)
+    return (x.view(np.uint32) & _TANF_LOW_12_BITS).view(np.float32)
 
 
 def _tan_kernel_float32(x, tail, cotangent):
-    """tan(x + tail), or -1/tan(x + tail) where `cotangent`, for |x| <= ~pi/4."""
-    f32 = np.float32
-    one, two = f32(1), f32(2)
-    negative = x < 0
-    sign = _select(negative, f32(-1), one)
-    direction = _select(cotangent, f32(-1), one)
-    tiny = np.abs(x) < _TANF_TINY
-    tiny_result = _select(cotangent, _select(x == 0, one / np.abs(x), f32(-1) / x), x)
+    """tan(x + tail), or -1/tan(x + tail) where the bool array `cotangent`, for |x| <= ~pi/4
+    (each case computed only when some element needs it)."""
+    numbers = _FLOAT_NUMBERS
+    one, two, minus_one = numbers.one, numbers.two, numbers.minus_one
+    original = x
+    magnitude = np.abs(x)
+    negative = x < numbers.zero
     # Near pi/4: tan(x) = tan(pi/4 - (pi/4 - x)), the kernel on the small complement.
-    folded = np.abs(x) >= _TANF_FOLD
-    complement = (_TANF_PIO4 - np.abs(x)) + (_TANF_PIO4_LOW - _select(negative, -tail, tail))
-    near_pi4 = folded & (np.abs(complement) < _TANF_TINY)
-    near_pi4_result = (sign * direction) * (one - two * direction * complement)
-    x = _select(folded, complement, x)
-    tail = _select(folded, f32(0), tail)
-    t = _TANF_T
+    folded = magnitude >= _TANF_FOLD
+    any_folded = _any(folded)
+    if any_folded:
+        complement = (_TANF_PIO4 - magnitude) + (_TANF_PIO4_LOW - _select(negative, -tail, tail))
+        x = _select(folded, complement, x)
+        tail = _select(folded, numbers.zero, tail)
     z = x * x
     w = z * z
-    r = t[1] + w * (t[3] + w * (t[5] + w * (t[7] + w * (t[9] + w * t[11]))))
-    v = z * (t[2] + w * (t[4] + w * (t[6] + w * (t[8] + w * (t[10] + w * t[12])))))
+    r = _horner(w, _TANF_R)
+    v = z * _horner(w, _TANF_V)
     s = z * x
     r = tail + z * (s * (r + v) + tail)
-    r += t[0] * s
+    r = r + _TANF_T0 * s
     w = x + r
-    folded_result = sign * (direction - two * (x - (w * w / (w + direction) - r)))
-    # -1/(x + r), the quotient refined from halves with 12 low bits cleared.
-    w_high = _truncate_low_12_bits(w)
-    v = r - (w_high - x)
-    quotient = f32(-1) / w
-    quotient_high = _truncate_low_12_bits(quotient)
-    s = one + quotient_high * w_high
-    cotangent_result = quotient_high + quotient * (s + quotient_high * v)
-    result = _select(cotangent, cotangent_result, w)
-    result = _select(folded, _select(near_pi4, near_pi4_result, folded_result), result)
-    return _select(tiny & ~folded, tiny_result, result)
+    result = w
+    if _any(cotangent):
+        # -1/(x + r), the quotient refined from halves with 12 low bits cleared.
+        w_high = _truncate_low_12_bits(w)
+        v = r - (w_high - x)
+        quotient = minus_one / w
+        quotient_high = _truncate_low_12_bits(quotient)
+        s = one + quotient_high * w_high
+        result = _select(cotangent, quotient_high + quotient * (s + quotient_high * v), w)
+    if any_folded:
+        sign = _select(negative, minus_one, one)
+        direction = _select(cotangent, minus_one, one)
+        folded_result = sign * (direction - two * (x - (w * w / (w + direction) - r)))
+        near_pi4 = folded & (np.abs(complement) < _TANF_TINY)
+        if _any(near_pi4):
+            folded_result = _select(
+                near_pi4, (sign * direction) * (one - two * direction * complement),
+                folded_result)
+        result = _select(folded, folded_result, result)
+    tiny = magnitude < _TANF_TINY  # (never folded)
+    if not _any(tiny):
+        return result
+    x = original
+    return _select(tiny, _select(cotangent, _select(x == numbers.zero, one / magnitude,
+                                                    minus_one / x), x), result)
 
 
 def _tan_float32(x):
     """glibc's tanf of float32 x, |x| < 120."""
     reduce = np.abs(x) > _TANF_PIO4
+    if not _any(reduce):
+        return _tan_kernel_float32(x, np.zeros_like(x), reduce)
     wide = x.astype(np.float64)
     quadrant = _quadrant(wide)
     remainder = wide - quadrant * _HALF_PI
     head = remainder.astype(np.float32)
     tail = (remainder - head).astype(np.float32)
-    return _tan_kernel_float32(_select(reduce, head, x), _select(reduce, tail, np.float32(0)),
-                               reduce & ((quadrant & 1) == 1))
+    return _tan_kernel_float32(_select(reduce, head, x),
+                               _select(reduce, tail, _FLOAT_NUMBERS.zero),
+                               reduce & ((quadrant & _QUADRANT_BITS[1]) == _QUADRANT_BITS[1]))
 
 
 def _log(x):
@@ -507,67 +656,118 @@ _DIGAMMA_DOUBLE_SERIES = (8.33333333333333333333E-2, -2.10927960927960927961E-2,
                           7.57575757575757575758E-3, -4.16666666666666666667E-3,
                           3.96825396825396825397E-3, -8.33333333333333333333E-3,
                           8.33333333333333333333E-2)
+# Per type: the series, where it ends, and 10 (where the recurrence ends).
+_DIGAMMA = {np.dtype(dtype): (_Polynomial(series, dtype), _constant(end, dtype),
+                              _constant(10, dtype))
+            for dtype, series, end in ((np.float32, _DIGAMMA_FLOAT_SERIES, 1e8),
+                                       (np.float64, _DIGAMMA_DOUBLE_SERIES, 1e17))}
+
+
+def _up_to_ten(s):
+    """psi(s) = psi(s + 1) - 1/s until s >= 10: (the final s, the sum of the 1/s), the steps
+    rounded and summed in order (at most 10; a step of 0/s and +0 leaves a finished element as
+    it is: its sum +0 or NaN, its s the same)."""
+    ten = _DIGAMMA[s.dtype][2]
+    if s.size == 1:  # in scalars of the type (float64: Python floats), several times faster
+        value = s[0] if s.dtype == np.float32 else s.item()
+        one = type(value)(1)
+        harmonic = type(value)(0)
+        while value < 10:
+            harmonic = harmonic + one / value
+            value = value + one
+        return np.array([value], dtype=s.dtype), np.array([harmonic], dtype=s.dtype)
+    if s.size > 64:  # (the accumulations below take about 40 ns per element)
+        s = s.copy()
+        harmonic = np.zeros_like(s)
+        step = s < ten
+        while _any(step):
+            harmonic += step / s
+            s += step
+            step = s < ten
+        return s, harmonic
+    # Few elements: all the steps in a few NumPy calls. values[k]: s after k steps of +1.
+    values = np.empty((11,) + s.shape, s.dtype)
+    values[0] = s
+    values[1:] = 1
+    np.add.accumulate(values, axis=0, out=values)
+    steps = values[:10] < ten
+    if not _any(steps):
+        return s, np.zeros_like(s)
+    terms = steps / values[:10]
+    np.add.accumulate(terms, axis=0, out=terms)
+    return values[steps.sum(axis=0), np.arange(s.size)], terms[9]
 
 
 def _digamma(x):
-    dtype = x.dtype.type
-    one, half = dtype(1), dtype(0.5)
-    reflected = x <= 0
-    floor = np.floor(x)
-    pole = reflected & (floor == x)
+    numbers = _NUMBERS[x.dtype]
+    zero, half, one, pi = numbers.zero, numbers.half, numbers.one, numbers.pi
+    reflected = x <= zero
+    any_reflected = _any(reflected)
     s = x
-    cotangent = dtype(0)
-    if _any(reflected):
+    if any_reflected:
         # psi(x) = psi(1 - x) - pi cot(pi f), f = x minus its nearest integer.
         def cotangent_part(number, x, floor):
             if number == 0:
                 return np.zeros_like(x)
             fraction = x - floor
             fraction = _select(fraction > half, x - (floor + one), fraction)
-            return _select(fraction != half, dtype(np.pi) / _tan(dtype(np.pi) * fraction),
-                           dtype(0))
-        cotangent = _piecewise(reflected.astype(np.intp), 2, cotangent_part, x, floor)
+            return _select(fraction != half, pi / _tan(pi * fraction), zero)
+        floor = np.floor(x)
+        pole = reflected & (floor == x)
+        cotangent = _piecewise(reflected, 2, cotangent_part, x, floor)
         s = _select(reflected, one - x, x)
-    # psi(s) = psi(s + 1) - 1/s until s >= 10 (at most 10 steps, summed in order; a step of
-    # 0 / s and + 0 leaves finished elements as they are).
-    s = s.copy()
-    harmonic = np.zeros_like(s)
-    step = (s < 10).astype(x.dtype)
-    while _any(step):
-        harmonic += step / s
-        s += step
-        step = (s < 10).astype(x.dtype)
-    if x.dtype == np.float32:
-        series_coefficients, series_end = _DIGAMMA_FLOAT_SERIES, dtype(1e8)
-    else:
-        series_coefficients, series_end = _DIGAMMA_DOUBLE_SERIES, dtype(1e17)
+    s, harmonic = _up_to_ten(s)
+    series_coefficients, series_end, _ = _DIGAMMA[x.dtype]
     inverse_square = one / (s * s)
     series = _select(s < series_end,
-                     inverse_square * _horner(inverse_square, series_coefficients), dtype(0))
+                     inverse_square * _horner(inverse_square, series_coefficients), zero)
     result = _log(s) - half / s - series - harmonic
-    result = _select(reflected, result - cotangent, result)
-    return _select(pole, dtype(np.nan), result)
+    if any_reflected:
+        result = _select(reflected, result - cotangent, result)
+        result = _select(pole, numbers.nan, result)
+    return result
 
 
 # --- Lgamma ---------------------------------------------------------------------------------
 
 class _LgammaConstants:
-    """fdlibm's lgamma in one precision: its coefficients (rounded to the type, ordered for
+    """fdlibm's lgamma in one precision: its coefficients (constants of the type, ordered for
     Horner's rule) and its thresholds, on the high 32 bits of |x| (all bits for float)."""
 
     def __init__(self, dtype, words, coefficients):
         a, t, u, v, s, r, w, tc, tf, tt, pi = coefficients
         self.dtype = dtype
+        self.numbers = _NUMBERS[np.dtype(dtype)]
         self.words = words
 
-        def typed(values):
-            return tuple(dtype(float(value)) for value in values)
-        self.a_even, self.a_odd = typed(a[0::2][::-1]), typed(a[1::2][::-1])
-        self.t0, self.t1, self.t2 = (typed(t[start::3][::-1]) for start in range(3))
-        self.u, self.v = typed(u[::-1]), typed(v[::-1] + ("1",))
-        self.s, self.r = typed(s[::-1]), typed(r[::-1] + ("1",))
-        self.w0, self.w = dtype(float(w[0])), typed(w[1:][::-1])
-        self.tc, self.tf, self.tt, self.pi = typed((tc, tf, tt, pi))
+        def polynomial(values):
+            return _Polynomial([float(value) for value in values], dtype)
+        self.a_even, self.a_odd = polynomial(a[0::2][::-1]), polynomial(a[1::2][::-1])
+        self.t0, self.t1, self.t2 = (polynomial(t[start::3][::-1]) for start in range(3))
+        self.u, self.v = polynomial(u[::-1]), polynomial(v[::-1] + ("1",))
+        self.s, self.r = polynomial(s[::-1]), polynomial(r[::-1] + ("1",))
+        self.w = polynomial(w[1:][::-1])
+        self.w0, self.tc, self.tf, self.tt, self.pi = _constants(
+            [float(value) for value in (w[0], tc, tf, tt, pi)], dtype)
+        self.minus_half, self.one_and_half = _constants((-0.5, 1.5), dtype)
+        self.shifts = _constants(range(7), dtype)  # the y + k of the recurrence below 8
+
+        def numbers(*names):
+            """The numbers whose high words (float: bits) are these thresholds, the other bits
+            zero: comparing a positive x with them compares its word."""
+            bits = np.array([words[name] for name in names], dtype=np.uint64)
+            if dtype == np.float64:
+                return (bits << np.uint64(32)).view(np.float64)
+            return bits.astype(np.uint32).view(np.float32)
+        # Where the method for positive x changes: 2, 8 and 2^26 (double: 2^58).
+        self.positive_starts = numbers("two", "eight", "stirling_end")
+        # Finite x from 2^-30 (double: 2^-70) on are the plain positive case.
+        self.smallest_plain = _constant(numbers("tiny")[0], dtype)
+        # Below 2, the words where the expansion (around 0, the minimum or 1) changes and
+        # where the reflection lgamma(x + 1) - log(x) ends.
+        self.below_two_starts = np.array(
+            [words["above_0_23"], words["above_0_73"], words["below_09"] + 1,
+             words["above_1_23"], words["above_1_73"]], dtype=np.int64)
 
 
 # fdlibm's coefficients as it prints them: a0.., t0.., u0.., v1.., s0.., r1.., w0.., tc, tf,
@@ -635,96 +835,134 @@ def _high_word(x):
     return x.view(np.uint32).astype(np.int64) & 0x7fffffff
 
 
+# sin(pi x) by octant of y = |x| modulo 2: the octants where it is a cosine (of pi times a
+# remainder within a quarter).
+_OCTANT_USES_COSINE = np.array([False, True, True, False, False, True, True, False])
+
+
 def _sin_pi_negative(x, c):
     """sin(pi x) for negative non-integer x: |x| reduced modulo 2, then sin or cos of pi times a
     remainder within a quarter, by octant."""
-    dtype = c.dtype
+    numbers = c.numbers
     y = -x
-    half_y = y * dtype(0.5)
-    y = dtype(2) * (half_y - np.floor(half_y))
-    octant = (y * dtype(4)).astype(np.int32)
-    use_cosine = (octant == 1) | (octant == 2) | (octant == 5) | (octant == 6)
-    sine_argument = _select(octant == 0, y, _select(octant <= 4, dtype(1) - y, y - dtype(2)))
-    cosine_argument = _select(octant <= 2, dtype(0.5) - y, y - dtype(1.5))
+    half_y = y * numbers.half
+    y = numbers.two * (half_y - np.floor(half_y))
+    octant = (y * c.shifts[4]).astype(np.intp)
+    use_cosine = _OCTANT_USES_COSINE[octant]
+    sine_argument = _select(octant == 0, y, _select(octant <= 4, numbers.one - y,
+                                                    y - numbers.two))
+    cosine_argument = _select(octant <= 2, numbers.half - y, y - c.one_and_half)
+    argument = _select(use_cosine, cosine_argument, sine_argument)
+    # Below a quarter: sin(pi x) directly.
     near_zero = _high_word(x) < c.words["quarter"]
-    argument = _select(near_zero, x, _select(use_cosine, cosine_argument, sine_argument))
-    use_cosine &= ~near_zero
+    any_near_zero = _any(near_zero)
+    if any_near_zero:
+        argument = _select(near_zero, x, argument)
+        use_cosine &= ~near_zero
     value = _sin_or_cos(c.pi * argument, use_cosine)
-    return _select(near_zero, value, -_select(octant >= 5, -value, value))
+    signed = -_select(octant >= 5, -value, value)
+    return _select(near_zero, value, signed) if any_near_zero else signed
 
 
-def _lgamma_below_two(x, word, c):
-    dtype = c.dtype
-    words = c.words
-    one = dtype(1)
-    below_09 = word <= words["below_09"]
-    # lgamma(x) = lgamma(x + 1) - log(x) below 0.9; then one of three expansions in y: around 1
-    # or 2 (case 0), around the minimum tc (case 1), around 0 or 1 (case 2).
-    r = _select(below_09, -_log(x), dtype(0))
-    case = _select(below_09,
-                   _select(word >= words["above_0_73"], 0,
-                           _select(word >= words["above_0_23"], 1, 2)),
-                   _select(word >= words["above_1_73"], 0,
-                           _select(word >= words["above_1_23"], 1, 2)))
-    y = _select(below_09,
-                _select(case == 0, one - x, _select(case == 1, x - (c.tc - one), x)),
-                _select(case == 0, dtype(2) - x, _select(case == 1, x - c.tc, x - one)))
-    z = y * y
-    around_one = (y * _horner(z, c.a_even) + z * _horner(z, c.a_odd)) - dtype(0.5) * y
-    w = z * y
-    p = z * _horner(w, c.t0) - (c.tt - w * (_horner(w, c.t1) + y * _horner(w, c.t2)))
-    around_minimum = c.tf + p
-    around_zero = dtype(-0.5) * y + (y * _horner(y, c.u)) / _horner(y, c.v)
-    r = r + _select(case == 0, around_one, _select(case == 1, around_minimum, around_zero))
-    return _select((x == one) | (x == dtype(2)), dtype(0), r)
+def _lgamma_below_two(x, c):
+    """fdlibm's lgamma for 2^-70 <= x < 2 (float: 2^-30): one of three expansions (regions of
+    the high word) in y, around 1 or 2, around the minimum tc or around 0 or 1, minus log(x)
+    below 0.9 (lgamma(x) = lgamma(x + 1) - log(x))."""
+    numbers = c.numbers
+    one = numbers.one
+
+    def evaluate(expansion, x, below_09):
+        count = np.count_nonzero(below_09)
+        everywhere, nowhere = count == below_09.size, count == 0
+
+        def shifted(if_below, otherwise):
+            """y: x shifted one way below 0.9, another above."""
+            if everywhere:
+                return if_below()
+            return otherwise() if nowhere else _select(below_09, if_below(), otherwise())
+        if expansion == 2:  # around 1 (below 0.9) or 2
+            y = shifted(lambda: one - x, lambda: numbers.two - x)
+            z = y * y
+            result = (y * _horner(z, c.a_even) + z * _horner(z, c.a_odd)) - numbers.half * y
+        elif expansion == 1:  # around the minimum
+            y = shifted(lambda: x - (c.tc - one), lambda: x - c.tc)
+            z = y * y
+            w = z * y
+            result = c.tf + (z * _horner(w, c.t0)
+                             - (c.tt - w * (_horner(w, c.t1) + y * _horner(w, c.t2))))
+        else:  # around 0 (below 0.9) or 1
+            y = shifted(lambda: x, lambda: x - one)
+            result = c.minus_half * y + (y * _horner(y, c.u)) / _horner(y, c.v)
+        if everywhere:
+            return -_log(x) + result
+        if nowhere:
+            result = numbers.zero + result
+        else:
+            result = _select(below_09, -_log(x), numbers.zero) + result
+        # lgamma(1) = 0 exactly (1 is around 1 above 0.9; 2 is not below two).
+        return _select(x == one, numbers.zero, result) if expansion == 0 else result
+    # Regions 0-2 below 0.9, 3-5 above, each around 0 or 1, the minimum, and 1 or 2.
+    region = c.below_two_starts.searchsorted(_high_word(x), side="right")
+    return _piecewise(region % 3, 3, evaluate, x, region < 3)
 
 
 def _lgamma_below_eight(x, c):
-    dtype = c.dtype
+    numbers = c.numbers
     integer = np.floor(x)
     y = x - integer
-    r = dtype(0.5) * y + (y * _horner(y, c.s)) / _horner(y, c.r)
-    # lgamma(2 + y + k) = lgamma(2 + y) + log((2 + y) (3 + y) ... (1 + y + k)).
-    product = np.ones_like(x)
-    for shift in (6, 5, 4, 3, 2):
-        product = _select(integer >= shift + 1, product * (y + dtype(shift)), product)
-    return _select(integer >= 3, r + _log(product), r)
+    r = numbers.half * y + (y * _horner(y, c.s)) / _horner(y, c.r)
+    # lgamma(2 + y + k) = lgamma(2 + y) + log((2 + y) (3 + y) ... (1 + y + k)): each factor
+    # y + shift (6 first) multiplies, from 1, where integer >= shift + 1 (no selection where
+    # that is everywhere; factors needed nowhere skipped).
+    lowest, highest = int(np.minimum.reduce(integer)), int(np.maximum.reduce(integer))
+    if highest < 3:
+        return r
+    product = None
+    for shift in range(highest - 1, 1, -1):
+        factor = y + c.shifts[shift]
+        everywhere = lowest >= shift + 1
+        if product is None:  # 1 * factor is factor
+            product = factor if everywhere else _select(integer > c.shifts[shift], factor,
+                                                        numbers.one)
+        elif everywhere:
+            product = product * factor
+        else:
+            product = _select(integer > c.shifts[shift], product * factor, product)
+    if lowest >= 3:
+        return r + _log(product)
+    return _select(integer > numbers.two, r + _log(product), r)
 
 
 def _lgamma_stirling(x, c):
-    one = c.dtype(1)
+    one = c.numbers.one
     z = one / x
-    return (x - c.dtype(0.5)) * (_log(x) - one) + (c.w0 + z * _horner(z * z, c.w))
+    return (x - c.numbers.half) * (_log(x) - one) + (c.w0 + z * _horner(z * z, c.w))
 
 
 def _lgamma_positive(x, c):
     """fdlibm's lgamma(x) for finite x >= 2^-70 (float: 2^-30)."""
-    word = _high_word(x)
-    words = c.words
-    region = ((word >= words["two"]).astype(np.intp) + (word >= words["eight"])
-              + (word >= words["stirling_end"]))
-
-    def evaluate(number, x, word):
+    def evaluate(number, x):
         if number == 0:
-            return _lgamma_below_two(x, word, c)
+            return _lgamma_below_two(x, c)
         if number == 1:
             return _lgamma_below_eight(x, c)
         if number == 2:
             return _lgamma_stirling(x, c)
-        return x * (_log(x) - c.dtype(1))
-    return _piecewise(region, 4, evaluate, x, word)
+        return x * (_log(x) - c.numbers.one)
+    return _piecewise(c.positive_starts.searchsorted(x, side="right"), 4, evaluate, x)
 
 
 def _lgamma_fdlibm(x, c):
     """glibc's (fdlibm's) lgamma of x, the reflection for negative x included."""
-    dtype = c.dtype
+    numbers = c.numbers
     word = _high_word(x)
-    negative = np.signbit(x) & (x != 0)
+    negative = np.signbit(x) & (x != numbers.zero)
     finite = np.isfinite(x)
     tiny = word < c.words["tiny"]
-    pole = (x == 0) | (negative & ((word >= c.words["huge_negative"]) | (np.floor(x) == x)))
+    pole = (x == numbers.zero) | (negative & ((word >= c.words["huge_negative"])
+                                              | (np.floor(x) == x)))
     regular = finite & ~tiny & ~pole
-    result = _lgamma_positive(_select(regular, np.abs(x), dtype(1)), c)
+    result = _lgamma_positive(_select(regular, np.abs(x), numbers.one), c)
     reflected = regular & negative
     if _any(reflected):
         # lgamma(x) = log(pi / |x sin(pi x)|) - lgamma(-x).
@@ -732,17 +970,21 @@ def _lgamma_fdlibm(x, c):
             if number == 0:
                 return lgamma_of_minus_x
             return _log(c.pi / np.abs(_sin_pi_negative(x, c) * x)) - lgamma_of_minus_x
-        result = _piecewise(reflected.astype(np.intp), 2, reflect, x, result)
+        result = _piecewise(reflected, 2, reflect, x, result)
     if _any(tiny):
-        result = _select(tiny, -_log(np.abs(_select(tiny, x, dtype(1)))), result)
-    result = _select(pole, dtype(np.inf), result)
-    return _select(finite, result, x * x)
+        result = _select(tiny, -_log(np.abs(_select(tiny, x, numbers.one))), result)
+    if _any(pole):
+        result = _select(pole, numbers.inf, result)
+    return result if _all(finite) else _select(finite, result, x * x)
 
 
 def _lgamma_float64(x):
     # glibc evaluates -28 < x < -2 by its own method, accurate to a few ulps even near the
     # zeros of lgamma, where the reflection here loses digits (to ~3e-14 absolute).
     return _lgamma_fdlibm(x, _LGAMMA_DOUBLE)
+
+
+_LGAMMA_FLOAT_OWN_METHOD = _constants((-15, -2), np.float32)
 
 
 def _lgamma_float32(x):
@@ -752,21 +994,30 @@ def _lgamma_float32(x):
         if number == 0:
             return _lgamma_fdlibm(x, _LGAMMA_FLOAT)
         return _lgamma_float64(x.astype(np.float64)).astype(np.float32)
-    own_method = (x < -2) & (x > -15) & (np.floor(x) != x)
-    return _piecewise(own_method.astype(np.intp), 2, evaluate, x)
+    below_two = x < _LGAMMA_FLOAT_OWN_METHOD[1]
+    if not _any(below_two):
+        return evaluate(0, x)
+    own_method = below_two & (x > _LGAMMA_FLOAT_OWN_METHOD[0]) & (np.floor(x) != x)
+    return _piecewise(own_method, 2, evaluate, x)
 
 
-def _lgamma_flushed(function):
+def _lgamma_flushed(function, c):
     """Lgamma as TensorFlow's threads compute it. glibc's log of a denormal number scales it by
     2^23 (double: 2^52) first, a product that flushing turns into zero, and comes out as
     log(2^-150) (log(2^-1075)) whatever the denormal: so lgamma(denormal) = 150 ln 2 (1075 ln 2)
-    there."""
+    there. Tensors of finite x >= 2^-30 (double: 2^-70) only, the common case, go straight to
+    fdlibm's method for them."""
+    numbers = c.numbers
+
     def run(x):
-        info = np.finfo(x.dtype)
-        denormal = (np.abs(x) < info.tiny) & (x != 0)
+        if _all((x >= c.smallest_plain) & (x < numbers.inf)):
+            return _flush_denormals(_lgamma_positive(x, c))
+        below_normal = np.abs(x) < numbers.smallest_normal
         result = _flush_denormals(function(x))
-        if _any(denormal):
-            result[denormal] = x.dtype.type((info.nmant + 1 - info.minexp) * math.log(2.0))
+        if _any(below_normal):
+            info = np.finfo(x.dtype)
+            result[below_normal & (x != 0)] = x.dtype.type(
+                (info.nmant + 1 - info.minexp) * math.log(2.0))
         return result
     return run
 
@@ -780,23 +1031,34 @@ _ZETA_EULER_MACLAURIN = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0,
                          1.8152105401943546773e17, -7.1661652561756670113e18)
 
 
+# Per type: half the machine epsilon (a term below it relative to the sum ends the sum), those
+# coefficients, and 9 (double: the direct terms end after q + 9).
+_ZETA = {np.dtype(dtype): (_constant(np.finfo(dtype).eps / 2, dtype),
+                           _constants(_ZETA_EULER_MACLAURIN, dtype), _constant(9, dtype))
+         for dtype in (np.float32, np.float64)}
+
+
 def _zeta(x, q):
     """Eigen's (Cephes') Hurwitz zeta: sum (q + k)^-x directly for a few terms, then the
     Euler-Maclaurin tail; in the precision of the type."""
-    dtype = x.dtype.type
-    one, zero = dtype(1), dtype(0)
-    machine_epsilon = dtype(np.finfo(x.dtype).eps / 2)
-    result = np.full_like(x, np.nan)
-    result[x == one] = np.inf
-    non_positive_integer_q = (q <= zero) & (np.floor(q) == q)
-    even_x = np.rint(dtype(0.5) * x) == dtype(0.5) * x
-    result[(x > one) & non_positive_integer_q & even_x] = np.inf
-    # For other q <= 0 the sum is defined (and taken) for integer x only.
-    summed = (x > one) & ~non_positive_integer_q & ((q > zero) | (np.floor(x) == x))
-    index = np.flatnonzero(summed)
-    if index.size == 0:
-        return result
-    x, q = x[index], q[index]
+    numbers = _NUMBERS[x.dtype]
+    one, zero = numbers.one, numbers.zero
+    machine_epsilon, coefficients, nine = _ZETA[x.dtype]
+    if _all((x > one) & (q > zero)):  # the common case: every element summed
+        result = np.empty_like(x)
+        index = np.arange(x.size)
+    else:
+        result = np.full_like(x, np.nan)
+        result[x == one] = np.inf
+        non_positive_integer_q = (q <= zero) & (np.floor(q) == q)
+        even_x = np.rint(numbers.half * x) == numbers.half * x
+        result[(x > one) & non_positive_integer_q & even_x] = np.inf
+        # For other q <= 0 the sum is defined (and taken) for integer x only.
+        summed = (x > one) & ~non_positive_integer_q & ((q > zero) | (np.floor(x) == x))
+        index = np.flatnonzero(summed)
+        if index.size == 0:
+            return result
+        x, q = x[index], q[index]
     s = _pow(q, -x)
     a = q.copy()
     b = np.zeros_like(x)
@@ -812,7 +1074,10 @@ def _zeta(x, q):
         b_in = _pow(a_in, -x_in)
         s_in = s_in + b_in
         converged = np.abs(b_in / s_in) < machine_epsilon
-        leaving = converged | (step >= 9 and not double) | ((step >= 9) & ~(a_in <= 9))
+        if step < 9:
+            leaving = converged
+        else:
+            leaving = (converged | ~(a_in <= nine)) if double else np.ones_like(converged)
         if _any(leaving):
             gone = members[leaving]
             a[gone], b[gone], s[gone], done[gone] = (
@@ -828,21 +1093,21 @@ def _zeta(x, q):
     pending = ~done
     index, x, s, a, b = (array[pending] for array in (index, x, s, a, b))
     w = a
-    s += b * w / (x - one)
-    s -= dtype(0.5) * b
+    s = s + b * w / (x - one)
+    s = s - numbers.half * b
     factor = np.ones_like(x)
     k = zero
     live = np.ones(x.shape, dtype=bool)
-    for coefficient in _ZETA_EULER_MACLAURIN:
-        factor *= x + k
+    for coefficient in coefficients:
+        factor = factor * (x + k)
         b = _flush_denormals(b / w)
-        term = _flush_denormals(factor * b / dtype(coefficient))
+        term = _flush_denormals(factor * b / coefficient)
         s = _select(live, s + term, s)
         live &= ~(np.abs(term / s) < machine_epsilon)
-        k += one
-        factor *= x + k
+        k = k + one
+        factor = factor * (x + k)
         b = _flush_denormals(b / w)
-        k += one
+        k = k + one
         if not _any(live):
             break
     result[index] = s
@@ -889,10 +1154,13 @@ def _by_dtype(float32_function, float64_function, calls_per_element):
     return run
 
 
-erf = _by_dtype(_flushed(_erf_float32), _flushed(_erf_float64), 20)
+# erf(x) ~ 1.13 x near 0 (and rounds so for the smallest normal x): no denormal results.
+erf = _by_dtype(_flushed(_erf_float32, results_can_be_denormal=False),
+                _flushed(_erf_float64, results_can_be_denormal=False), 20)
 erfc = _by_dtype(_flushed(_erfc_float32), _flushed(_erfc_float64), 50)
 digamma = _by_dtype(_flushed(_digamma), _flushed(_digamma), 80)
-lgamma = _by_dtype(_lgamma_flushed(_lgamma_float32), _lgamma_flushed(_lgamma_float64), 150)
+lgamma = _by_dtype(_lgamma_flushed(_lgamma_float32, _LGAMMA_FLOAT),
+                   _lgamma_flushed(_lgamma_float64, _LGAMMA_DOUBLE), 150)
 _zeta_blockwise = _by_dtype(_flushed(_zeta), _flushed(_zeta), 150)
 _polygamma_blockwise = _by_dtype(_flushed(_polygamma), _flushed(_polygamma), 150)
 
