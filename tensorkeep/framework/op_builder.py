@@ -51,33 +51,30 @@ def _graph_of(raw_inputs):
     return graph or ops.get_default_graph()
 
 
-def _attrs_of_tensor_inputs(schema, attrs, raw_inputs):
-    """The type attrs of an op whose inputs are all Tensors of the right types (the common
-    case: nothing to convert), or None when converting might do more or raise."""
-    learned = {}
+def _needs_no_conversion(schema, attrs, raw_inputs):
+    """Whether every input already is a Tensor of the type its arg takes (the common case):
+    Graph._create_op then infers the type attrs from them, as conversion would have. When
+    not, conversion decides (and words any type mismatch)."""
+    seen = {}  # type attr -> the dtype of the first input it types
     for arg, value in zip(schema.inputs, raw_inputs):
         if type(value) is not ops.Tensor or arg.number_attr or arg.type_list_attr:
-            return None
+            return False
         base = value._dtype.base_dtype
         if arg.type is not None:
             if base is not arg.type.base_dtype:
-                return None
+                return False
         elif arg.type_attr:
             have = attrs.get(arg.type_attr)
             if have is None:
-                have = learned.get(arg.type_attr)
-            if have is None:
-                learned[arg.type_attr] = base
-            elif have is not base:
-                return None
-    return learned
+                have = seen.setdefault(arg.type_attr, base)
+            if have is not base:
+                return False
+    return True
 
 
 def _build(graph, scope, op_type, schema, attrs, raw_inputs, control_inputs):
     """apply_op's work inside the op's name scope, with `graph` the default graph."""
-    learned = _attrs_of_tensor_inputs(schema, attrs, raw_inputs)
-    if learned is not None:
-        attrs.update(learned)
+    if _needs_no_conversion(schema, attrs, raw_inputs):
         return _create(graph, scope, op_type, schema, attrs, list(raw_inputs), control_inputs)
     # Learn type attrs from inputs that already are tensors, so literals can follow them.
     for arg, value in zip(schema.inputs, raw_inputs):

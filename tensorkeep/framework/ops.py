@@ -303,8 +303,6 @@ class Operation:
     @property
     def colocation_groups(self):
         classes = self._attrs.get("_class")
-        if not classes:
-            return [("loc:@" + self._name).encode()]
         groups = [c if isinstance(c, bytes) else c.encode() for c in (classes or [])
                   if (c if isinstance(c, bytes) else c.encode()).startswith(b"loc:@")]
         return groups or [("loc:@" + self._name).encode()]
